@@ -1,0 +1,234 @@
+/* la.h — the whole public interface of la, an embedded columnar store for link-click events.
+ *
+ * This header is the manual. Conventions:
+ *  - Every call that can fail returns int: LA_OK (0) or a negative LA_E* code (values pinned
+ *    below, never renumbered). la_strerror(code) names a code; la_errmsg() gives the detailed
+ *    message of the calling thread's last failure (file, offset, reason).
+ *  - Handles are opaque. Objects handed back through an `out` pointer are owned by the caller
+ *    and released by the matching *_close / *_free, which accept NULL and cannot fail.
+ *  - Times are int64 milliseconds since the Unix epoch, UTC. Ranges are half-open [from, to).
+ *  - Strings are byte strings (any bytes, NUL included) passed as la_str; data == NULL means
+ *    "absent", which is distinct from an empty string (data != NULL, len == 0).
+ *
+ * Threads: one la_db handle may be shared by any number of threads; appends, flushes and
+ * cursors are serialized internally. A la_cursor belongs to one thread at a time.
+ * Processes: one writer process per database (a lock file; a second writer gets LA_EBUSY), and
+ * any number of processes opening with LA_OPEN_READONLY, which see every flushed event.
+ */
+#ifndef LA_H
+#define LA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LA_VERSION_MAJOR 0
+#define LA_VERSION_MINOR 1
+#define LA_VERSION_PATCH 0
+#define LA_VERSION_NUMBER (LA_VERSION_MAJOR * 10000 + LA_VERSION_MINOR * 100 + LA_VERSION_PATCH)
+#define LA_VERSION_STRING "0.1.0"
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define LA_API __attribute__((visibility("default")))
+#else
+#define LA_API
+#endif
+
+/*! la_version_number() : the library's LA_VERSION_NUMBER, to check header == library. */
+LA_API int la_version_number(void);
+
+/* ---------------------------------------------------------------------------------------
+ * Error codes (stable values)
+ * ------------------------------------------------------------------------------------- */
+#define LA_OK 0
+#define LA_EINVAL (-1)     /* bad argument: NULL handle, bad option, string too long, ... */
+#define LA_ENOMEM (-2)     /* allocation failed */
+#define LA_EIO (-3)        /* the OS refused a file operation; errno in la_errmsg() */
+#define LA_ECORRUPT (-4)   /* a file failed a checksum or an invariant; la_errmsg() says where */
+#define LA_EBUSY (-5)      /* another process holds the database for writing */
+#define LA_ENOTFOUND (-6)  /* database does not exist (and LA_OPEN_CREATE was not given) */
+#define LA_EVERSION (-7)   /* file written by a newer, incompatible format version */
+#define LA_ENOSPC (-8)     /* disk full; nothing was lost, retry after freeing space */
+#define LA_EREADONLY (-9)  /* write call on a handle opened with LA_OPEN_READONLY */
+#define LA_ESCHEMA (-10)   /* options disagree with the existing database's schema */
+#define LA_ETOOOLD (-11)   /* event older than the retention window (reserved) */
+#define LA_EFUTURE (-12)   /* event further in the future than the allowed skew (reserved) */
+#define LA_ERANGE (-13)    /* timestamp outside the supported range (years 1970..9999) */
+
+/*! la_strerror() : static, never-NULL text for an error code ("unknown error" otherwise). */
+LA_API const char *la_strerror(int code);
+
+/*! la_errmsg() : the detailed message of the calling thread's most recent failed call, or "".
+ *  Valid until the next la_* call on the same thread. */
+LA_API const char *la_errmsg(void);
+
+/* ---------------------------------------------------------------------------------------
+ * Values
+ * ------------------------------------------------------------------------------------- */
+
+/* Maximum length in bytes of any string value (workspace, link, event type, dimension). */
+#define LA_MAX_STR 255
+/* Maximum number of dimensions (the five defaults included), and of a dimension name. */
+#define LA_MAX_DIMS 32
+#define LA_MAX_DIM_NAME 63
+
+typedef struct la_str {
+    const char *data; /* NULL = absent; otherwise len bytes, not necessarily NUL-terminated */
+    uint32_t len;
+} la_str;
+
+/*! la_hash_id() : 64-bit id for any string (XXH3-64 with seed 0 over the bytes), so that apps
+ *  can pass visitor and session identifiers they already have. Stable across versions:
+ *  the value is part of the file format (lactl ingest stores hashed ids). */
+LA_API uint64_t la_hash_id(const void *data, size_t len);
+
+/* One event. Dimension values follow the database's dimension order (la_db_dim_name()). */
+typedef struct la_event {
+    int64_t ts;           /* ms since epoch, UTC */
+    la_str workspace;     /* required (data != NULL) */
+    la_str link;          /* required */
+    la_str event_type;    /* required: "click", "lead", "sale" or any user-named type */
+    uint64_t visitor_id;  /* e.g. la_hash_id(visitor string) */
+    uint64_t session_id;
+    int64_t value;        /* e.g. sale amount in cents; meaningful only if has_value */
+    int has_value;
+    const la_str *dims;   /* ndims values (NULL = all absent) */
+    uint32_t ndims;       /* may be less than the database's count: the rest are absent */
+} la_event;
+
+/* ---------------------------------------------------------------------------------------
+ * Opening a database
+ * ------------------------------------------------------------------------------------- */
+
+typedef struct la_db la_db;
+
+#define LA_OPEN_CREATE 1u   /* create the directory and database if missing */
+#define LA_OPEN_READONLY 2u /* no lock, no writes; sees every flushed event */
+
+#define LA_CODEC_NONE 0
+#define LA_CODEC_LZ4 1
+#define LA_CODEC_ZSTD 2
+
+typedef struct la_options {
+    uint32_t version;        /* LA_OPTIONS_VERSION */
+    uint32_t block_rows;     /* rows per sealed block; 0 = default 16384; 64..1048576 */
+    int codec;               /* block codec for new blocks; default LA_CODEC_LZ4 */
+    int zstd_level;          /* 1..19 when codec is zstd; 0 = default 3 */
+    uint32_t retention_days; /* 0 = default 30 (applied by the retention issue's calls) */
+    /* Dimensions beyond the defaults, used only when the database is created; NULL = none.
+     * Names: 1..LA_MAX_DIM_NAME bytes of [a-z0-9_], unique, not a built-in column name. */
+    const char *const *extra_dims;
+    uint32_t n_extra_dims;
+    int no_default_dims;     /* 1 = do not add country, city, device, browser, referrer */
+} la_options;
+
+#define LA_OPTIONS_VERSION 1
+#define LA_OPTIONS_INIT {LA_OPTIONS_VERSION, 0, LA_CODEC_LZ4, 0, 0, NULL, 0, 0}
+
+/*! la_open() : open the database in directory `path` (flags: LA_OPEN_*), options may be NULL.
+ *  A writer recovers every day segment after a crash: torn tails are cut, nothing flushed is
+ *  lost. On an existing database the stored schema wins; options that conflict with it
+ *  (extra_dims) give LA_ESCHEMA, tunables (block_rows, codec) apply to new blocks.
+ *  @return LA_OK and *out, or LA_ENOTFOUND, LA_EBUSY, LA_EVERSION, LA_ECORRUPT, LA_EIO, ... */
+LA_API int la_open(la_db **out, const char *path, unsigned flags, const la_options *opts);
+
+/*! la_close() : seal what is pending, flush, unmap and release the lock. Accepts NULL.
+ *  Events appended but not flushed are flushed first; an I/O failure there is reported by
+ *  la_errmsg() but the handle is freed anyway (call la_flush() first to act on errors). */
+LA_API void la_close(la_db *db);
+
+/*! Dimension metadata: count and the name of dimension i (0-based; NULL if out of range). */
+LA_API uint32_t la_db_ndims(const la_db *db);
+LA_API const char *la_db_dim_name(const la_db *db, uint32_t i);
+/*! la_db_dim_index() : index of the dimension named `name`, or -1. */
+LA_API int la_db_dim_index(const la_db *db, const char *name);
+
+/* ---------------------------------------------------------------------------------------
+ * Writing
+ * ------------------------------------------------------------------------------------- */
+
+/*! la_append() : append one event. When it returns LA_OK the event is in the memory-mapped
+ *  segment of its UTC day and survives the process being killed (kill -9); it survives power
+ *  loss once a later la_flush() returns LA_OK. Errors: LA_EINVAL (missing required string,
+ *  string > LA_MAX_STR), LA_ERANGE, LA_ENOSPC, LA_EIO, LA_EREADONLY. On error nothing of the
+ *  event is stored. */
+LA_API int la_append(la_db *db, const la_event *ev);
+
+/*! la_append_batch() : append n events in order, under one lock. Stops at the first failing
+ *  event: *n_done (may be NULL) is the number stored, the return value that event's error. */
+LA_API int la_append_batch(la_db *db, const la_event *evs, size_t n, size_t *n_done);
+
+/*! la_flush() : make every event appended before the call durable (msync + fsync of the
+ *  touched segments and directory). Returns LA_OK only if all of it reached stable storage. */
+LA_API int la_flush(la_db *db);
+
+/* ---------------------------------------------------------------------------------------
+ * Reading: cursors over events, returned as column batches
+ * ------------------------------------------------------------------------------------- */
+
+/* Filter for la_scan(). Fields with data == NULL do not filter. */
+typedef struct la_filter {
+    int64_t from, to;     /* [from, to) in ms; use INT64_MIN / INT64_MAX for "unbounded" */
+    la_str workspace;
+    la_str link;
+    la_str event_type;
+    int dim;              /* dimension index, or -1 for no dimension filter */
+    la_str dim_value;     /* data == NULL: match events where the dimension is absent */
+} la_filter;
+
+#define LA_FILTER_INIT {INT64_MIN, INT64_MAX, {NULL, 0}, {NULL, 0}, {NULL, 0}, -1, {NULL, 0}}
+
+/* A string column of a batch: row r's value is dict[ids[r]]; dict[0] is always absent
+ * ({NULL, 0}). */
+typedef struct la_str_column {
+    const uint32_t *ids;
+    const la_str *dict;
+} la_str_column;
+
+/* A batch of matching events, in segment order (by day, then by append order within a day).
+ * Every pointer in it (arrays, dictionary strings) stays valid until the next la_cursor_next()
+ * or la_cursor_close() on the same cursor. */
+typedef struct la_batch {
+    size_t nrows;
+    const int64_t *ts;
+    la_str_column workspace, link, event_type;
+    const uint64_t *visitor_id, *session_id;
+    const int64_t *value;          /* 0 where has_value[r] == 0 */
+    const uint8_t *has_value;
+    const la_str_column *dims;     /* la_db_ndims() columns */
+} la_batch;
+
+typedef struct la_cursor la_cursor;
+
+/*! la_scan() : open a cursor over the events matching `filter` (NULL = all). The cursor sees
+ *  the events appended (by this handle) or flushed (by a writer process) before the call. */
+LA_API int la_scan(la_db *db, const la_filter *filter, la_cursor **out);
+
+/*! la_cursor_next() : the next non-empty batch. Returns 1 and fills *out, 0 at the end, or a
+ *  negative error (LA_ECORRUPT names the file and offset). */
+LA_API int la_cursor_next(la_cursor *cur, la_batch *out);
+
+/*! la_cursor_close() : free the cursor. Accepts NULL. */
+LA_API void la_cursor_close(la_cursor *cur);
+
+/* ---------------------------------------------------------------------------------------
+ * Checking
+ * ------------------------------------------------------------------------------------- */
+
+/*! la_verify() callback: one problem found, with the file (relative to the database
+ *  directory), the byte offset in it (-1 if none applies) and a message. */
+typedef void (*la_problem_fn)(void *ctx, const char *file, int64_t offset, const char *msg);
+
+/*! la_verify() : check every checksum and invariant of every file in the database directory
+ *  at `path` without modifying anything (works while a writer runs). Calls `fn` once per
+ *  problem; *n_problems (may be NULL) gets the count. Returns LA_OK when the check ran (even
+ *  with problems) or an error if it could not run. */
+LA_API int la_verify(const char *path, la_problem_fn fn, void *ctx, uint64_t *n_problems);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LA_H */
