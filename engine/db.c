@@ -1,0 +1,437 @@
+/* db.c — the database handle: directory, lock file, la.meta, the set of day segments, and the
+ * public open/append/flush/close calls. */
+#include "db.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <xxhash.h>
+
+#include "error.h"
+#include "io.h"
+
+#define META_NAME "la.meta"
+#define LOCK_NAME "la.lock"
+
+int la_version_number(void) { return LA_VERSION_NUMBER; }
+
+uint64_t la_hash_id(const void *data, size_t len) { return XXH3_64bits(data, len); }
+
+static char *join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+static int read_meta(la_db *db)
+{
+    const la_io *io = la_io_current();
+    char *p = join(db->path, META_NAME);
+    if (!p)
+        return la_err(LA_ENOMEM, "out of memory");
+    uint8_t buf[LA_META_MAX + 1];
+    int rc = 0;
+    int fd = io->open(p, O_RDONLY, 0);
+    if (fd < 0) {
+        rc = errno == ENOENT ? la_err(LA_ENOTFOUND, "%s: no database here (no %s)", db->path, META_NAME)
+                             : la_err_errno(errno, "open", p);
+    } else {
+        ssize_t n = io->pread(fd, buf, sizeof buf, 0);
+        io->close(fd);
+        const char *why = NULL;
+        if (n < 0)
+            rc = la_err_errno(errno, "read", p);
+        else if ((rc = la_meta_decode(buf, (size_t)n, &db->meta, &why)) != 0)
+            rc = la_err(rc, "%s: offset 0: %s", p, why);
+    }
+    free(p);
+    return rc;
+}
+
+static int create_meta(la_db *db, const la_options *o)
+{
+    const char *dims[LA_MAX_DIMS];
+    static const char *const defaults[] = {"country", "city", "device", "browser", "referrer"};
+    uint32_t nd = 0;
+    if (!o || !o->no_default_dims)
+        for (; nd < 5; nd++)
+            dims[nd] = defaults[nd];
+    uint32_t extra = o ? o->n_extra_dims : 0;
+    if (nd + extra > LA_MAX_DIMS)
+        return la_err(LA_EINVAL, "too many dimensions (at most %d)", LA_MAX_DIMS);
+    for (uint32_t i = 0; i < extra; i++) {
+        const char *name = o->extra_dims[i];
+        size_t n = name ? strlen(name) : 0;
+        if (n == 0 || n > LA_MAX_DIM_NAME || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
+            return la_err(LA_EINVAL, "dimension name '%s' must be 1..%d characters of [a-z0-9_]",
+                          name ? name : "(null)", LA_MAX_DIM_NAME);
+        for (uint32_t j = 0; j < nd; j++)
+            if (strcmp(dims[j], name) == 0)
+                return la_err(LA_EINVAL, "dimension '%s' declared twice", name);
+        static const char *const fixed[] = {"ts", "workspace_id", "link_id", "event_type",
+                                            "visitor_id", "session_id", "value"};
+        for (size_t j = 0; j < sizeof fixed / sizeof *fixed; j++)
+            if (strcmp(fixed[j], name) == 0)
+                return la_err(LA_EINVAL, "dimension '%s' clashes with a built-in column", name);
+        dims[nd++] = name;
+    }
+    la_meta *m = &db->meta;
+    memset(m, 0, sizeof *m);
+    m->read_version = LA_META_READ_VERSION;
+    m->write_version = LA_META_WRITE_VERSION;
+    m->block_rows = o && o->block_rows ? o->block_rows : 16384;
+    m->codec = (uint8_t)(o ? o->codec : LA_CODEC_LZ4);
+    m->zstd_level = (uint8_t)(o && o->zstd_level ? o->zstd_level : 3);
+    m->retention_days = o && o->retention_days ? o->retention_days : 30;
+    la_schema_init(&m->schema, dims, nd);
+
+    const la_io *io = la_io_current();
+    uint8_t buf[LA_META_MAX];
+    size_t len = la_meta_encode(buf, m);
+    char *p = join(db->path, META_NAME), *tmp = join(db->path, META_NAME ".tmp");
+    int rc = 0;
+    if (!p || !tmp) {
+        rc = la_err(LA_ENOMEM, "out of memory");
+        goto out;
+    }
+    int fd = io->open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) {
+        rc = la_err_errno(errno, "create", tmp);
+        goto out;
+    }
+    if (io->pwrite(fd, buf, len, 0) != (ssize_t)len)
+        rc = la_err_errno(errno ? errno : EIO, "write", tmp);
+    else if (io->fsync(fd) != 0)
+        rc = la_err_errno(errno, "fsync", tmp);
+    io->close(fd);
+    if (rc == 0 && io->rename(tmp, p) != 0)
+        rc = la_err_errno(errno, "rename", tmp);
+    if (rc == 0 && io->sync_dir(db->path) != 0)
+        rc = la_err_errno(errno, "fsync directory", db->path);
+    if (rc != 0)
+        io->unlink(tmp);
+out:
+    free(p);
+    free(tmp);
+    return rc;
+}
+
+static int check_options(const la_options *o)
+{
+    if (!o)
+        return 0;
+    if (o->version != LA_OPTIONS_VERSION)
+        return la_err(LA_EINVAL, "la_options.version is %u, this library knows %d", o->version,
+                      LA_OPTIONS_VERSION);
+    if (o->block_rows && (o->block_rows < 64 || o->block_rows > (1u << 20)))
+        return la_err(LA_EINVAL, "block_rows %u outside 64..1048576", o->block_rows);
+    if (o->codec < LA_CODEC_NONE || o->codec > LA_CODEC_ZSTD)
+        return la_err(LA_EINVAL, "unknown codec %d", o->codec);
+    if (o->zstd_level < 0 || o->zstd_level > 19)
+        return la_err(LA_EINVAL, "zstd_level %d outside 1..19", o->zstd_level);
+    if (o->n_extra_dims && !o->extra_dims)
+        return la_err(LA_EINVAL, "n_extra_dims without extra_dims");
+    return 0;
+}
+
+/* Options given to an existing database must not contradict its schema. */
+static int check_schema(const la_db *db, const la_options *o)
+{
+    if (!o || (!o->n_extra_dims && !o->no_default_dims))
+        return 0;
+    const char *dims[LA_MAX_DIMS];
+    static const char *const defaults[] = {"country", "city", "device", "browser", "referrer"};
+    uint32_t nd = 0;
+    if (!o->no_default_dims)
+        for (; nd < 5; nd++)
+            dims[nd] = defaults[nd];
+    for (uint32_t i = 0; i < o->n_extra_dims && nd < LA_MAX_DIMS; i++)
+        dims[nd++] = o->extra_dims[i];
+    la_schema want;
+    if (la_schema_init(&want, dims, nd) != 0 || !la_schema_equal(&want, &db->meta.schema))
+        return la_err(LA_ESCHEMA, "%s: the database was created with other dimensions", db->path);
+    return 0;
+}
+
+static int day_cmp(const void *a, const void *b)
+{
+    int32_t x = ((const la_day_slot *)a)->day, y = ((const la_day_slot *)b)->day;
+    return (x > y) - (x < y);
+}
+
+static la_day_slot *find_slot(la_db *db, int32_t day)
+{
+    la_day_slot key = {day, NULL};
+    return db->ndays ? bsearch(&key, db->days, db->ndays, sizeof key, day_cmp) : NULL;
+}
+
+static int add_slot(la_db *db, int32_t day)
+{
+    if (find_slot(db, day))
+        return 0;
+    if (db->ndays == db->days_cap) {
+        size_t cap = db->days_cap ? db->days_cap * 2 : 64;
+        la_day_slot *s = realloc(db->days, cap * sizeof *s);
+        if (!s)
+            return la_err(LA_ENOMEM, "out of memory");
+        db->days = s;
+        db->days_cap = cap;
+    }
+    size_t i = db->ndays;
+    while (i > 0 && db->days[i - 1].day > day) {
+        db->days[i] = db->days[i - 1];
+        i--;
+    }
+    db->days[i].day = day;
+    db->days[i].d = NULL;
+    db->ndays++;
+    return 0;
+}
+
+int la_db_rescan_days(la_db *db)
+{
+    DIR *dir = opendir(db->path);
+    if (!dir)
+        return la_err_errno(errno, "opendir", db->path);
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(dir)) != NULL) {
+        int32_t day;
+        if (la_seg_name_parse(e->d_name, &day) == 0)
+            rc = add_slot(db, day);
+        else if (!db->readonly && strlen(e->d_name) > 8 &&
+                 strcmp(e->d_name + strlen(e->d_name) - 8, ".seg.tmp") == 0) {
+            /* a segment whose creation a crash interrupted: it never became visible */
+            char *p = join(db->path, e->d_name);
+            if (p)
+                la_io_current()->unlink(p);
+            free(p);
+        }
+    }
+    closedir(dir);
+    return rc;
+}
+
+int la_db_day(la_db *db, int32_t day, int create, la_day **out)
+{
+    la_day_slot *s = find_slot(db, day);
+    if (s && s->d) {
+        *out = s->d;
+        return 0;
+    }
+    if (!s && !create)
+        return la_err(LA_ENOTFOUND, "no segment for that day");
+    la_day *d;
+    int rc = la_day_open(&d, db->path, day, &db->cfg, !db->readonly, create);
+    if (rc != 0)
+        return rc;
+    if (!s) {
+        if ((rc = add_slot(db, day)) != 0) {
+            la_day_close(d);
+            return rc;
+        }
+        s = find_slot(db, day);
+    }
+    s->d = d;
+    *out = d;
+    return 0;
+}
+
+int la_open(la_db **out, const char *path, unsigned flags, const la_options *opts)
+{
+    la_err_clear();
+    if (!out || !path || !*path)
+        return la_err(LA_EINVAL, "la_open: NULL argument");
+    *out = NULL;
+    int rc = check_options(opts);
+    if (rc != 0)
+        return rc;
+    const la_io *io = la_io_current();
+    la_db *db = calloc(1, sizeof *db);
+    if (!db || !(db->path = strdup(path))) {
+        free(db);
+        return la_err(LA_ENOMEM, "out of memory");
+    }
+    db->readonly = (flags & LA_OPEN_READONLY) != 0;
+    db->lock_fd = -1;
+    pthread_mutex_init(&db->mu, NULL);
+    if (!db->readonly) {
+        if ((flags & LA_OPEN_CREATE) && io->mkdir(path, 0700) != 0 && errno != EEXIST) {
+            rc = la_err_errno(errno, "mkdir", path);
+            goto fail;
+        }
+        char *lp = join(path, LOCK_NAME);
+        if (!lp) {
+            rc = la_err(LA_ENOMEM, "out of memory");
+            goto fail;
+        }
+        db->lock_fd = io->open(lp, O_RDWR | O_CREAT, 0600);
+        int e = errno;
+        free(lp);
+        if (db->lock_fd < 0) {
+            rc = e == ENOENT ? la_err(LA_ENOTFOUND, "%s: no such database directory", path)
+                             : la_err_errno(e, "open lock file in", path);
+            goto fail;
+        }
+        if (io->lock(db->lock_fd) != 0) {
+            rc = errno == EWOULDBLOCK ? la_err(LA_EBUSY, "%s: another process is writing to it", path)
+                                      : la_err_errno(errno, "lock", path);
+            goto fail;
+        }
+    }
+    rc = read_meta(db);
+    if (rc == LA_ENOTFOUND && !db->readonly && (flags & LA_OPEN_CREATE))
+        rc = create_meta(db, opts);
+    else if (rc == 0)
+        rc = check_schema(db, opts);
+    if (rc != 0)
+        goto fail;
+    if (!db->readonly && db->meta.write_version > LA_META_WRITE_VERSION) {
+        rc = la_err(LA_EVERSION, "%s: written by a newer format; open it read-only", path);
+        goto fail;
+    }
+    db->cfg.schema = db->meta.schema;
+    db->cfg.block_rows = opts && opts->block_rows ? opts->block_rows : db->meta.block_rows;
+    db->cfg.codec = opts ? opts->codec : db->meta.codec;
+    db->cfg.level = opts && opts->zstd_level ? opts->zstd_level : db->meta.zstd_level;
+    if ((rc = la_db_rescan_days(db)) != 0)
+        goto fail;
+    *out = db;
+    return 0;
+fail:
+    la_close(db);
+    return rc;
+}
+
+void la_close(la_db *db)
+{
+    if (!db)
+        return;
+    int first_rc = 0;
+    char msg[512] = "";
+    for (size_t i = 0; i < db->ndays; i++) {
+        la_day *d = db->days[i].d;
+        if (!d)
+            continue;
+        if (!db->readonly && d->rotated) {
+            /* sealing at close leaves compact files; the tail is durable either way */
+            int rc = la_day_seal(d);
+            if (rc == 0)
+                rc = la_day_flush(d);
+            if (rc != 0 && first_rc == 0) {
+                first_rc = rc;
+                snprintf(msg, sizeof msg, "%s", la_errmsg());
+            }
+        }
+        la_day_close(d);
+    }
+    if (db->lock_fd >= 0)
+        la_io_current()->close(db->lock_fd);
+    pthread_mutex_destroy(&db->mu);
+    free(db->days);
+    free(db->path);
+    free(db);
+    if (first_rc != 0)
+        la_err(first_rc, "la_close: %s", msg);
+}
+
+uint32_t la_db_ndims(const la_db *db) { return db ? la_schema_ndims(&db->cfg.schema) : 0; }
+
+const char *la_db_dim_name(const la_db *db, uint32_t i)
+{
+    return db && i < la_db_ndims(db) ? db->cfg.schema.name[LA_NFIXED + i] : NULL;
+}
+
+int la_db_dim_index(const la_db *db, const char *name)
+{
+    for (uint32_t i = 0; name && i < la_db_ndims(db); i++)
+        if (strcmp(db->cfg.schema.name[LA_NFIXED + i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int check_str(la_str s, const char *what, int required)
+{
+    if (!s.data && required)
+        return la_err(LA_EINVAL, "%s is required", what);
+    if (s.data && s.len > LA_MAX_STR)
+        return la_err(LA_EINVAL, "%s is %u bytes, longer than %d", what, s.len, LA_MAX_STR);
+    return 0;
+}
+
+static int append_locked(la_db *db, const la_event *ev)
+{
+    int rc;
+    if ((rc = check_str(ev->workspace, "workspace", 1)) || (rc = check_str(ev->link, "link", 1)) ||
+        (rc = check_str(ev->event_type, "event_type", 1)))
+        return rc;
+    uint32_t nd = la_schema_ndims(&db->cfg.schema);
+    if (ev->ndims > nd || (ev->ndims && !ev->dims))
+        return la_err(LA_EINVAL, "event has %u dimensions, the database %u", ev->ndims, nd);
+    if (ev->ts < 0 || ev->ts >= (int64_t)(LA_MAX_DAY + 1) * LA_MS_PER_DAY)
+        return la_err(LA_ERANGE, "timestamp %lld outside 1970..9999", (long long)ev->ts);
+    la_row r;
+    r.ts = ev->ts;
+    r.visitor = ev->visitor_id;
+    r.session = ev->session_id;
+    r.has_value = ev->has_value != 0;
+    r.value = r.has_value ? ev->value : 0;
+    r.nstr = 3 + nd;
+    r.str[0] = ev->workspace;
+    r.str[1] = ev->link;
+    r.str[2] = ev->event_type;
+    for (uint32_t i = 0; i < nd; i++) {
+        r.str[3 + i] = i < ev->ndims ? ev->dims[i] : (la_str){NULL, 0};
+        if ((rc = check_str(r.str[3 + i], "dimension value", 0)) != 0)
+            return rc;
+    }
+    la_day *d;
+    if ((rc = la_db_day(db, (int32_t)(ev->ts / LA_MS_PER_DAY), 1, &d)) != 0)
+        return rc;
+    return la_day_append(d, &r);
+}
+
+int la_append_batch(la_db *db, const la_event *evs, size_t n, size_t *n_done)
+{
+    la_err_clear();
+    size_t i = 0;
+    int rc = 0;
+    if (!db || (!evs && n))
+        rc = la_err(LA_EINVAL, "la_append_batch: NULL argument");
+    else if (db->readonly)
+        rc = la_err(LA_EREADONLY, "%s is open read-only", db->path);
+    else {
+        pthread_mutex_lock(&db->mu);
+        for (; i < n && (rc = append_locked(db, &evs[i])) == 0; i++)
+            ;
+        pthread_mutex_unlock(&db->mu);
+    }
+    if (n_done)
+        *n_done = i;
+    return rc;
+}
+
+int la_append(la_db *db, const la_event *ev) { return la_append_batch(db, ev, ev ? 1 : 0, NULL); }
+
+int la_flush(la_db *db)
+{
+    la_err_clear();
+    if (!db)
+        return la_err(LA_EINVAL, "la_flush: NULL handle");
+    if (db->readonly)
+        return 0;
+    int rc = 0;
+    pthread_mutex_lock(&db->mu);
+    for (size_t i = 0; i < db->ndays && rc == 0; i++)
+        if (db->days[i].d)
+            rc = la_day_flush(db->days[i].d);
+    pthread_mutex_unlock(&db->mu);
+    return rc;
+}

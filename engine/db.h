@@ -1,0 +1,37 @@
+/* db.h — the database handle's internals, shared by db.c (open/append/flush/close) and the
+ * readers (scan.c). */
+#ifndef LA_ENGINE_DB_H
+#define LA_ENGINE_DB_H
+
+#include <pthread.h>
+
+#include "day.h"
+#include "meta.h"
+
+typedef struct la_day_slot {
+    int32_t day;
+    la_day *d; /* NULL until first used */
+} la_day_slot;
+
+struct la_db {
+    char *path;
+    int readonly;
+    int lock_fd;
+    la_meta meta;
+    la_day_cfg cfg;
+    pthread_mutex_t mu;
+    la_day_slot *days; /* sorted by day */
+    size_t ndays, days_cap;
+};
+
+/* With db->mu held: the day's handle, opened (and with create, created) on first use. */
+int la_db_day(la_db *db, int32_t day, int create, la_day **out);
+/* With db->mu held, read-only handles: pick up day files a writer created since. */
+int la_db_rescan_days(la_db *db);
+
+#define LA_MS_PER_DAY 86400000LL
+#define LA_MAX_DAY 2932896 /* 9999-12-31 */
+
+static inline int64_t la_floor_div(int64_t a, int64_t b) { return a / b - ((a % b) != 0 && ((a < 0) != (b < 0))); }
+
+#endif

@@ -1,0 +1,37 @@
+/* dict.h — a segment's in-memory dictionary for one column: id <-> string (or uint64).
+ * Id 0 is "absent"; entries get ids 1, 2, ... in the order the segment's blocks introduce them
+ * (SPEC.md §6.3). Entry arrays are never moved while the dictionary lives: when they grow, the
+ * old array is kept, so a batch handed to a reader stays valid while a writer thread extends
+ * the dictionary. */
+#ifndef LA_ENGINE_DICT_H
+#define LA_ENGINE_DICT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "la.h"
+
+typedef struct la_dict la_dict;
+
+la_dict *la_dict_new(int is_u64);
+void la_dict_free(la_dict *d);
+
+uint32_t la_dict_size(const la_dict *d);
+/* The string entries, index = id (entry 0 is absent). Valid while the dictionary lives. */
+const la_str *la_dict_strs(const la_dict *d);
+const uint64_t *la_dict_u64s(const la_dict *d);
+
+/* Id of a value, 0 if not present. */
+uint32_t la_dict_find_str(const la_dict *d, const char *s, uint32_t len);
+uint32_t la_dict_find_u64(const la_dict *d, uint64_t v);
+/* Id of a value, adding it if absent. Returns 0 on allocation failure (ids start at 1). */
+uint32_t la_dict_intern_str(la_dict *d, const char *s, uint32_t len);
+uint32_t la_dict_intern_u64(la_dict *d, uint64_t v);
+/* Append an entry without looking for an equal one: loading a file must keep its ids even if
+ * (in a damaged or hand-made file) an entry repeats. Returns the id, 0 on allocation failure. */
+uint32_t la_dict_push_str(la_dict *d, const char *s, uint32_t len);
+uint32_t la_dict_push_u64(la_dict *d, uint64_t v);
+/* Forget entries with id > n (undo of a failed seal). */
+void la_dict_truncate(la_dict *d, uint32_t n);
+
+#endif

@@ -1,0 +1,90 @@
+/* io.c — the POSIX implementation of the I/O seam. */
+#include "io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int px_open(const char *path, int flags, int mode) { return open(path, flags | O_CLOEXEC, mode); }
+static int px_close(int fd) { return close(fd); }
+static ssize_t px_pread(int fd, void *buf, size_t n, off_t off) { return pread(fd, buf, n, off); }
+static ssize_t px_pwrite(int fd, const void *buf, size_t n, off_t off) { return pwrite(fd, buf, n, off); }
+
+static int px_allocate(int fd, off_t off, off_t len)
+{
+    int rc = posix_fallocate(fd, off, len);
+    if (rc != 0) {
+        errno = rc;
+        return -1;
+    }
+    return 0;
+}
+
+static int px_punch(int fd, off_t off, off_t len)
+{
+#ifdef FALLOC_FL_PUNCH_HOLE
+    if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) == 0)
+        return 0;
+    if (errno == EOPNOTSUPP || errno == ENOSYS)
+        return 0; /* only a space optimisation: the bytes are dead either way */
+    return -1;
+#else
+    (void)fd, (void)off, (void)len;
+    return 0;
+#endif
+}
+
+static int px_truncate(int fd, off_t len) { return ftruncate(fd, len); }
+
+static int px_size(int fd, uint64_t *out)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return -1;
+    *out = (uint64_t)st.st_size;
+    return 0;
+}
+
+static int px_fsync(int fd) { return fdatasync(fd); }
+
+static void *px_map(int fd, size_t len, int writable)
+{
+    void *p = mmap(NULL, len, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static int px_unmap(void *p, size_t len) { return munmap(p, len); }
+static int px_sync(void *p, size_t len) { return msync(p, len, MS_SYNC); }
+static int px_rename(const char *a, const char *b) { return rename(a, b); }
+static int px_unlink(const char *p) { return unlink(p); }
+static int px_mkdir(const char *p, int mode) { return mkdir(p, (mode_t)mode); }
+
+static int px_sync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
+static int px_lock(int fd) { return flock(fd, LOCK_EX | LOCK_NB); }
+
+static const la_io posix_io = {
+    LA_IO_VERSION, px_open,  px_close,  px_pread, px_pwrite, px_allocate, px_punch,
+    px_truncate,   px_size,  px_fsync,  px_map,   px_unmap,  px_sync,     px_rename,
+    px_unlink,     px_mkdir, px_sync_dir, px_lock,
+};
+
+static const la_io *current = &posix_io;
+
+const la_io *la_io_current(void) { return current; }
+void la_io_set(const la_io *io) { current = io ? io : &posix_io; }
+const la_io *la_io_posix(void) { return &posix_io; }

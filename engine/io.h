@@ -1,0 +1,42 @@
+/* io.h — the one seam between the engine and the operating system. Every file operation the
+ * engine performs goes through la_io_current(), so tests can install a backend that fails the
+ * Nth call (ENOSPC, EIO) or drops unsynced writes. Each call returns 0 (or a value) on success
+ * and -1 with errno set on failure, like POSIX. */
+#ifndef LA_ENGINE_IO_H
+#define LA_ENGINE_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define LA_IO_VERSION 1
+
+typedef struct la_io {
+    int version; /* LA_IO_VERSION; later versions append members */
+    int (*open)(const char *path, int flags, int mode);
+    int (*close)(int fd);
+    ssize_t (*pread)(int fd, void *buf, size_t n, off_t off);
+    ssize_t (*pwrite)(int fd, const void *buf, size_t n, off_t off);
+    int (*allocate)(int fd, off_t off, off_t len);   /* reserve real blocks (no SIGBUS later) */
+    int (*punch)(int fd, off_t off, off_t len);      /* free blocks, keep the size; may no-op */
+    int (*truncate)(int fd, off_t len);
+    int (*size)(int fd, uint64_t *out);
+    int (*fsync)(int fd);
+    void *(*map)(int fd, size_t len, int writable);  /* MAP_SHARED; NULL on failure */
+    int (*unmap)(void *p, size_t len);
+    int (*sync)(void *p, size_t len);                /* msync(MS_SYNC) of a mapped range */
+    int (*rename)(const char *from, const char *to);
+    int (*unlink)(const char *path);
+    int (*mkdir)(const char *path, int mode);
+    int (*sync_dir)(const char *path);
+    int (*lock)(int fd);                             /* exclusive, non-blocking; EWOULDBLOCK */
+} la_io;
+
+/* The backend in use (the POSIX one unless a test installed another). */
+const la_io *la_io_current(void);
+/* Install a backend (NULL restores POSIX). Not thread-safe: call with no database open. */
+void la_io_set(const la_io *io);
+/* The POSIX backend, for test backends that wrap it. */
+const la_io *la_io_posix(void);
+
+#endif

@@ -1,0 +1,425 @@
+/* scan.c — cursors: read events of a time range with filters, block by block, as column batches. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "block.h"
+#include "column.h"
+#include "db.h"
+#include "error.h"
+
+#define TAIL_BATCH 4096u
+
+/* A filter string the cursor owns (the caller's may go away after la_scan). */
+typedef struct owned_str {
+    int active;   /* 1 = this field filters */
+    la_str s;     /* s.data NULL = match absent */
+    char buf[LA_MAX_STR + 1];
+} owned_str;
+
+struct la_cursor {
+    la_db *db;
+    int64_t from, to;
+    owned_str fstr[3 + 1]; /* workspace, link, event type, dimension */
+    int fdim;              /* dimension index or -1 */
+    int32_t *days;
+    uint64_t *snap;        /* rows of each day visible to this cursor */
+    size_t ndays, di;
+    int day_started;
+    uint64_t pos;          /* seq of the next row of the current day to look at: positions by
+                            * seq stay right when the writer seals the tail mid-scan */
+    uint32_t fid[4];       /* filter ids in the current day's dictionaries (0 = no match) */
+    int fmiss;             /* a filter value is in no block of the current day */
+    int err;
+    uint32_t nstr;         /* 3 + ndims */
+    /* decoded block columns (capacity cap rows) */
+    size_t cap;
+    int64_t *d_ts, *d_val;
+    uint8_t *d_hv;
+    uint32_t *d_ids[LA_MAX_COLS];
+    uint8_t *raw;
+    size_t raw_cap;
+    uint32_t *sel;
+    /* output */
+    int64_t *o_ts, *o_val;
+    uint8_t *o_hv;
+    uint64_t *o_vis, *o_ses;
+    uint32_t *o_ids[3 + LA_MAX_DIMS];
+    la_str_column o_dims[LA_MAX_DIMS];
+    /* tail rows: one dictionary entry per row, bytes copied here */
+    la_str *t_dict[3 + LA_MAX_DIMS];
+    char *t_bytes;
+};
+
+static uint32_t str_col(uint32_t i) { return i < 3 ? LA_C_WORKSPACE + i : LA_NFIXED + i - 3; }
+
+static void own(owned_str *o, la_str s)
+{
+    o->active = 1;
+    o->s.len = s.data ? (s.len > LA_MAX_STR ? LA_MAX_STR + 1 : s.len) : 0;
+    if (s.data && s.len <= LA_MAX_STR)
+        memcpy(o->buf, s.data, s.len);
+    o->s.data = s.data ? o->buf : NULL;
+}
+
+static int grow(la_cursor *c, size_t rows)
+{
+    if (rows <= c->cap)
+        return 0;
+    size_t n = rows;
+    int ok = 1;
+#define GROW(p) ok &= (((p) = realloc((p), n * sizeof *(p))) != NULL)
+    GROW(c->d_ts);
+    GROW(c->d_val);
+    GROW(c->d_hv);
+    GROW(c->sel);
+    GROW(c->o_ts);
+    GROW(c->o_val);
+    GROW(c->o_hv);
+    GROW(c->o_vis);
+    GROW(c->o_ses);
+    for (uint32_t i = 0; i < c->nstr; i++)
+        GROW(c->o_ids[i]);
+    for (uint32_t col = 0; col < LA_NFIXED + c->nstr - 3; col++)
+        if (col != LA_C_TS && col != LA_C_VALUE)
+            GROW(c->d_ids[col]);
+#undef GROW
+    if (!ok)
+        return la_err(LA_ENOMEM, "out of memory");
+    c->cap = n;
+    return 0;
+}
+
+int la_scan(la_db *db, const la_filter *f, la_cursor **out)
+{
+    la_err_clear();
+    if (!db || !out)
+        return la_err(LA_EINVAL, "la_scan: NULL argument");
+    *out = NULL;
+    la_filter all = LA_FILTER_INIT;
+    if (!f)
+        f = &all;
+    uint32_t nd = la_db_ndims(db);
+    if (f->dim >= (int)nd || f->dim < -1)
+        return la_err(LA_EINVAL, "filter dimension %d out of range", f->dim);
+    la_cursor *c = calloc(1, sizeof *c);
+    if (!c)
+        return la_err(LA_ENOMEM, "out of memory");
+    c->db = db;
+    c->from = f->from;
+    c->to = f->to;
+    c->nstr = 3 + nd;
+    c->fdim = f->dim;
+    if (f->workspace.data)
+        own(&c->fstr[0], f->workspace);
+    if (f->link.data)
+        own(&c->fstr[1], f->link);
+    if (f->event_type.data)
+        own(&c->fstr[2], f->event_type);
+    if (f->dim >= 0)
+        own(&c->fstr[3], f->dim_value);
+    int rc = 0;
+    pthread_mutex_lock(&db->mu);
+    if (db->readonly)
+        rc = la_db_rescan_days(db);
+    int64_t dfrom = c->from <= 0 ? 0 : la_floor_div(c->from, LA_MS_PER_DAY);
+    int64_t dto = c->to == INT64_MIN ? -1 : la_floor_div(c->to - 1, LA_MS_PER_DAY);
+    if (rc == 0 && c->from < c->to) {
+        c->days = malloc((db->ndays + 1) * sizeof *c->days);
+        c->snap = malloc((db->ndays + 1) * sizeof *c->snap);
+        if (!c->days || !c->snap)
+            rc = la_err(LA_ENOMEM, "out of memory");
+        for (size_t i = 0; rc == 0 && i < db->ndays; i++) {
+            int32_t day = db->days[i].day;
+            if (day < dfrom || day > dto)
+                continue;
+            la_day *d;
+            if ((rc = la_db_day(db, day, 0, &d)) != 0)
+                break;
+            if (db->readonly && (rc = la_day_refresh(d)) != 0)
+                break;
+            c->days[c->ndays] = day;
+            c->snap[c->ndays++] = d->commit.rows_in_blocks + d->tail_rows;
+        }
+    }
+    pthread_mutex_unlock(&db->mu);
+    if (rc != 0) {
+        la_cursor_close(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+void la_cursor_close(la_cursor *c)
+{
+    if (!c)
+        return;
+    free(c->days);
+    free(c->snap);
+    free(c->d_ts);
+    free(c->d_val);
+    free(c->d_hv);
+    free(c->sel);
+    free(c->raw);
+    free(c->o_ts);
+    free(c->o_val);
+    free(c->o_hv);
+    free(c->o_vis);
+    free(c->o_ses);
+    for (uint32_t i = 0; i < LA_MAX_COLS; i++)
+        free(c->d_ids[i]);
+    for (uint32_t i = 0; i < 3 + LA_MAX_DIMS; i++) {
+        free(c->o_ids[i]);
+        free(c->t_dict[i]);
+    }
+    free(c->t_bytes);
+    free(c);
+}
+
+/* Filter ids for a day: a filter value that is not in the day's dictionary matches no block
+ * row of that day, and lets the cursor skip every block without decoding. */
+static void resolve_filters(la_cursor *c, la_day *d)
+{
+    c->fmiss = 0;
+    for (uint32_t k = 0; k < 4; k++) {
+        owned_str *o = &c->fstr[k];
+        if (!o->active)
+            continue;
+        uint32_t col = k < 3 ? LA_C_WORKSPACE + k : LA_NFIXED + (uint32_t)c->fdim;
+        if (!o->s.data) {
+            c->fid[k] = 0;
+            continue;
+        }
+        c->fid[k] = o->s.len > LA_MAX_STR ? 0 : la_dict_find_str(d->dict[col], o->s.data, o->s.len);
+        if (c->fid[k] == 0)
+            c->fmiss = 1;
+    }
+}
+
+static int need_raw(la_cursor *c, size_t n)
+{
+    if (n <= c->raw_cap)
+        return 0;
+    uint8_t *r = realloc(c->raw, n);
+    if (!r)
+        return la_err(LA_ENOMEM, "out of memory");
+    c->raw = r;
+    c->raw_cap = n;
+    return 0;
+}
+
+static int decode_col(la_cursor *c, la_day *d, const la_block_view *v, uint32_t bi, uint32_t col)
+{
+    const la_col_desc *cd = &v->col[col];
+    const char *why = NULL;
+    int rc = need_raw(c, cd->data_raw ? cd->data_raw : 1);
+    if (rc != 0)
+        return rc;
+    uint64_t at = d->blocks[bi].off + cd->offset;
+    if ((rc = la_block_part(v, col, 1, c->raw, &why)) != 0)
+        return la_day_corrupt(d, at, why);
+    switch (d->cfg->schema.type[col]) {
+    case LA_COL_TS: rc = la_ts_decode(c->raw, cd->data_raw, c->d_ts, v->nrows, &why); break;
+    case LA_COL_OPT_I64:
+        rc = la_opt_i64_decode(c->raw, cd->data_raw, c->d_val, c->d_hv, v->nrows, &why);
+        break;
+    default:
+        rc = la_ids_decode(c->raw, cd->data_raw, c->d_ids[col], v->nrows, d->blocks[bi].dict_end[col], &why);
+        if (rc == 0 && d->cfg->schema.type[col] == LA_COL_U64)
+            for (uint32_t r = 0; r < v->nrows; r++)
+                if (c->d_ids[col][r] == 0) {
+                    why = "uint64 column has an absent id";
+                    rc = LA_ECORRUPT;
+                    break;
+                }
+        break;
+    }
+    return rc ? la_day_corrupt(d, at, why ? why : "column decode failed") : 0;
+}
+
+/* Decode block bi of day d and keep the rows that match; returns the number kept. */
+static int scan_block(la_cursor *c, la_day *d, uint32_t bi, uint64_t lo, uint64_t hi, la_batch *out)
+{
+    const la_blkref *b = &d->blocks[bi];
+    la_block_view v;
+    const char *why = NULL;
+    int rc = la_block_parse(d->map + b->off, b->len, &d->cfg->schema, &v, &why);
+    if (rc != 0)
+        return la_day_corrupt(d, b->off, why);
+    if ((rc = grow(c, v.nrows)) != 0 || (rc = decode_col(c, d, &v, bi, LA_C_TS)) != 0)
+        return rc;
+    uint32_t n = 0;
+    for (uint32_t r = (uint32_t)(lo - b->first_seq); r < hi - b->first_seq; r++)
+        if (c->d_ts[r] >= c->from && c->d_ts[r] < c->to)
+            c->sel[n++] = r;
+    for (uint32_t k = 0; k < 4 && n > 0; k++) {
+        if (!c->fstr[k].active)
+            continue;
+        uint32_t col = k < 3 ? LA_C_WORKSPACE + k : LA_NFIXED + (uint32_t)c->fdim;
+        if ((rc = decode_col(c, d, &v, bi, col)) != 0)
+            return rc;
+        uint32_t m = 0, want = c->fid[k];
+        for (uint32_t i = 0; i < n; i++)
+            if (c->d_ids[col][c->sel[i]] == want)
+                c->sel[m++] = c->sel[i];
+        n = m;
+    }
+    if (n == 0)
+        return 0;
+    for (uint32_t col = 1; col < d->cfg->schema.ncols; col++) {
+        int done = 0;
+        for (uint32_t k = 0; k < 4; k++)
+            done |= c->fstr[k].active && col == (k < 3 ? LA_C_WORKSPACE + k : LA_NFIXED + (uint32_t)c->fdim);
+        if (!done && (rc = decode_col(c, d, &v, bi, col)) != 0)
+            return rc;
+    }
+    const uint64_t *vis = la_dict_u64s(d->dict[LA_C_VISITOR]), *ses = la_dict_u64s(d->dict[LA_C_SESSION]);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t r = c->sel[i];
+        c->o_ts[i] = c->d_ts[r];
+        c->o_val[i] = c->d_val[r];
+        c->o_hv[i] = c->d_hv[r];
+        c->o_vis[i] = vis[c->d_ids[LA_C_VISITOR][r]];
+        c->o_ses[i] = ses[c->d_ids[LA_C_SESSION][r]];
+        for (uint32_t k = 0; k < c->nstr; k++)
+            c->o_ids[k][i] = c->d_ids[str_col(k)][r];
+    }
+    la_str_column *cols[3] = {&out->workspace, &out->link, &out->event_type};
+    for (uint32_t k = 0; k < c->nstr; k++) {
+        la_str_column *sc = k < 3 ? cols[k] : &c->o_dims[k - 3];
+        sc->ids = c->o_ids[k];
+        sc->dict = la_dict_strs(d->dict[str_col(k)]);
+    }
+    return (int)n;
+}
+
+static int str_match(const owned_str *o, la_str s)
+{
+    if (!o->active)
+        return 1;
+    if (!o->s.data || !s.data)
+        return !o->s.data && !s.data;
+    return o->s.len == s.len && memcmp(o->s.data, s.data, s.len) == 0;
+}
+
+/* Tail rows with seq in [c->pos, end) of day d, decoded one by one, strings copied out of
+ * the map. */
+static int scan_tail(la_cursor *c, la_day *d, uint64_t end, la_batch *out)
+{
+    int rc = grow(c, TAIL_BATCH);
+    if (rc != 0)
+        return rc;
+    for (uint32_t k = 0; k < c->nstr; k++)
+        if (!c->t_dict[k] && !(c->t_dict[k] = malloc((TAIL_BATCH + 1) * sizeof(la_str))))
+            return la_err(LA_ENOMEM, "out of memory");
+    if (!c->t_bytes && !(c->t_bytes = malloc((size_t)TAIL_BATCH * c->nstr * LA_MAX_STR)))
+        return la_err(LA_ENOMEM, "out of memory");
+    char *bytes = c->t_bytes;
+    uint32_t n = 0;
+    while (c->pos < end && n < TAIL_BATCH) {
+        la_row row;
+        if ((rc = la_day_tail_row(d, c->pos++ - d->commit.rows_in_blocks, &row)) != 0)
+            return rc;
+        if (row.ts < c->from || row.ts >= c->to)
+            continue;
+        int ok = 1;
+        for (uint32_t k = 0; k < 4 && ok; k++)
+            ok = str_match(&c->fstr[k], k < 3 ? row.str[k] : row.str[3 + c->fdim]);
+        if (!ok)
+            continue;
+        c->o_ts[n] = row.ts;
+        c->o_val[n] = row.value;
+        c->o_hv[n] = (uint8_t)row.has_value;
+        c->o_vis[n] = row.visitor;
+        c->o_ses[n] = row.session;
+        for (uint32_t k = 0; k < c->nstr; k++) {
+            la_str *e = &c->t_dict[k][n + 1];
+            c->t_dict[k][0] = (la_str){NULL, 0};
+            c->o_ids[k][n] = row.str[k].data ? n + 1 : 0;
+            if (row.str[k].data) {
+                memcpy(bytes, row.str[k].data, row.str[k].len);
+                e->data = bytes;
+                e->len = row.str[k].len;
+                bytes += row.str[k].len;
+            }
+        }
+        n++;
+    }
+    la_str_column *cols[3] = {&out->workspace, &out->link, &out->event_type};
+    for (uint32_t k = 0; k < c->nstr; k++) {
+        la_str_column *sc = k < 3 ? cols[k] : &c->o_dims[k - 3];
+        sc->ids = c->o_ids[k];
+        sc->dict = c->t_dict[k];
+    }
+    return (int)n;
+}
+
+static int next_locked(la_cursor *c, la_batch *out)
+{
+    while (c->di < c->ndays) {
+        la_day *d;
+        int rc = la_db_day(c->db, c->days[c->di], 0, &d);
+        if (rc != 0)
+            return rc;
+        uint64_t snap = c->snap[c->di];
+        if (!c->day_started) {
+            c->day_started = 1;
+            c->pos = 0;
+        }
+        /* every time: a writer thread may have sealed blocks with new entries meanwhile */
+        if ((rc = la_day_load_dicts(d)) != 0)
+            return rc;
+        resolve_filters(c, d);
+        for (uint32_t bi = 0; bi < d->nblocks && c->pos < snap; bi++) {
+            const la_blkref *b = &d->blocks[bi];
+            uint64_t end = b->first_seq + b->nrows;
+            if (end <= c->pos)
+                continue;
+            uint64_t lo = c->pos, hi = end < snap ? end : snap;
+            c->pos = hi;
+            if (c->fmiss || b->max_ts < c->from || b->min_ts >= c->to)
+                continue;
+            int n = scan_block(c, d, bi, lo, hi, out);
+            if (n != 0)
+                return n;
+        }
+        uint64_t end = d->commit.rows_in_blocks + d->tail_rows;
+        end = end < snap ? end : snap;
+        if (c->pos < end) {
+            int n = scan_tail(c, d, end, out);
+            if (n != 0)
+                return n;
+            continue;
+        }
+        c->di++;
+        c->day_started = 0;
+    }
+    return 0;
+}
+
+int la_cursor_next(la_cursor *c, la_batch *out)
+{
+    la_err_clear();
+    if (!c || !out)
+        return la_err(LA_EINVAL, "la_cursor_next: NULL argument");
+    if (c->err)
+        return la_err(c->err, "cursor failed earlier");
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&c->db->mu);
+    int n = next_locked(c, out);
+    pthread_mutex_unlock(&c->db->mu);
+    if (n < 0) {
+        c->err = n;
+        return n;
+    }
+    if (n == 0)
+        return 0;
+    out->nrows = (size_t)n;
+    out->ts = c->o_ts;
+    out->visitor_id = c->o_vis;
+    out->session_id = c->o_ses;
+    out->value = c->o_val;
+    out->has_value = c->o_hv;
+    out->dims = c->o_dims;
+    return 1;
+}

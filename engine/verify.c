@@ -1,0 +1,167 @@
+/* verify.c — la_verify(): read every byte of a database and check it against SPEC.md, without
+ * trusting or changing anything. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "block.h"
+#include "column.h"
+#include "db.h"
+#include "error.h"
+
+typedef struct verifier {
+    la_problem_fn fn;
+    void *ctx;
+    uint64_t n;
+} verifier;
+
+static void problem(verifier *v, const char *file, int64_t off, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void problem(verifier *v, const char *file, int64_t off, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    v->n++;
+    if (v->fn)
+        v->fn(v->ctx, file, off, msg);
+}
+
+/* Decode every column of block bi fully and check it against the header and the day. */
+static void verify_block(verifier *v, la_day *d, uint32_t bi)
+{
+    const la_blkref *b = &d->blocks[bi];
+    la_block_view bv;
+    const char *why = NULL;
+    if (la_block_parse(d->map + b->off, b->len, &d->cfg->schema, &bv, &why) != 0) {
+        problem(v, d->name, (int64_t)b->off, "%s", why);
+        return;
+    }
+    size_t cap = 0;
+    for (uint32_t c = 0; c < bv.ncols; c++)
+        cap = bv.col[c].data_raw > cap ? bv.col[c].data_raw : cap;
+    uint8_t *raw = malloc(cap + 1);
+    int64_t *ts = malloc(bv.nrows * sizeof *ts);
+    uint32_t *ids = malloc(bv.nrows * sizeof *ids);
+    uint8_t *hv = malloc(bv.nrows);
+    if (!raw || !ts || !ids || !hv) {
+        problem(v, d->name, (int64_t)b->off, "out of memory while checking this block");
+        goto out;
+    }
+    int64_t day_lo = (int64_t)d->day * LA_MS_PER_DAY, day_hi = day_lo + LA_MS_PER_DAY;
+    for (uint32_t c = 0; c < bv.ncols; c++) {
+        const la_col_desc *cd = &bv.col[c];
+        int64_t at = (int64_t)(b->off + cd->offset);
+        if (la_block_part(&bv, c, 1, raw, &why) != 0) {
+            problem(v, d->name, at, "column %s: %s", d->cfg->schema.name[c], why);
+            continue;
+        }
+        int rc;
+        switch (d->cfg->schema.type[c]) {
+        case LA_COL_TS:
+            if ((rc = la_ts_decode(raw, cd->data_raw, ts, bv.nrows, &why)) == 0) {
+                int64_t lo = INT64_MAX, hi = INT64_MIN;
+                for (uint32_t r = 0; r < bv.nrows; r++) {
+                    lo = ts[r] < lo ? ts[r] : lo;
+                    hi = ts[r] > hi ? ts[r] : hi;
+                }
+                if (lo != bv.min_ts || hi != bv.max_ts)
+                    problem(v, d->name, (int64_t)b->off, "block min/max ts disagree with its rows");
+                if (lo < day_lo || hi >= day_hi)
+                    problem(v, d->name, at, "block holds a timestamp outside the file's day");
+            }
+            break;
+        case LA_COL_OPT_I64: rc = la_opt_i64_decode(raw, cd->data_raw, ts, hv, bv.nrows, &why); break;
+        default:
+            rc = la_ids_decode(raw, cd->data_raw, ids, bv.nrows, b->dict_end[c], &why);
+            if (rc == 0 && d->cfg->schema.type[c] == LA_COL_U64)
+                for (uint32_t r = 0; r < bv.nrows && rc == 0; r++)
+                    if (ids[r] == 0) {
+                        rc = LA_ECORRUPT;
+                        why = "uint64 column has an absent id";
+                    }
+            break;
+        }
+        if (rc != 0)
+            problem(v, d->name, at, "column %s: %s", d->cfg->schema.name[c], why);
+    }
+out:
+    free(raw);
+    free(ts);
+    free(ids);
+    free(hv);
+}
+
+static void verify_day(verifier *v, la_db *db, int32_t day)
+{
+    char name[16];
+    la_seg_name(day, name, sizeof name);
+    la_day *d;
+    int rc = la_db_day(db, day, 0, &d);
+    if (rc != 0) {
+        int64_t off;
+        const char *why;
+        la_err_where(&off, &why);
+        if (rc == LA_ECORRUPT)
+            problem(v, name, off, "%s", why);
+        else
+            problem(v, name, -1, "%s", la_errmsg());
+        return;
+    }
+    /* The slot not in use must be empty or valid: anything else is damage (a commit is one
+     * 64-byte write inside one sector, which a crash does not tear). */
+    la_commit other;
+    const char *why = NULL;
+    unsigned os = 1 - (unsigned)d->slot;
+    if (la_commit_decode(d->map + LA_SEG_SLOT_OFF + LA_SEG_SLOT_SIZE * os, &other, &why) != 0)
+        problem(v, name, LA_SEG_SLOT_OFF + LA_SEG_SLOT_SIZE * os, "inactive commit slot: %s", why);
+    else if (other.generation >= d->commit.generation)
+        problem(v, name, LA_SEG_SLOT_OFF + LA_SEG_SLOT_SIZE * os, "two commit slots with the same generation");
+    if ((rc = la_day_load_dicts(d)) != 0) {
+        int64_t off;
+        la_err_where(&off, &why);
+        problem(v, name, off, "%s", why);
+        return;
+    }
+    for (uint32_t bi = 0; bi < d->nblocks; bi++)
+        verify_block(v, d, bi);
+    int64_t day_lo = (int64_t)day * LA_MS_PER_DAY;
+    for (uint64_t i = 0; i < d->tail_rows; i++) {
+        la_row row;
+        if (la_day_tail_row(d, i, &row) != 0)
+            problem(v, name, (int64_t)d->tail_off[i], "tail record unreadable");
+        else if (row.ts < day_lo || row.ts >= day_lo + LA_MS_PER_DAY)
+            problem(v, name, (int64_t)d->tail_off[i], "tail record timestamp outside the file's day");
+        else if (!row.str[0].data || !row.str[1].data || !row.str[2].data)
+            problem(v, name, (int64_t)d->tail_off[i], "tail record lacks a required string");
+    }
+}
+
+int la_verify(const char *path, la_problem_fn fn, void *ctx, uint64_t *n_problems)
+{
+    la_err_clear();
+    verifier v = {fn, ctx, 0};
+    la_db *db;
+    int rc = la_open(&db, path, LA_OPEN_READONLY, NULL);
+    if (rc == LA_ECORRUPT || rc == LA_EVERSION) {
+        problem(&v, "la.meta", 0, "%s", la_errmsg());
+        if (n_problems)
+            *n_problems = v.n;
+        return 0;
+    }
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < db->ndays; i++)
+        verify_day(&v, db, db->days[i].day);
+    la_close(db);
+    if (n_problems)
+        *n_problems = v.n;
+    return 0;
+}

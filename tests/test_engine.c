@@ -1,0 +1,637 @@
+/* test_engine.c — the engine against an in-memory model: append/reopen/scan round trips with
+ * filters, late events, codecs, concurrent readers, errors, SIGKILL crashes and damaged files. */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "la.h"
+#include "testutil.h"
+
+#define DAY_MS 86400000LL
+#define T0 (20362LL * DAY_MS) /* 2025-10-01 */
+
+/* Model events: strings drawn from small pools so that dictionaries and filters get exercised. */
+typedef struct mev {
+    int64_t ts;
+    uint16_t ws, link, type;
+    uint64_t vis, ses;
+    int has_value;
+    int64_t value;
+    int16_t dim[5]; /* -1 absent, -2 empty string, else pool index */
+} mev;
+
+static const char *const types[] = {"click", "lead", "sale", "signup"};
+static char pool_ws[50][16], pool_link[400][24], pool_dim[5][300][32];
+
+static void init_pools(void)
+{
+    for (int i = 0; i < 50; i++)
+        snprintf(pool_ws[i], sizeof pool_ws[i], "ws_%d", i);
+    for (int i = 0; i < 400; i++)
+        snprintf(pool_link[i], sizeof pool_link[i], "lnk_%d_%c", i * 7919 % 10007, 'a' + i % 26);
+    for (int d = 0; d < 5; d++)
+        for (int i = 0; i < 300; i++)
+            snprintf(pool_dim[d][i], sizeof pool_dim[d][i], "d%d\t%d\xff", d, i); /* tabs, high bytes */
+}
+
+static mev gen_event(uint64_t *rng, int64_t now, int ndays_late)
+{
+    mev e;
+    memset(&e, 0, sizeof e);
+    uint64_t r = tu_rand(rng);
+    e.ts = now;
+    if (ndays_late && r % 100 < 4) /* late: minutes to days back, never before T0 */
+        e.ts = now - (int64_t)(tu_rand(rng) % ((uint64_t)ndays_late * DAY_MS));
+    if (e.ts < T0)
+        e.ts = T0;
+    e.ws = (uint16_t)(tu_rand(rng) % 50 * (tu_rand(rng) % 50) / 50);
+    e.link = (uint16_t)(tu_rand(rng) % 400);
+    e.type = (uint16_t)(tu_rand(rng) % 10 < 8 ? 0 : tu_rand(rng) % 4);
+    e.vis = tu_rand(rng) % 5000;
+    e.ses = e.vis * 7 + tu_rand(rng) % 3;
+    if (e.vis == 17)
+        e.vis = UINT64_MAX; /* extreme ids round-trip too */
+    e.has_value = e.type == 2;
+    e.value = e.has_value ? (int64_t)(tu_rand(rng) % 100000) - 500 : 0;
+    for (int d = 0; d < 5; d++) {
+        uint64_t x = tu_rand(rng) % 100;
+        e.dim[d] = x < 10 ? -1 : x < 12 ? -2 : (int16_t)(tu_rand(rng) % (d == 4 ? 300 : 40));
+    }
+    return e;
+}
+
+static la_str S(const char *s) { return (la_str){s, (uint32_t)strlen(s)}; }
+
+static la_event to_event(const mev *m, la_str *dims)
+{
+    la_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.ts = m->ts;
+    ev.workspace = S(pool_ws[m->ws]);
+    ev.link = S(pool_link[m->link]);
+    ev.event_type = S(types[m->type]);
+    ev.visitor_id = m->vis;
+    ev.session_id = m->ses;
+    ev.has_value = m->has_value;
+    ev.value = m->value;
+    for (int d = 0; d < 5; d++)
+        dims[d] = m->dim[d] == -1 ? (la_str){NULL, 0}
+                  : m->dim[d] == -2 ? (la_str){"", 0}
+                                    : S(pool_dim[d][m->dim[d]]);
+    ev.dims = dims;
+    ev.ndims = 5;
+    return ev;
+}
+
+static int str_eq(la_str a, la_str b)
+{
+    if (!a.data || !b.data)
+        return !a.data && !b.data;
+    return a.len == b.len && memcmp(a.data, b.data, a.len) == 0;
+}
+
+/* Does scanned row r of batch b equal model event m? */
+static int row_eq(const la_batch *b, size_t r, const mev *m)
+{
+    la_str dims[5];
+    la_event ev = to_event(m, dims);
+    if (b->ts[r] != ev.ts || b->visitor_id[r] != ev.visitor_id || b->session_id[r] != ev.session_id ||
+        b->has_value[r] != (ev.has_value != 0) || (ev.has_value && b->value[r] != ev.value))
+        return 0;
+    if (!str_eq(b->workspace.dict[b->workspace.ids[r]], ev.workspace) ||
+        !str_eq(b->link.dict[b->link.ids[r]], ev.link) ||
+        !str_eq(b->event_type.dict[b->event_type.ids[r]], ev.event_type))
+        return 0;
+    for (int d = 0; d < 5; d++)
+        if (!str_eq(b->dims[d].dict[b->dims[d].ids[r]], dims[d]))
+            return 0;
+    return 1;
+}
+
+typedef struct mfilter {
+    int64_t from, to;
+    int ws, link, type, dim, dimval; /* -1 = no filter; dimval -1 = absent */
+} mfilter;
+
+static int model_match(const mev *m, const mfilter *f)
+{
+    return m->ts >= f->from && m->ts < f->to && (f->ws < 0 || m->ws == f->ws) &&
+           (f->link < 0 || m->link == f->link) && (f->type < 0 || m->type == f->type) &&
+           (f->dim < 0 || m->dim[f->dim] == f->dimval);
+}
+
+/* Stable sort of model indices by day: the engine returns days in order, append order within. */
+static int64_t *g_sort_ts;
+static int cmp_day(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int64_t dx = g_sort_ts[x] / DAY_MS, dy = g_sort_ts[y] / DAY_MS;
+    if (dx != dy)
+        return dx < dy ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+static size_t *day_order(const mev *m, size_t n)
+{
+    size_t *idx = malloc((n + 1) * sizeof *idx);
+    g_sort_ts = malloc((n + 1) * sizeof *g_sort_ts);
+    for (size_t i = 0; i < n; i++) {
+        idx[i] = i;
+        g_sort_ts[i] = m[i].ts;
+    }
+    qsort(idx, n, sizeof *idx, cmp_day);
+    free(g_sort_ts);
+    return idx;
+}
+
+/* Scan with filter f and compare with the model, in order. Returns rows matched. */
+static size_t check_scan(la_db *db, const mev *m, size_t n, const size_t *order, const mfilter *f)
+{
+    la_filter lf = LA_FILTER_INIT;
+    lf.from = f->from;
+    lf.to = f->to;
+    if (f->ws >= 0)
+        lf.workspace = S(pool_ws[f->ws]);
+    if (f->link >= 0)
+        lf.link = S(pool_link[f->link]);
+    if (f->type >= 0)
+        lf.event_type = S(types[f->type]);
+    if (f->dim >= 0) {
+        lf.dim = f->dim;
+        lf.dim_value = f->dimval == -1 ? (la_str){NULL, 0} : S(pool_dim[f->dim][f->dimval]);
+    }
+    la_cursor *cur;
+    ck_assert_int_eq(la_scan(db, &lf, &cur), LA_OK);
+    size_t mi = 0, rows = 0;
+    la_batch b;
+    int rc;
+    while ((rc = la_cursor_next(cur, &b)) == 1) {
+        ck_assert_uint_gt(b.nrows, 0);
+        for (size_t r = 0; r < b.nrows; r++) {
+            while (mi < n && !model_match(&m[order[mi]], f))
+                mi++;
+            ck_assert_msg(mi < n, "scan returned more rows than the model has");
+            ck_assert_msg(row_eq(&b, r, &m[order[mi]]), "row %zu differs from model event %zu", rows,
+                          order[mi]);
+            mi++;
+            rows++;
+        }
+    }
+    ck_assert_int_eq(rc, 0);
+    while (mi < n && !model_match(&m[order[mi]], f))
+        mi++;
+    ck_assert_msg(mi == n, "scan missed model event %zu", mi < n ? order[mi] : 0);
+    la_cursor_close(cur);
+    return rows;
+}
+
+static const mfilter ALL = {INT64_MIN, INT64_MAX, -1, -1, -1, -1, 0};
+
+static mev *gen_stream(size_t n, uint64_t seed, int days, int late_days)
+{
+    mev *m = malloc(n * sizeof *m);
+    uint64_t rng = seed;
+    for (size_t i = 0; i < n; i++)
+        m[i] = gen_event(&rng, T0 + (int64_t)((double)i / (double)n * (double)days * DAY_MS), late_days);
+    return m;
+}
+
+static void append_all(la_db *db, const mev *m, size_t from, size_t to)
+{
+    for (size_t i = from; i < to;) {
+        la_event evs[256];
+        la_str dims[256][5];
+        size_t k = 0;
+        for (; k < 256 && i + k < to; k++)
+            evs[k] = to_event(&m[i + k], dims[k]);
+        size_t done = 0;
+        ck_assert_int_eq(la_append_batch(db, evs, k, &done), LA_OK);
+        ck_assert_uint_eq(done, k);
+        i += k;
+    }
+}
+
+static void verify_clean(const char *dir)
+{
+    uint64_t problems = 99;
+    ck_assert_int_eq(la_verify(dir, NULL, NULL, &problems), LA_OK);
+    ck_assert_uint_eq(problems, 0);
+}
+
+START_TEST(engine_roundtrip__million_over_days)
+{
+    init_pools();
+    const size_t n = 1000000;
+    mev *m = gen_stream(n, 42, 6, 3);
+    size_t *order = day_order(m, n);
+    char *dir = tu_tmpdir();
+    la_db *db;
+    la_options o = LA_OPTIONS_INIT;
+    o.block_rows = 8192;
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_CREATE, &o), LA_OK);
+    append_all(db, m, 0, n / 2);
+    /* scan mid-way: blocks and tails mixed, in the writing handle */
+    ck_assert_uint_eq(check_scan(db, m, n / 2, day_order(m, n / 2), &ALL), n / 2);
+    append_all(db, m, n / 2, n);
+    ck_assert_int_eq(la_flush(db), LA_OK);
+    la_close(db);
+    ck_assert_int_eq(la_open(&db, dir, 0, NULL), LA_OK);
+    ck_assert_uint_eq(check_scan(db, m, n, order, &ALL), n);
+    mfilter f = ALL;
+    f.ws = 3;
+    check_scan(db, m, n, order, &f);
+    f.link = m[500].link;
+    f.ws = m[500].ws;
+    ck_assert_uint_gt(check_scan(db, m, n, order, &f), 0);
+    f = ALL;
+    f.type = 2;
+    f.from = T0 + DAY_MS / 2;
+    f.to = T0 + 3 * DAY_MS + 12345;
+    ck_assert_uint_gt(check_scan(db, m, n, order, &f), 0);
+    f = ALL;
+    f.dim = 4;
+    f.dimval = -1;
+    ck_assert_uint_gt(check_scan(db, m, n, order, &f), 0);
+    f.dim = 0;
+    f.dimval = 7;
+    f.ws = 0;
+    ck_assert_uint_gt(check_scan(db, m, n, order, &f), 0);
+    f = ALL;
+    f.ws = 0;
+    f.from = f.to = T0; /* empty range */
+    ck_assert_uint_eq(check_scan(db, m, n, order, &f), 0);
+    la_close(db);
+    verify_clean(dir);
+    tu_rmrf(dir);
+    free(dir);
+    free(order);
+    free(m);
+}
+END_TEST
+
+START_TEST(engine_roundtrip__codecs_and_reopen_cycles)
+{
+    init_pools();
+    const int codecs[] = {LA_CODEC_NONE, LA_CODEC_LZ4, LA_CODEC_ZSTD};
+    for (int ci = 0; ci < 3; ci++) {
+        const size_t n = 30000;
+        mev *m = gen_stream(n, 7 + (uint64_t)ci, 3, 2);
+        char *dir = tu_tmpdir();
+        la_options o = LA_OPTIONS_INIT;
+        o.codec = codecs[ci];
+        o.block_rows = 1000;
+        /* many short sessions: each reopen recovers and rotates the tail generation */
+        for (size_t part = 0; part < 10; part++) {
+            la_db *db;
+            ck_assert_int_eq(la_open(&db, dir, LA_OPEN_CREATE, &o), LA_OK);
+            append_all(db, m, part * n / 10, (part + 1) * n / 10);
+            if (part % 3 == 0) {
+                size_t *ord = day_order(m, (part + 1) * n / 10);
+                check_scan(db, m, (part + 1) * n / 10, ord, &ALL);
+                free(ord);
+            }
+            la_close(db);
+        }
+        la_db *db;
+        ck_assert_int_eq(la_open(&db, dir, LA_OPEN_READONLY, NULL), LA_OK);
+        size_t *order = day_order(m, n);
+        ck_assert_uint_eq(check_scan(db, m, n, order, &ALL), n);
+        la_close(db);
+        verify_clean(dir);
+        tu_rmrf(dir);
+        free(dir);
+        free(order);
+        free(m);
+    }
+}
+END_TEST
+
+START_TEST(engine_readers__see_flushed_and_second_writer_busy)
+{
+    init_pools();
+    const size_t n = 20000;
+    mev *m = gen_stream(n, 99, 2, 0);
+    char *dir = tu_tmpdir();
+    la_db *w, *r, *w2;
+    la_options o = LA_OPTIONS_INIT;
+    o.block_rows = 3000;
+    ck_assert_int_eq(la_open(&w, dir, LA_OPEN_CREATE, &o), LA_OK);
+    ck_assert_int_eq(la_open(&w2, dir, 0, NULL), LA_EBUSY);
+    ck_assert_ptr_null(w2);
+    ck_assert_int_eq(la_open(&r, dir, LA_OPEN_READONLY, NULL), LA_OK);
+    for (size_t k = 1; k <= 4; k++) {
+        append_all(w, m, (k - 1) * n / 4, k * n / 4);
+        ck_assert_int_eq(la_flush(w), LA_OK);
+        size_t *ord = day_order(m, k * n / 4);
+        ck_assert_uint_eq(check_scan(r, m, k * n / 4, ord, &ALL), k * n / 4);
+        free(ord);
+    }
+    la_event ev;
+    memset(&ev, 0, sizeof ev);
+    ck_assert_int_eq(la_append(r, &ev), LA_EREADONLY);
+    la_close(w);
+    la_close(r);
+    tu_rmrf(dir);
+    free(dir);
+    free(m);
+}
+END_TEST
+
+START_TEST(engine_errors__bad_events_and_options)
+{
+    init_pools();
+    char *dir = tu_tmpdir();
+    char sub[600];
+    snprintf(sub, sizeof sub, "%s/db", dir);
+    la_db *db;
+    ck_assert_int_eq(la_open(&db, sub, 0, NULL), LA_ENOTFOUND);
+    ck_assert_int_eq(la_open(&db, sub, LA_OPEN_READONLY, NULL), LA_ENOTFOUND);
+    la_options bad = LA_OPTIONS_INIT;
+    bad.block_rows = 3;
+    ck_assert_int_eq(la_open(&db, sub, LA_OPEN_CREATE, &bad), LA_EINVAL);
+    ck_assert_str_ne(la_errmsg(), "");
+    la_options o = LA_OPTIONS_INIT;
+    const char *extra[] = {"utm_source"};
+    o.extra_dims = extra;
+    o.n_extra_dims = 1;
+    ck_assert_int_eq(la_open(&db, sub, LA_OPEN_CREATE, &o), LA_OK);
+    ck_assert_uint_eq(la_db_ndims(db), 6);
+    ck_assert_int_eq(la_db_dim_index(db, "utm_source"), 5);
+    ck_assert_str_eq(la_db_dim_name(db, 4), "referrer");
+    la_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.ts = T0;
+    ck_assert_int_eq(la_append(db, &ev), LA_EINVAL); /* no workspace */
+    ev.workspace = S("w");
+    ev.link = S("l");
+    ev.event_type = S("click");
+    char big[300];
+    memset(big, 'x', sizeof big);
+    ev.link = (la_str){big, 256};
+    ck_assert_int_eq(la_append(db, &ev), LA_EINVAL);
+    ev.link = (la_str){big, 255};
+    ck_assert_int_eq(la_append(db, &ev), LA_OK);
+    ev.ts = -1;
+    ck_assert_int_eq(la_append(db, &ev), LA_ERANGE);
+    ev.ts = T0;
+    ev.ndims = 7;
+    la_str dims[7] = {{0}};
+    ev.dims = dims;
+    ck_assert_int_eq(la_append(db, &ev), LA_EINVAL);
+    la_close(db);
+    const char *other[] = {"campaign"};
+    o.extra_dims = other;
+    ck_assert_int_eq(la_open(&db, sub, 0, &o), LA_ESCHEMA);
+    ck_assert_str_eq(la_strerror(LA_EBUSY), "database is locked by another writer");
+    ck_assert_str_eq(la_strerror(12345), "unknown error");
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+/* The crash test: a child appends a deterministic stream and publishes, after each la_flush()
+ * returns, how many events it flushed; the parent kills it with SIGKILL at a random moment.
+ * Afterwards the database must hold exactly the first K events for some K >= flushed. */
+static void crash_child(const char *dir, const mev *m, size_t n, volatile uint64_t *flushed)
+{
+    la_db *db;
+    la_options o = LA_OPTIONS_INIT;
+    o.block_rows = 500;
+    if (la_open(&db, dir, LA_OPEN_CREATE, &o) != LA_OK)
+        _exit(3);
+    size_t i = 0;
+    /* resume after what is already there: K events from earlier rounds */
+    la_cursor *cur;
+    la_batch b;
+    if (la_scan(db, NULL, &cur) != LA_OK)
+        _exit(4);
+    while (la_cursor_next(cur, &b) == 1)
+        i += b.nrows;
+    la_cursor_close(cur);
+    *flushed = i;
+    uint64_t rng = i * 31 + 1;
+    while (i < n) {
+        size_t k = 1 + tu_rand(&rng) % 64;
+        if (i + k > n)
+            k = n - i;
+        append_all(db, m, i, i + k);
+        i += k;
+        if (tu_rand(&rng) % 4 == 0) {
+            if (la_flush(db) != LA_OK)
+                _exit(5);
+            *flushed = i;
+        }
+    }
+    la_close(db);
+    *flushed = n;
+    _exit(0);
+}
+
+static size_t check_prefix(const char *dir, const mev *m, size_t n)
+{
+    la_db *db;
+    int rc = la_open(&db, dir, LA_OPEN_READONLY, NULL);
+    if (rc == LA_ENOTFOUND) /* killed before the database was created */
+        return 0;
+    ck_assert_int_eq(rc, LA_OK);
+    la_cursor *cur;
+    ck_assert_int_eq(la_scan(db, NULL, &cur), LA_OK);
+    size_t k = 0;
+    la_batch b;
+    while (la_cursor_next(cur, &b) == 1)
+        k += b.nrows;
+    la_cursor_close(cur);
+    ck_assert_uint_le(k, n);
+    size_t *order = day_order(m, k);
+    ck_assert_uint_eq(check_scan(db, m, k, order, &ALL), k);
+    free(order);
+    la_close(db);
+    return k;
+}
+
+START_TEST(engine_crash__sigkill_loses_nothing_flushed)
+{
+    init_pools();
+    const size_t n = 60000;
+    mev *m = gen_stream(n, 1234, 3, 1);
+    char *dir = tu_tmpdir();
+    volatile uint64_t *flushed =
+        mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne((void *)flushed, MAP_FAILED);
+    uint64_t rng = 77;
+    int iterations = 0;
+    size_t have = 0;
+    while (iterations < 60) {
+        if (have >= n) { /* start over with an empty database */
+            tu_rmrf(dir);
+            ck_assert_int_eq(mkdir(dir, 0700), 0);
+            have = 0;
+        }
+        *flushed = 0;
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0)
+            crash_child(dir, m, n, flushed);
+        struct timespec ts = {0, (long)(tu_rand(&rng) % 40000000)};
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        int st;
+        waitpid(pid, &st, 0);
+        ck_assert_msg(WIFSIGNALED(st) || WEXITSTATUS(st) == 0, "child failed with status %d",
+                      WEXITSTATUS(st));
+        uint64_t f = *flushed;
+        size_t k = check_prefix(dir, m, n);
+        ck_assert_msg(k >= f, "iteration %d: %zu events recovered, %llu were flushed", iterations, k,
+                      (unsigned long long)f);
+        verify_clean(dir);
+        have = k;
+        iterations++;
+    }
+    munmap((void *)flushed, 4096);
+    tu_rmrf(dir);
+    free(dir);
+    free(m);
+}
+END_TEST
+
+static char *only_segment(const char *dir)
+{
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "ls %s/*.seg | head -1", dir);
+    FILE *p = popen(cmd, "r");
+    static char path[700];
+    ck_assert_ptr_nonnull(fgets(path, sizeof path, p));
+    pclose(p);
+    path[strcspn(path, "\n")] = 0;
+    return path;
+}
+
+static void copy_dir(const char *from, const char *to)
+{
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -a '%s' '%s'", to, from, to);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Scanning a damaged database must give an error or the right rows, never a crash. */
+static int scan_ok_or_error(const char *dir, const mev *m, size_t n)
+{
+    la_db *db;
+    int rc = la_open(&db, dir, LA_OPEN_READONLY, NULL);
+    if (rc != LA_OK)
+        return rc;
+    la_cursor *cur = NULL;
+    rc = la_scan(db, NULL, &cur);
+    size_t *order = day_order(m, n), mi = 0;
+    la_batch b;
+    while (rc == LA_OK && (rc = la_cursor_next(cur, &b)) == 1) {
+        for (size_t r = 0; r < b.nrows; r++, mi++) {
+            ck_assert_uint_lt(mi, n);
+            ck_assert_msg(row_eq(&b, r, &m[order[mi]]), "damaged file gave a wrong row");
+        }
+        rc = LA_OK;
+    }
+    la_cursor_close(cur);
+    free(order);
+    la_close(db);
+    return rc;
+}
+
+START_TEST(engine_damage__flips_in_blocks_detected_truncation_safe)
+{
+    init_pools();
+    const size_t n = 5000;
+    mev *m = gen_stream(n, 5, 1, 0);
+    for (size_t i = 0; i < n; i++)
+        m[i].ts = T0 + (int64_t)i * 1000; /* one day, so one segment */
+    char *dir = tu_tmpdir(), work[700];
+    snprintf(work, sizeof work, "%s.work", dir);
+    la_db *db;
+    la_options o = LA_OPTIONS_INIT;
+    o.block_rows = 1000;
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_CREATE, &o), LA_OK);
+    append_all(db, m, 0, n);
+    la_close(db); /* everything sealed into 5 blocks */
+    char *seg = only_segment(dir);
+    struct stat st;
+    ck_assert_int_eq(stat(seg, &st), 0);
+    /* blocks occupy [4096, blocks_end): find blocks_end from the verify-clean file's size of
+     * live data: flip bytes only inside blocks, every one must be reported */
+    uint64_t rng = 3;
+    char wseg[800];
+    snprintf(wseg, sizeof wseg, "%s/%s", work, strrchr(seg, '/') + 1);
+    int flips = 0;
+    for (int t = 0; t < 120; t++) {
+        copy_dir(dir, work);
+        int fd = open(wseg, O_RDWR);
+        uint8_t hdr[4096];
+        ck_assert_int_eq(pread(fd, hdr, sizeof hdr, 0), 4096);
+        /* blocks_end of the newest slot */
+        uint64_t g0 = 0, g1 = 0, be0 = 0, be1 = 0;
+        memcpy(&g0, hdr + 3072, 8);
+        memcpy(&g1, hdr + 3136, 8);
+        memcpy(&be0, hdr + 3072 + 8, 8);
+        memcpy(&be1, hdr + 3136 + 8, 8);
+        uint64_t be = g1 > g0 ? be1 : be0;
+        ck_assert_uint_gt(be, 4096);
+        uint64_t off = t < 40 ? tu_rand(&rng) % 3200 : 4096 + tu_rand(&rng) % (be - 4096);
+        uint8_t byte;
+        ck_assert_int_eq(pread(fd, &byte, 1, (off_t)off), 1);
+        byte ^= (uint8_t)(1u << (tu_rand(&rng) % 8));
+        ck_assert_int_eq(pwrite(fd, &byte, 1, (off_t)off), 1);
+        close(fd);
+        uint64_t problems = 0;
+        ck_assert_int_eq(la_verify(work, NULL, NULL, &problems), LA_OK);
+        ck_assert_msg(problems > 0, "flip at offset %llu not detected", (unsigned long long)off);
+        scan_ok_or_error(work, m, n);
+        flips++;
+    }
+    ck_assert_int_eq(flips, 120);
+    /* truncation at any length: an error or a prefix-consistent answer, never a crash */
+    for (int t = 0; t < 40; t++) {
+        copy_dir(dir, work);
+        off_t len = t == 0 ? 0 : (off_t)(tu_rand(&rng) % (uint64_t)st.st_size);
+        ck_assert_int_eq(truncate(wseg, len), 0);
+        scan_ok_or_error(work, m, n);
+        uint64_t problems = 0;
+        la_verify(work, NULL, NULL, &problems);
+    }
+    copy_dir(dir, work);
+    tu_rmrf(work);
+    tu_rmrf(dir);
+    free(dir);
+    free(m);
+}
+END_TEST
+
+static Suite *engine_suite(void)
+{
+    Suite *s = suite_create("engine");
+    TCase *tc = tcase_create("roundtrip");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, engine_roundtrip__million_over_days);
+    tcase_add_test(tc, engine_roundtrip__codecs_and_reopen_cycles);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("readers");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, engine_readers__see_flushed_and_second_writer_busy);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("errors");
+    tcase_add_test(tc, engine_errors__bad_events_and_options);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("crash");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, engine_crash__sigkill_loses_nothing_flushed);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("damage");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, engine_damage__flips_in_blocks_detected_truncation_safe);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TU_MAIN(engine_suite)
