@@ -1,0 +1,55 @@
+/* lactl.c — the command-line tool: dispatches `lactl CMD ...` to the commands in cmd_*.c. */
+#include <stdio.h>
+#include <string.h>
+
+#include "la.h"
+#include "lactl.h"
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"ingest", lactl_ingest, "append events from a TSV file (or stdin)"},
+    {"scan", lactl_scan, "print events as TSV, filtered by time, workspace, link, dimension"},
+    {"verify", lactl_verify, "check every checksum and invariant; exit 1 on any problem"},
+    {"dump", lactl_dump, "show the structure of a database or of one file (--json)"},
+};
+
+static int help(FILE *to)
+{
+    fprintf(to, "lactl %s — inspect and feed la databases\n\nusage: lactl COMMAND [ARGS]\n\n",
+            LA_VERSION_STRING);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(to, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(to, "\n`lactl COMMAND --help` describes a command. Exit status: 0 success, 1 failure\n"
+                "or problems found, 2 bad usage.\n");
+    return to == stdout ? LACTL_OK : LACTL_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return help(stderr);
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        if (argc > 2)
+            for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+                if (strcmp(argv[2], commands[i].name) == 0) {
+                    char *args[] = {argv[2], "--help", NULL};
+                    return commands[i].run(2, args);
+                }
+        return help(stdout);
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("lactl %s\n", LA_VERSION_STRING);
+        return LACTL_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(cmd, commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "lactl: unknown command '%s'\n\n", cmd);
+    return help(stderr);
+}

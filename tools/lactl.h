@@ -1,0 +1,17 @@
+/* lactl.h — the lactl subcommands. Each takes argv with argv[0] the command name and returns
+ * the process exit status: 0 success, 1 failure (or problems found), 2 bad usage. They live
+ * in the tool library so that tests can run them in-process. */
+#ifndef LA_TOOLS_LACTL_H
+#define LA_TOOLS_LACTL_H
+
+enum { LACTL_OK = 0, LACTL_FAIL = 1, LACTL_USAGE = 2 };
+
+int lactl_ingest(int argc, char **argv);
+int lactl_scan(int argc, char **argv);
+int lactl_verify(int argc, char **argv);
+int lactl_dump(int argc, char **argv);
+
+/* "lactl CMD: <error name>: <detail>" on stderr for a failed la_* call; returns LACTL_FAIL. */
+int lactl_report(const char *cmd, const char *what, int rc);
+
+#endif
