@@ -1,6 +1,7 @@
 /* test_engine.c — the engine against an in-memory model: append/reopen/scan round trips with
  * filters, late events, codecs, concurrent readers, errors, SIGKILL crashes and damaged files. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -174,8 +175,8 @@ static size_t check_scan(la_db *db, const mev *m, size_t n, const size_t *order,
         for (size_t r = 0; r < b.nrows; r++) {
             while (mi < n && !model_match(&m[order[mi]], f))
                 mi++;
-            ck_assert_msg(mi < n, "scan returned more rows than the model has");
-            ck_assert_msg(row_eq(&b, r, &m[order[mi]]), "row %zu differs from model event %zu", rows,
+            TU_CHECK(mi < n, "scan returned more rows than the model has");
+            TU_CHECK(row_eq(&b, r, &m[order[mi]]), "row %zu differs from model event %zu", rows,
                           order[mi]);
             mi++;
             rows++;
@@ -530,8 +531,8 @@ static int scan_ok_or_error(const char *dir, const mev *m, size_t n)
     la_batch b;
     while (rc == LA_OK && (rc = la_cursor_next(cur, &b)) == 1) {
         for (size_t r = 0; r < b.nrows; r++, mi++) {
-            ck_assert_uint_lt(mi, n);
-            ck_assert_msg(row_eq(&b, r, &m[order[mi]]), "damaged file gave a wrong row");
+            TU_CHECK(mi < n, "damaged file gave more rows than were written");
+            TU_CHECK(row_eq(&b, r, &m[order[mi]]), "damaged file gave a wrong row");
         }
         rc = LA_OK;
     }
@@ -608,6 +609,117 @@ START_TEST(engine_damage__flips_in_blocks_detected_truncation_safe)
 }
 END_TEST
 
+/* Threads: writers append their own sequences at once while a reader scans. Each event carries
+ * (thread, index) in its value, so every view must hold, per thread, exactly the indices
+ * 0..k-1 once each (a prefix: nothing lost, nothing invented, nothing duplicated). */
+#define TW_THREADS 4
+#define TW_EVENTS 60000
+
+typedef struct tw_arg {
+    la_db *db;
+    int t;
+    mev *m;
+} tw_arg;
+
+static void *tw_writer(void *p)
+{
+    tw_arg *a = p;
+    for (size_t i = 0; i < TW_EVENTS;) {
+        size_t k = a->t % 2 ? 1 : 1 + i % 97; /* half the threads use la_append */
+        if (i + k > TW_EVENTS)
+            k = TW_EVENTS - i;
+        if (k == 1) {
+            la_str dims[5];
+            la_event ev = to_event(&a->m[i], dims);
+            if (la_append(a->db, &ev) != LA_OK)
+                return (void *)1;
+        } else {
+            la_event evs[97];
+            la_str dims[97][5];
+            for (size_t j = 0; j < k; j++)
+                evs[j] = to_event(&a->m[i + j], dims[j]);
+            size_t done = 0;
+            if (la_append_batch(a->db, evs, k, &done) != LA_OK || done != k)
+                return (void *)1;
+        }
+        i += k;
+    }
+    return NULL;
+}
+
+/* Check one scan: per thread, indices 0..k-1 each exactly once. Returns the total. */
+static size_t tw_check_view(la_db *db, uint8_t *seen)
+{
+    memset(seen, 0, TW_THREADS * TW_EVENTS);
+    la_cursor *cur;
+    ck_assert_int_eq(la_scan(db, NULL, &cur), LA_OK);
+    la_batch b;
+    size_t total = 0, count[TW_THREADS] = {0};
+    while (la_cursor_next(cur, &b) == 1)
+        for (size_t r = 0; r < b.nrows; r++) {
+            TU_CHECK(b.has_value[r], "row without value");
+            int64_t t = b.value[r] >> 32, i = b.value[r] & 0xffffffff;
+            TU_CHECK(t >= 0 && t < TW_THREADS && i < TW_EVENTS, "invented value %lld",
+                     (long long)b.value[r]);
+            TU_CHECK(!seen[t * TW_EVENTS + i], "event %lld of thread %lld seen twice",
+                          (long long)i, (long long)t);
+            seen[t * TW_EVENTS + i] = 1;
+            count[t]++;
+            total++;
+        }
+    la_cursor_close(cur);
+    for (int t = 0; t < TW_THREADS; t++)
+        for (size_t i = 0; i < count[t]; i++)
+            TU_CHECK(seen[t * TW_EVENTS + i], "thread %d: event %zu missing but %zu seen", t, i,
+                          count[t]);
+    return total;
+}
+
+START_TEST(engine_threads__concurrent_appends_are_the_union)
+{
+    init_pools();
+    char *dir = tu_tmpdir();
+    la_db *db;
+    la_options o = LA_OPTIONS_INIT;
+    o.block_rows = 2000;
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_CREATE, &o), LA_OK);
+    tw_arg args[TW_THREADS];
+    pthread_t th[TW_THREADS];
+    for (int t = 0; t < TW_THREADS; t++) {
+        args[t] = (tw_arg){db, t, gen_stream(TW_EVENTS, 100 + (uint64_t)t, 3, 1)};
+        for (size_t i = 0; i < TW_EVENTS; i++) {
+            args[t].m[i].has_value = 1;
+            args[t].m[i].value = (int64_t)t << 32 | (int64_t)i;
+        }
+    }
+    for (int t = 0; t < TW_THREADS; t++)
+        ck_assert_int_eq(pthread_create(&th[t], NULL, tw_writer, &args[t]), 0);
+    uint8_t *seen = malloc(TW_THREADS * TW_EVENTS);
+    size_t last = 0;
+    for (int k = 0; k < 20; k++) { /* views taken while the writers run only grow */
+        size_t now = tw_check_view(db, seen);
+        ck_assert_uint_ge(now, last);
+        last = now;
+    }
+    for (int t = 0; t < TW_THREADS; t++) {
+        void *ret;
+        ck_assert_int_eq(pthread_join(th[t], &ret), 0);
+        ck_assert_ptr_null(ret);
+    }
+    ck_assert_uint_eq(tw_check_view(db, seen), TW_THREADS * TW_EVENTS);
+    la_close(db);
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_READONLY, NULL), LA_OK);
+    ck_assert_uint_eq(tw_check_view(db, seen), TW_THREADS * TW_EVENTS);
+    la_close(db);
+    verify_clean(dir);
+    free(seen);
+    for (int t = 0; t < TW_THREADS; t++)
+        free(args[t].m);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -619,6 +731,10 @@ static Suite *engine_suite(void)
     tc = tcase_create("readers");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, engine_readers__see_flushed_and_second_writer_busy);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("threads");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, engine_threads__concurrent_appends_are_the_union);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_test(tc, engine_errors__bad_events_and_options);

@@ -37,6 +37,15 @@ static inline void tu_rmrf(const char *dir)
         fprintf(stderr, "warning: could not remove %s\n", dir);
 }
 
+/* TU_CHECK(cond, fmt, ...): ck_assert_msg for hot loops. Check records every passing
+ * ck_assert (a write to its message file), which dominates a test that checks millions of rows;
+ * this asserts only when it fails. */
+#define TU_CHECK(cond, ...)                                                                        \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            ck_abort_msg(__VA_ARGS__);                                                             \
+    } while (0)
+
 /* TU_MAIN(suite_fn): run one suite, exit non-zero on any failure. */
 #define TU_MAIN(suite_fn)                                                                          \
     int main(void)                                                                                 \
