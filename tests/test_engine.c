@@ -236,7 +236,9 @@ START_TEST(engine_roundtrip__million_over_days)
     ck_assert_int_eq(la_open(&db, dir, LA_OPEN_CREATE, &o), LA_OK);
     append_all(db, m, 0, n / 2);
     /* scan mid-way: blocks and tails mixed, in the writing handle */
-    ck_assert_uint_eq(check_scan(db, m, n / 2, day_order(m, n / 2), &ALL), n / 2);
+    size_t *half = day_order(m, n / 2);
+    ck_assert_uint_eq(check_scan(db, m, n / 2, half, &ALL), n / 2);
+    free(half);
     append_all(db, m, n / 2, n);
     ck_assert_int_eq(la_flush(db), LA_OK);
     la_close(db);
@@ -488,7 +490,10 @@ START_TEST(engine_crash__sigkill_loses_nothing_flushed)
         size_t k = check_prefix(dir, m, n);
         ck_assert_msg(k >= f, "iteration %d: %zu events recovered, %llu were flushed", iterations, k,
                       (unsigned long long)f);
-        verify_clean(dir);
+        char meta[700];
+        snprintf(meta, sizeof meta, "%s/la.meta", dir);
+        if (access(meta, F_OK) == 0) /* else killed before the database existed */
+            verify_clean(dir);
         have = k;
         iterations++;
     }
