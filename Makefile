@@ -31,8 +31,9 @@ STATIC := $(BUILD)/libla.a
 SHARED := $(BUILD)/libla.so.$(VERSION)
 LACTL  := $(BUILD)/lactl
 LAGEN  := $(BUILD)/lagen
+LABENCH := $(BUILD)/labench
 
-.PHONY: all lib test check test-build asan clean install uninstall demo help
+.PHONY: all lib test check test-build asan clean install uninstall demo bench help
 all: lib $(LACTL) $(LAGEN)
 lib: $(STATIC) $(SHARED)
 
@@ -54,6 +55,9 @@ $(LACTL): $(BUILD)/tools/lactl.o $(TOOL_LIB_OBJ) $(STATIC)
 
 $(LAGEN): $(BUILD)/tools/lagen.o $(TOOL_LIB_OBJ) $(STATIC)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(LABENCH): $(BUILD)/tools/labench.o $(TOOL_LIB_OBJ) $(STATIC)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lsqlite3 $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(TOOL_LIB_OBJ) $(STATIC)
 	@mkdir -p $(dir $@)
@@ -80,6 +84,13 @@ demo:
 	$(MAKE) all
 	./tools/demo.sh
 
+# bench: figures for the closing notes; BENCH_EVENTS / BENCH_DAYS / BENCH_RUNS scale it.
+BENCH_EVENTS ?= 2000000
+BENCH_DAYS ?= 7
+BENCH_RUNS ?= 3
+bench: $(LABENCH)
+	$(LABENCH) --events $(BENCH_EVENTS) --days $(BENCH_DAYS) --runs $(BENCH_RUNS) --json $(BUILD)/bench.json
+
 install: all
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir) $(DESTDIR)$(includedir)
 	install -m 644 include/la.h $(DESTDIR)$(includedir)/la.h
@@ -98,4 +109,4 @@ clean:
 
 help:
 	@echo "all (default) lib lactl lagen | check: tests once | test: -Werror + ASan/UBSan"
-	@echo "demo | install uninstall (PREFIX, DESTDIR) | clean"
+	@echo "demo | bench (BENCH_EVENTS, BENCH_DAYS, BENCH_RUNS) | install uninstall (PREFIX, DESTDIR) | clean"

@@ -1,0 +1,594 @@
+/* labench.c — the benchmark: one generated click stream stored by la and by SQLite in the same
+ * run, timed as medians of repeated runs, printed as a table and written as JSON. Timings
+ * live here and nowhere in the tests. */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gen.h"
+#include "la.h"
+#include "lactl.h"
+
+typedef struct stream {
+    la_event *ev;
+    la_str *dims;        /* GEN_NDIMS per event */
+    char **strings;      /* interned strings, owned */
+    size_t n, nstrings, cap_strings;
+    /* open-addressing intern table */
+    uint64_t *slot_hash;
+    uint32_t *slot_idx;
+    size_t nslots;
+} stream;
+
+typedef struct opts {
+    gen_options g;
+    int runs;
+    const char *dir, *json;
+    int sqlite;
+} opts;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void die(const char *what, int rc)
+{
+    fprintf(stderr, "labench: %s: %s %s\n", what, rc < 0 ? la_strerror(rc) : strerror(errno),
+            rc < 0 ? la_errmsg() : "");
+    exit(1);
+}
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) {
+        fprintf(stderr, "labench: out of memory\n");
+        exit(1);
+    }
+    return p;
+}
+
+/* Keep one copy of each distinct string so that millions of events fit in memory. */
+static la_str intern(stream *s, la_str v)
+{
+    if (!v.data)
+        return v;
+    if (s->nstrings * 2 >= s->nslots) {
+        size_t n = s->nslots ? s->nslots * 2 : 1 << 16;
+        uint64_t *h = xmalloc(n * sizeof *h);
+        uint32_t *ix = xmalloc(n * sizeof *ix);
+        memset(ix, 0xff, n * sizeof *ix);
+        for (size_t i = 0; i < s->nslots; i++)
+            if (s->slot_idx[i] != UINT32_MAX) {
+                size_t j = s->slot_hash[i] & (n - 1);
+                while (ix[j] != UINT32_MAX)
+                    j = (j + 1) & (n - 1);
+                h[j] = s->slot_hash[i];
+                ix[j] = s->slot_idx[i];
+            }
+        free(s->slot_hash);
+        free(s->slot_idx);
+        s->slot_hash = h;
+        s->slot_idx = ix;
+        s->nslots = n;
+    }
+    uint64_t h = la_hash_id(v.data, v.len);
+    size_t j = h & (s->nslots - 1);
+    for (; s->slot_idx[j] != UINT32_MAX; j = (j + 1) & (s->nslots - 1)) {
+        const char *c = s->strings[s->slot_idx[j]];
+        if (s->slot_hash[j] == h && strlen(c) == v.len && memcmp(c, v.data, v.len) == 0)
+            return (la_str){c, v.len};
+    }
+    if (s->nstrings == s->cap_strings) {
+        s->cap_strings = s->cap_strings ? s->cap_strings * 2 : 4096;
+        char **p = realloc(s->strings, s->cap_strings * sizeof *p);
+        if (!p)
+            die("intern", 0);
+        s->strings = p;
+    }
+    char *c = xmalloc(v.len + 1);
+    memcpy(c, v.data, v.len);
+    c[v.len] = '\0';
+    s->slot_hash[j] = h;
+    s->slot_idx[j] = (uint32_t)s->nstrings;
+    s->strings[s->nstrings++] = c;
+    return (la_str){c, v.len};
+}
+
+static void make_stream(stream *s, const gen_options *go)
+{
+    memset(s, 0, sizeof *s);
+    gen *g;
+    if (gen_create(&g, go) != 0) {
+        fprintf(stderr, "labench: bad generator options\n");
+        exit(2);
+    }
+    s->ev = xmalloc(go->events * sizeof *s->ev);
+    s->dims = xmalloc(go->events * GEN_NDIMS * sizeof *s->dims);
+    la_event e;
+    while (gen_next(g, &e) == 1) {
+        la_event *o = &s->ev[s->n];
+        *o = e;
+        o->workspace = intern(s, e.workspace);
+        o->link = intern(s, e.link);
+        o->event_type = intern(s, e.event_type);
+        la_str *d = &s->dims[s->n * GEN_NDIMS];
+        for (uint32_t k = 0; k < GEN_NDIMS; k++)
+            d[k] = k < e.ndims ? intern(s, e.dims[k]) : (la_str){NULL, 0};
+        o->dims = d;
+        o->ndims = GEN_NDIMS;
+        s->n++;
+    }
+    gen_free(g);
+}
+
+static void free_stream(stream *s)
+{
+    for (size_t i = 0; i < s->nstrings; i++)
+        free(s->strings[i]);
+    free(s->strings);
+    free(s->slot_hash);
+    free(s->slot_idx);
+    free(s->ev);
+    free(s->dims);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void rmrf(const char *path)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+    if (system(cmd) != 0)
+        fprintf(stderr, "labench: could not remove %s\n", path);
+}
+
+/* Bytes allocated on disk by the files in dir (sparse holes do not count). */
+static uint64_t disk_bytes(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        die(dir, 0);
+    uint64_t total = 0;
+    struct dirent *e;
+    char path[4400];
+    while ((e = readdir(d))) {
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (e->d_name[0] != '.' && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            total += (uint64_t)st.st_blocks * 512;
+    }
+    closedir(d);
+    return total;
+}
+
+static long peak_rss_kib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+/* ---- la ------------------------------------------------------------------------------ */
+
+/* Where scan checksums go so that the compiler keeps the reads. */
+static volatile uint64_t sink;
+
+typedef struct result {
+    double append_eps, close_s, ingest_rps, bytes_per_event, scan_rps, filtered_scan_rps;
+    uint64_t bytes, scanned, filtered_rows;
+} result;
+
+static void la_append_run(const stream *s, const char *db_dir, double *eps, double *close_s)
+{
+    rmrf(db_dir);
+    la_db *db;
+    int rc = la_open(&db, db_dir, LA_OPEN_CREATE, NULL);
+    if (rc)
+        die("la_open", rc);
+    double t0 = now_s();
+    const size_t chunk = 4096; /* what an app batching a few ms of clicks would pass */
+    for (size_t i = 0; i < s->n; i += chunk) {
+        size_t k = s->n - i < chunk ? s->n - i : chunk, done;
+        if ((rc = la_append_batch(db, s->ev + i, k, &done)) != LA_OK)
+            die("la_append_batch", rc);
+    }
+    double t1 = now_s();
+    if ((rc = la_flush(db)) != LA_OK)
+        die("la_flush", rc);
+    la_close(db);
+    *eps = (double)s->n / (t1 - t0);
+    *close_s = now_s() - t1;
+}
+
+/* Read every column of every row, as a dashboard query would. */
+static uint64_t la_scan_run(const char *db_dir, const la_filter *f)
+{
+    la_db *db;
+    int rc = la_open(&db, db_dir, LA_OPEN_READONLY, NULL);
+    if (rc)
+        die("la_open", rc);
+    la_cursor *cur;
+    if ((rc = la_scan(db, f, &cur)) != LA_OK)
+        die("la_scan", rc);
+    la_batch b;
+    uint64_t rows = 0, sum = 0;
+    uint32_t ndims = la_db_ndims(db);
+    while ((rc = la_cursor_next(cur, &b)) == 1) {
+        for (size_t r = 0; r < b.nrows; r++) {
+            sum += (uint64_t)b.ts[r] + b.workspace.ids[r] + b.link.ids[r] + b.event_type.ids[r] +
+                   b.visitor_id[r] + b.session_id[r] + (uint64_t)b.value[r];
+            for (uint32_t d = 0; d < ndims; d++)
+                sum += b.dims[d].ids[r];
+        }
+        rows += b.nrows;
+    }
+    if (rc < 0)
+        die("la_cursor_next", rc);
+    la_cursor_close(cur);
+    la_close(db);
+    sink += sum;
+    return rows;
+}
+
+/* The workspace with the most events: what the dashboard's biggest customer asks about. */
+static la_str largest_workspace(const stream *s)
+{
+    size_t best = 0, best_n = 0;
+    /* interned strings compare by pointer */
+    const char **keys = xmalloc(s->nstrings * sizeof *keys);
+    size_t *counts = calloc(s->nstrings, sizeof *counts), nkeys = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        size_t k;
+        for (k = 0; k < nkeys && keys[k] != s->ev[i].workspace.data; k++)
+            ;
+        if (k == nkeys)
+            keys[nkeys++] = s->ev[i].workspace.data;
+        if (++counts[k] > best_n)
+            best_n = counts[k], best = k;
+        if (nkeys > 4096)
+            break; /* enough to find the big one */
+    }
+    la_str w = {keys[best], (uint32_t)strlen(keys[best])};
+    free(keys);
+    free(counts);
+    return w;
+}
+
+static void bench_la(const stream *s, const opts *o, la_str big_ws, result *res)
+{
+    char db_dir[4096], tsv[4096];
+    snprintf(db_dir, sizeof db_dir, "%s/la.db", o->dir);
+    snprintf(tsv, sizeof tsv, "%s/events.tsv", o->dir);
+    double *a = xmalloc(sizeof(double) * (size_t)o->runs * 3);
+    double *c = a + o->runs, *x = c + o->runs;
+    for (int r = 0; r < o->runs; r++) {
+        la_append_run(s, db_dir, &a[r], &c[r]);
+        fprintf(stderr, "  la append run %d: %.0f events/s\n", r + 1, a[r]);
+    }
+    res->append_eps = median(a, o->runs);
+    res->close_s = median(c, o->runs);
+    res->bytes = disk_bytes(db_dir);
+    res->bytes_per_event = (double)res->bytes / (double)s->n;
+
+    for (int r = 0; r < o->runs; r++) {
+        double t0 = now_s();
+        res->scanned = la_scan_run(db_dir, NULL);
+        a[r] = (double)res->scanned / (now_s() - t0);
+        la_filter f = LA_FILTER_INIT;
+        f.workspace = big_ws;
+        t0 = now_s();
+        res->filtered_rows = la_scan_run(db_dir, &f);
+        c[r] = (double)s->n / (now_s() - t0); /* rows considered per second */
+    }
+    res->scan_rps = median(a, o->runs);
+    res->filtered_scan_rps = median(c, o->runs);
+    if (res->scanned != s->n)
+        fprintf(stderr, "labench: scanned %llu of %zu events\n", (unsigned long long)res->scanned,
+                s->n);
+
+    /* lactl ingest of the same stream as TSV */
+    FILE *f = fopen(tsv, "w");
+    gen *g;
+    if (!f || gen_create(&g, &o->g) != 0 || gen_write_tsv(g, f) != 0 || fclose(f) != 0)
+        die("writing the TSV", 0);
+    gen_free(g);
+    for (int r = 0; r < o->runs; r++) {
+        rmrf(db_dir);
+        char *argv[] = {"ingest", db_dir, tsv, "--quiet", NULL};
+        double t0 = now_s();
+        if (lactl_ingest(4, argv) != LACTL_OK)
+            die("lactl ingest", 0);
+        x[r] = (double)s->n / (now_s() - t0);
+        fprintf(stderr, "  lactl ingest run %d: %.0f rows/s\n", r + 1, x[r]);
+    }
+    res->ingest_rps = median(x, o->runs);
+    unlink(tsv);
+    rmrf(db_dir);
+    free(a);
+}
+
+/* ---- SQLite: the original design's table (a row per click, metadata as JSON) ---------- */
+
+static void sql_ok(sqlite3 *db, int rc, const char *what)
+{
+    if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        fprintf(stderr, "labench: sqlite %s: %s\n", what, sqlite3_errmsg(db));
+        exit(1);
+    }
+}
+
+static void json_str(char **p, const char *key, la_str v, int *first)
+{
+    if (!v.data)
+        return;
+    *p += sprintf(*p, "%s\"%s\":\"", *first ? "" : ",", key);
+    *first = 0;
+    for (uint32_t i = 0; i < v.len; i++) {
+        unsigned char ch = (unsigned char)v.data[i];
+        if (ch == '"' || ch == '\\')
+            *(*p)++ = '\\', *(*p)++ = (char)ch;
+        else if (ch < 0x20)
+            *p += sprintf(*p, "\\u%04x", ch);
+        else
+            *(*p)++ = (char)ch;
+    }
+    *(*p)++ = '"';
+}
+
+static double sqlite_insert_run(const stream *s, const char *path)
+{
+    unlink(path);
+    sqlite3 *db;
+    sql_ok(NULL, sqlite3_open(path, &db), "open");
+    sql_ok(db,
+           sqlite3_exec(db,
+                        "CREATE TABLE link_events(id INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL,"
+                        " link_id TEXT NOT NULL, event_type TEXT NOT NULL, visitor_id INTEGER,"
+                        " session_id INTEGER, value INTEGER, metadata TEXT, created_at INTEGER NOT NULL);"
+                        "CREATE INDEX ev_ws_time ON link_events(workspace_id, created_at);"
+                        "CREATE INDEX ev_link_time ON link_events(link_id, created_at);",
+                        NULL, NULL, NULL),
+           "create");
+    sqlite3_stmt *st;
+    sql_ok(db,
+           sqlite3_prepare_v2(db,
+                              "INSERT INTO link_events(workspace_id, link_id, event_type, visitor_id,"
+                              " session_id, value, metadata, created_at) VALUES(?,?,?,?,?,?,?,?)",
+                              -1, &st, NULL),
+           "prepare");
+    static const char *const names[GEN_NDIMS] = {"country", "city", "device", "browser", "referrer"};
+    char json[4096];
+    double t0 = now_s();
+    sql_ok(db, sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), "begin");
+    for (size_t i = 0; i < s->n; i++) {
+        const la_event *e = &s->ev[i];
+        char *p = json;
+        int first = 1;
+        *p++ = '{';
+        for (int d = 0; d < GEN_NDIMS; d++)
+            json_str(&p, names[d], e->dims[d], &first);
+        *p++ = '}';
+        sqlite3_bind_text(st, 1, e->workspace.data, (int)e->workspace.len, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, e->link.data, (int)e->link.len, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, e->event_type.data, (int)e->event_type.len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)e->visitor_id);
+        sqlite3_bind_int64(st, 5, (sqlite3_int64)e->session_id);
+        if (e->has_value)
+            sqlite3_bind_int64(st, 6, e->value);
+        else
+            sqlite3_bind_null(st, 6);
+        sqlite3_bind_text(st, 7, json, (int)(p - json), SQLITE_STATIC);
+        sqlite3_bind_int64(st, 8, e->ts);
+        sql_ok(db, sqlite3_step(st), "insert");
+        sqlite3_reset(st);
+    }
+    sql_ok(db, sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), "commit");
+    double t = now_s() - t0;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return (double)s->n / t;
+}
+
+static uint64_t sqlite_scan_run(const char *path, const char *where_ws)
+{
+    sqlite3 *db;
+    sql_ok(NULL, sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), "open");
+    sqlite3_stmt *st;
+    const char *sql = where_ws ? "SELECT created_at, workspace_id, link_id, event_type, visitor_id,"
+                                 " session_id, value, metadata FROM link_events WHERE workspace_id = ?"
+                               : "SELECT created_at, workspace_id, link_id, event_type, visitor_id,"
+                                 " session_id, value, metadata FROM link_events";
+    sql_ok(db, sqlite3_prepare_v2(db, sql, -1, &st, NULL), "prepare");
+    if (where_ws)
+        sqlite3_bind_text(st, 1, where_ws, -1, SQLITE_STATIC);
+    uint64_t rows = 0, sum = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sum += (uint64_t)sqlite3_column_int64(st, 0) + (uint64_t)sqlite3_column_bytes(st, 1) +
+               (uint64_t)sqlite3_column_bytes(st, 2) + (uint64_t)sqlite3_column_bytes(st, 3) +
+               (uint64_t)sqlite3_column_int64(st, 4) + (uint64_t)sqlite3_column_int64(st, 5) +
+               (uint64_t)sqlite3_column_int64(st, 6) + (uint64_t)sqlite3_column_bytes(st, 7);
+        rows++;
+    }
+    sql_ok(db, rc, "scan");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    sink += sum;
+    return rows;
+}
+
+static void bench_sqlite(const stream *s, const opts *o, const char *big_ws, result *res)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/sqlite.db", o->dir);
+    double *a = xmalloc(sizeof(double) * (size_t)o->runs * 2), *c = a + o->runs;
+    for (int r = 0; r < o->runs; r++) {
+        a[r] = sqlite_insert_run(s, path);
+        fprintf(stderr, "  sqlite insert run %d: %.0f events/s\n", r + 1, a[r]);
+    }
+    res->append_eps = median(a, o->runs);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        die(path, 0);
+    res->bytes = (uint64_t)st.st_blocks * 512;
+    res->bytes_per_event = (double)res->bytes / (double)s->n;
+    for (int r = 0; r < o->runs; r++) {
+        double t0 = now_s();
+        res->scanned = sqlite_scan_run(path, NULL);
+        a[r] = (double)res->scanned / (now_s() - t0);
+        t0 = now_s();
+        res->filtered_rows = sqlite_scan_run(path, big_ws);
+        c[r] = (double)s->n / (now_s() - t0);
+    }
+    res->scan_rps = median(a, o->runs);
+    res->filtered_scan_rps = median(c, o->runs);
+    unlink(path);
+    free(a);
+}
+
+/* ---- report -------------------------------------------------------------------------- */
+
+typedef struct row {
+    const char *name, *unit, *key;
+    double la, sq; /* sq < 0: no SQLite figure */
+} row;
+
+static void report(const opts *o, const stream *s, const row *rows, size_t nrows)
+{
+    printf("\nla benchmark: %zu events over %u days, seed %llu, median of %d runs\n\n", s->n,
+           o->g.days, (unsigned long long)o->g.seed, o->runs);
+    printf("%-34s %16s %16s %10s\n", "figure", "la", "sqlite", "la/sqlite");
+    for (size_t i = 0; i < nrows; i++) {
+        char sq[32] = "-", ratio[32] = "-";
+        if (rows[i].sq > 0) {
+            snprintf(sq, sizeof sq, "%.4g", rows[i].sq);
+            snprintf(ratio, sizeof ratio, "%.2fx", rows[i].la / rows[i].sq);
+        }
+        char name[64];
+        snprintf(name, sizeof name, "%s (%s)", rows[i].name, rows[i].unit);
+        printf("%-34s %16.4g %16s %10s\n", name, rows[i].la, sq, ratio);
+    }
+    printf("peak RSS %.0f MiB (includes the in-memory stream)\n", (double)peak_rss_kib() / 1024);
+    if (!o->json)
+        return;
+    FILE *f = fopen(o->json, "w");
+    if (!f)
+        die(o->json, 0);
+    fprintf(f, "{\"events\": %zu, \"days\": %u, \"seed\": %llu, \"runs\": %d, \"peak_rss_kib\": %ld",
+            s->n, o->g.days, (unsigned long long)o->g.seed, o->runs, peak_rss_kib());
+    for (size_t i = 0; i < nrows; i++) {
+        fprintf(f, ",\n \"%s\": {\"la\": %.6g", rows[i].key, rows[i].la);
+        if (rows[i].sq > 0)
+            fprintf(f, ", \"sqlite\": %.6g, \"ratio\": %.4g", rows[i].sq, rows[i].la / rows[i].sq);
+        fprintf(f, ", \"unit\": \"%s\"}", rows[i].unit);
+    }
+    fprintf(f, "\n}\n");
+    if (fclose(f) != 0)
+        die(o->json, 0);
+    printf("JSON written to %s\n", o->json);
+}
+
+static int usage(FILE *to)
+{
+    fprintf(to, "usage: labench [--events N] [--days D] [--seed S] [--runs R] [--dir DIR]\n"
+                "               [--json FILE] [--no-sqlite]\n"
+                "  Generate a click stream, store it with la and with SQLite, and print append,\n"
+                "  ingest, size and scan figures (medians of R runs, default 3) with la/SQLite\n"
+                "  ratios. DIR (default ./bench-out) holds the databases while it runs.\n");
+    return to == stdout ? 0 : 2;
+}
+
+int main(int argc, char **argv)
+{
+    opts o = {.runs = 3, .dir = "bench-out", .sqlite = 1};
+    gen_options_default(&o.g);
+    o.g.events = 2000000;
+    o.g.days = 7;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0)
+            return usage(stdout);
+        if (strcmp(a, "--no-sqlite") == 0) {
+            o.sqlite = 0;
+            continue;
+        }
+        if (!v)
+            return usage(stderr);
+        i++;
+        if (strcmp(a, "--events") == 0)
+            o.g.events = strtoull(v, NULL, 10);
+        else if (strcmp(a, "--days") == 0)
+            o.g.days = (uint32_t)strtoul(v, NULL, 10);
+        else if (strcmp(a, "--seed") == 0)
+            o.g.seed = strtoull(v, NULL, 10);
+        else if (strcmp(a, "--runs") == 0)
+            o.runs = atoi(v);
+        else if (strcmp(a, "--dir") == 0)
+            o.dir = v;
+        else if (strcmp(a, "--json") == 0)
+            o.json = v;
+        else
+            return usage(stderr);
+    }
+    if (o.runs < 1 || o.g.events == 0 || o.g.days == 0)
+        return usage(stderr);
+    if (mkdir(o.dir, 0755) != 0 && errno != EEXIST)
+        die(o.dir, 0);
+
+    fprintf(stderr, "generating %llu events over %u days...\n", (unsigned long long)o.g.events,
+            o.g.days);
+    stream s;
+    make_stream(&s, &o.g);
+    la_str big = largest_workspace(&s);
+    result la = {0}, sq = {0};
+    fprintf(stderr, "la:\n");
+    bench_la(&s, &o, big, &la);
+    if (o.sqlite) {
+        fprintf(stderr, "sqlite:\n");
+        bench_sqlite(&s, &o, big.data, &sq);
+        if (sq.filtered_rows != la.filtered_rows || sq.scanned != la.scanned)
+            fprintf(stderr, "labench: la and sqlite disagree on row counts (%llu/%llu vs %llu/%llu)\n",
+                    (unsigned long long)la.scanned, (unsigned long long)la.filtered_rows,
+                    (unsigned long long)sq.scanned, (unsigned long long)sq.filtered_rows);
+    }
+    double nosq = -1;
+    row rows[] = {
+        {"append, one thread", "events/s", "append_events_per_s", la.append_eps,
+         o.sqlite ? sq.append_eps : nosq},
+        {"lactl ingest TSV", "rows/s", "ingest_rows_per_s", la.ingest_rps, nosq},
+        {"flush + close after append", "s", "close_s", la.close_s, nosq},
+        {"on disk", "bytes/event", "bytes_per_event", la.bytes_per_event,
+         o.sqlite ? sq.bytes_per_event : nosq},
+        {"full scan, all columns", "rows/s", "scan_rows_per_s", la.scan_rps,
+         o.sqlite ? sq.scan_rps : nosq},
+        {"scan workspace=largest", "events/s", "filtered_scan_events_per_s", la.filtered_scan_rps,
+         o.sqlite ? sq.filtered_scan_rps : nosq},
+    };
+    report(&o, &s, rows, sizeof rows / sizeof rows[0]);
+    free_stream(&s);
+    rmdir(o.dir); /* only if we left it empty */
+    return 0;
+}
