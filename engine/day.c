@@ -479,7 +479,13 @@ static int ensure_tail_space(la_day *d, uint64_t end)
     d->alloc_end = to;
     if (to > d->file_size)
         d->file_size = to;
-    return map_file(d, d->file_size);
+    int rc = map_file(d, d->file_size);
+    if (rc == 0) {
+        uint64_t a = align_up(from, PAGE);
+        if (to > a)
+            la_io_current()->prefault(d->map + a, (size_t)(to - a));
+    }
+    return rc;
 }
 
 static int sync_range(la_day *d, uint64_t from, uint64_t to)

@@ -77,10 +77,20 @@ static int px_sync_dir(const char *path)
 
 static int px_lock(int fd) { return flock(fd, LOCK_EX | LOCK_NB); }
 
+static int px_prefault(void *p, size_t len)
+{
+#ifdef MADV_POPULATE_WRITE
+    return madvise(p, len, MADV_POPULATE_WRITE);
+#else
+    (void)p, (void)len;
+    return 0;
+#endif
+}
+
 static const la_io posix_io = {
     LA_IO_VERSION, px_open,  px_close,  px_pread, px_pwrite, px_allocate, px_punch,
     px_truncate,   px_size,  px_fsync,  px_map,   px_unmap,  px_sync,     px_rename,
-    px_unlink,     px_mkdir, px_sync_dir, px_lock,
+    px_unlink,     px_mkdir, px_sync_dir, px_lock, px_prefault,
 };
 
 static const la_io *current = &posix_io;

@@ -30,6 +30,9 @@ typedef struct la_io {
     int (*mkdir)(const char *path, int mode);
     int (*sync_dir)(const char *path);
     int (*lock)(int fd);                             /* exclusive, non-blocking; EWOULDBLOCK */
+    /* Hint: make these mapped pages writable now, in one call, instead of one page fault per
+     * page while appending (faults cost microseconds in a VM). Failure is harmless. */
+    int (*prefault)(void *p, size_t len);
 } la_io;
 
 /* The backend in use (the POSIX one unless a test installed another). */

@@ -33,7 +33,10 @@ typedef struct opts {
     int runs;
     const char *dir, *json;
     int sqlite;
+    const char *only; /* NULL = every phase; else "append", "scan" or "ingest" (for profiling) */
 } opts;
+
+static int phase(const opts *o, const char *name) { return !o->only || strcmp(o->only, name) == 0; }
 
 static double now_s(void)
 {
@@ -283,7 +286,7 @@ static void bench_la(const stream *s, const opts *o, la_str big_ws, result *res)
     snprintf(tsv, sizeof tsv, "%s/events.tsv", o->dir);
     double *a = xmalloc(sizeof(double) * (size_t)o->runs * 3);
     double *c = a + o->runs, *x = c + o->runs;
-    for (int r = 0; r < o->runs; r++) {
+    for (int r = 0; r < o->runs && (phase(o, "append") || phase(o, "scan")); r++) {
         la_append_run(s, db_dir, &a[r], &c[r]);
         fprintf(stderr, "  la append run %d: %.0f events/s\n", r + 1, a[r]);
     }
@@ -292,7 +295,7 @@ static void bench_la(const stream *s, const opts *o, la_str big_ws, result *res)
     res->bytes = disk_bytes(db_dir);
     res->bytes_per_event = (double)res->bytes / (double)s->n;
 
-    for (int r = 0; r < o->runs; r++) {
+    for (int r = 0; r < o->runs && phase(o, "scan"); r++) {
         double t0 = now_s();
         res->scanned = la_scan_run(db_dir, NULL);
         a[r] = (double)res->scanned / (now_s() - t0);
@@ -308,6 +311,11 @@ static void bench_la(const stream *s, const opts *o, la_str big_ws, result *res)
         fprintf(stderr, "labench: scanned %llu of %zu events\n", (unsigned long long)res->scanned,
                 s->n);
 
+    if (!phase(o, "ingest")) {
+        rmrf(db_dir);
+        free(a);
+        return;
+    }
     /* lactl ingest of the same stream as TSV */
     FILE *f = fopen(tsv, "w");
     gen *g;
@@ -513,7 +521,7 @@ static void report(const opts *o, const stream *s, const row *rows, size_t nrows
 static int usage(FILE *to)
 {
     fprintf(to, "usage: labench [--events N] [--days D] [--seed S] [--runs R] [--dir DIR]\n"
-                "               [--json FILE] [--no-sqlite]\n"
+                "               [--json FILE] [--no-sqlite] [--only append|scan|ingest]\n"
                 "  Generate a click stream, store it with la and with SQLite, and print append,\n"
                 "  ingest, size and scan figures (medians of R runs, default 3) with la/SQLite\n"
                 "  ratios. DIR (default ./bench-out) holds the databases while it runs.\n");
@@ -533,6 +541,12 @@ int main(int argc, char **argv)
             return usage(stdout);
         if (strcmp(a, "--no-sqlite") == 0) {
             o.sqlite = 0;
+            continue;
+        }
+        if (strcmp(a, "--only") == 0 && v) {
+            o.only = v;
+            o.sqlite = 0;
+            i++;
             continue;
         }
         if (!v)
