@@ -648,7 +648,6 @@ int la_day_seal(la_day *d)
     next.rows_in_blocks += n;
     next.tail_start = next.blocks_end + reserve_for(d);
     next.tail_salt = new_salt(d->commit.tail_salt);
-    uint64_t old_tail_end = d->tail_end;
     if ((rc = publish(d, &next)) != 0)
         goto undo;
     la_block_view v;
@@ -661,8 +660,9 @@ int la_day_seal(la_day *d)
     d->dict_blocks = d->nblocks;
     reset_tail(d);
     d->dirty = 0;
-    /* The old tail is dead now that the commit is durable: give its space back. */
-    uint64_t ps = align_up(next.blocks_end, PAGE), pe = align_down(old_tail_end, PAGE);
+    /* Everything after the blocks is dead now that the commit is durable (the old tail and
+     * what was allocated ahead of it; the new tail is empty): give the space back. */
+    uint64_t ps = align_up(next.blocks_end, PAGE), pe = align_down(d->file_size, PAGE);
     if (pe > ps)
         io->punch(d->fd, (off_t)ps, (off_t)(pe - ps));
     free(frame);
