@@ -394,6 +394,10 @@ int la_day_load_dicts(la_day *d)
     la_str *ents = NULL;
     uint64_t *vals = NULL;
     int rc = 0;
+    if (d->dict_blocks < d->nblocks) /* the blocks know how many entries are coming */
+        for (uint32_t c = 0; c < d->cfg->schema.ncols; c++)
+            if (is_dict_col(d, c) && la_dict_reserve(d->dict[c], d->blocks[d->nblocks - 1].dict_end[c]) != 0)
+                return la_err(LA_ENOMEM, "out of memory");
     for (; d->dict_blocks < d->nblocks && rc == 0; d->dict_blocks++) {
         const la_blkref *b = &d->blocks[d->dict_blocks];
         la_block_view v;

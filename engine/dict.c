@@ -1,4 +1,6 @@
-/* dict.c — open-addressing hash dictionary with stable entry storage. */
+/* dict.c — open-addressing hash dictionary with stable entry storage. Entries loaded from a
+ * file are only appended; they are hashed the first time someone looks a value up, so a reader
+ * that only scans never pays for a hash table of a day's visitors. */
 #include "dict.h"
 
 #include <stdlib.h>
@@ -22,6 +24,7 @@ struct la_dict {
     size_t nretired;
     uint32_t *slots;     /* 0 = empty, else id */
     uint32_t mask;
+    uint32_t hashed;     /* entries 1..hashed are in slots */
     arena_chunk *arena;
 };
 
@@ -80,8 +83,12 @@ uint32_t la_dict_size(const la_dict *d) { return d->n; }
 const la_str *la_dict_strs(const la_dict *d) { return d->strs; }
 const uint64_t *la_dict_u64s(const la_dict *d) { return d->u64s; }
 
-uint32_t la_dict_find_str(const la_dict *d, const char *s, uint32_t len)
+static int ensure_hashed(la_dict *d);
+
+uint32_t la_dict_find_str(la_dict *d, const char *s, uint32_t len)
 {
+    if (ensure_hashed(d) != 0)
+        return 0;
     uint64_t h = XXH3_64bits(s, len);
     for (uint32_t i = (uint32_t)h & d->mask;; i = (i + 1) & d->mask) {
         uint32_t id = d->slots[i];
@@ -92,8 +99,10 @@ uint32_t la_dict_find_str(const la_dict *d, const char *s, uint32_t len)
     }
 }
 
-uint32_t la_dict_find_u64(const la_dict *d, uint64_t v)
+uint32_t la_dict_find_u64(la_dict *d, uint64_t v)
 {
+    if (ensure_hashed(d) != 0)
+        return 0;
     for (uint32_t i = (uint32_t)hash_u64(v) & d->mask;; i = (i + 1) & d->mask) {
         uint32_t id = d->slots[i];
         if (id == 0 || d->u64s[id] == v)
@@ -117,38 +126,69 @@ static int rehash(la_dict *d, uint32_t mask)
     free(d->slots);
     d->slots = slots;
     d->mask = mask;
-    for (uint32_t id = 1; id <= d->n; id++)
+    for (uint32_t id = 1; id <= d->hashed; id++)
         slot_insert(d, id, hash_of(d, id));
     return 0;
 }
 
-/* Make room for entry n+1: grow the entry array (keeping the old one) and the hash table. */
-static int reserve_one(la_dict *d)
+/* A table with room for `n` entries at most half full. */
+static int table_room(la_dict *d, uint64_t n)
 {
-    if (d->n + 1 >= d->cap) {
-        size_t elem = d->is_u64 ? sizeof(uint64_t) : sizeof(la_str);
-        void *old = d->is_u64 ? (void *)d->u64s : (void *)d->strs;
-        void *grown = malloc((size_t)d->cap * 2 * elem);
-        void **ret = realloc(d->retired, (d->nretired + 1) * sizeof *ret);
-        if (!grown || !ret) {
-            free(grown);
-            if (ret)
-                d->retired = ret;
-            return -1;
-        }
-        memcpy(grown, old, (size_t)d->cap * elem);
-        d->retired = ret;
-        d->retired[d->nretired++] = old;
-        if (d->is_u64)
-            d->u64s = grown;
-        else
-            d->strs = grown;
-        d->cap *= 2;
-    }
-    if ((uint64_t)(d->n + 1) * 2 > d->mask)
-        return rehash(d, d->mask * 2 + 1);
+    uint32_t mask = d->mask;
+    while (n * 2 > mask)
+        mask = mask * 2 + 1;
+    return mask == d->mask ? 0 : rehash(d, mask);
+}
+
+/* Put the entries appended by la_dict_push_*() into the table. Returns -1 on allocation
+ * failure, leaving the table as it was (lookups then miss: callers treat 0 as "not found"
+ * or as an allocation failure). */
+static int ensure_hashed(la_dict *d)
+{
+    if (d->hashed == d->n)
+        return 0;
+    if (table_room(d, d->n) != 0)
+        return -1;
+    for (uint32_t id = d->hashed + 1; id <= d->n; id++)
+        slot_insert(d, id, hash_of(d, id));
+    d->hashed = d->n;
     return 0;
 }
+
+/* Room for entries up to id `n` in the entry array. A grown array is a copy: the old one is
+ * kept, since readers may hold it. */
+static int reserve_upto(la_dict *d, uint64_t n)
+{
+    if (n < d->cap)
+        return 0;
+    if (n >= UINT32_MAX / 2)
+        return -1;
+    uint32_t cap = d->cap;
+    while (cap <= n)
+        cap *= 2;
+    size_t elem = d->is_u64 ? sizeof(uint64_t) : sizeof(la_str);
+    void *old = d->is_u64 ? (void *)d->u64s : (void *)d->strs;
+    void *grown = malloc((size_t)cap * elem);
+    void **ret = realloc(d->retired, (d->nretired + 1) * sizeof *ret);
+    if (ret)
+        d->retired = ret;
+    if (!grown || !ret) {
+        free(grown);
+        return -1;
+    }
+    memcpy(grown, old, ((size_t)d->n + 1) * elem);
+    d->retired[d->nretired++] = old;
+    if (d->is_u64)
+        d->u64s = grown;
+    else
+        d->strs = grown;
+    d->cap = cap;
+    return 0;
+}
+
+static int reserve_one(la_dict *d) { return reserve_upto(d, (uint64_t)d->n + 1); }
+
+int la_dict_reserve(la_dict *d, uint32_t n) { return reserve_upto(d, n); }
 
 static char *arena_copy(la_dict *d, const char *s, uint32_t len)
 {
@@ -170,20 +210,6 @@ static char *arena_copy(la_dict *d, const char *s, uint32_t len)
     return p;
 }
 
-uint32_t la_dict_intern_str(la_dict *d, const char *s, uint32_t len)
-{
-    uint64_t h = XXH3_64bits(s, len);
-    for (uint32_t i = (uint32_t)h & d->mask;; i = (i + 1) & d->mask) {
-        uint32_t id = d->slots[i];
-        if (id == 0)
-            break;
-        if (d->strs[id].len == len && memcmp(d->strs[id].data, s, len) == 0)
-            return id;
-    }
-    (void)h;
-    return la_dict_push_str(d, s, len);
-}
-
 uint32_t la_dict_push_str(la_dict *d, const char *s, uint32_t len)
 {
     if (reserve_one(d) != 0)
@@ -194,7 +220,6 @@ uint32_t la_dict_push_str(la_dict *d, const char *s, uint32_t len)
     uint32_t id = ++d->n;
     d->strs[id].data = copy;
     d->strs[id].len = len;
-    slot_insert(d, id, XXH3_64bits(s, len));
     return id;
 }
 
@@ -204,21 +229,49 @@ uint32_t la_dict_push_u64(la_dict *d, uint64_t v)
         return 0;
     uint32_t id = ++d->n;
     d->u64s[id] = v;
-    slot_insert(d, id, hash_u64(v));
     return id;
+}
+
+/* After a miss: append the value and enter it in the (fully hashed) table. */
+static uint32_t add_hashed(la_dict *d, uint32_t id, uint64_t h)
+{
+    if (id == 0 || table_room(d, d->n) != 0) {
+        la_dict_truncate(d, id ? id - 1 : d->n);
+        return 0;
+    }
+    slot_insert(d, id, h);
+    d->hashed = id;
+    return id;
+}
+
+uint32_t la_dict_intern_str(la_dict *d, const char *s, uint32_t len)
+{
+    if (ensure_hashed(d) != 0)
+        return 0;
+    uint64_t h = XXH3_64bits(s, len);
+    for (uint32_t i = (uint32_t)h & d->mask;; i = (i + 1) & d->mask) {
+        uint32_t id = d->slots[i];
+        if (id == 0)
+            break;
+        if (d->strs[id].len == len && memcmp(d->strs[id].data, s, len) == 0)
+            return id;
+    }
+    return add_hashed(d, la_dict_push_str(d, s, len), h);
 }
 
 uint32_t la_dict_intern_u64(la_dict *d, uint64_t v)
 {
-    uint32_t id = la_dict_find_u64(d, v);
-    if (id)
-        return id;
-    if (reserve_one(d) != 0)
+    if (ensure_hashed(d) != 0)
         return 0;
-    id = ++d->n;
-    d->u64s[id] = v;
-    slot_insert(d, id, hash_u64(v));
-    return id;
+    uint64_t h = hash_u64(v);
+    for (uint32_t i = (uint32_t)h & d->mask;; i = (i + 1) & d->mask) {
+        uint32_t id = d->slots[i];
+        if (id == 0)
+            break;
+        if (d->u64s[id] == v)
+            return id;
+    }
+    return add_hashed(d, la_dict_push_u64(d, v), h);
 }
 
 void la_dict_truncate(la_dict *d, uint32_t n)
@@ -226,8 +279,11 @@ void la_dict_truncate(la_dict *d, uint32_t n)
     if (n >= d->n)
         return;
     d->n = n;
+    if (d->hashed <= n)
+        return;
     /* The arena keeps the dropped strings' bytes; a failed seal is rare enough not to care. */
+    d->hashed = n;
     memset(d->slots, 0, ((size_t)d->mask + 1) * sizeof *d->slots);
-    for (uint32_t id = 1; id <= d->n; id++)
+    for (uint32_t id = 1; id <= n; id++)
         slot_insert(d, id, hash_of(d, id));
 }

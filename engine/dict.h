@@ -21,16 +21,20 @@ uint32_t la_dict_size(const la_dict *d);
 const la_str *la_dict_strs(const la_dict *d);
 const uint64_t *la_dict_u64s(const la_dict *d);
 
-/* Id of a value, 0 if not present. */
-uint32_t la_dict_find_str(const la_dict *d, const char *s, uint32_t len);
-uint32_t la_dict_find_u64(const la_dict *d, uint64_t v);
+/* Id of a value, 0 if not present (or if hashing the loaded entries ran out of memory).
+ * Not const: the first lookup hashes what was loaded with la_dict_push_*(). */
+uint32_t la_dict_find_str(la_dict *d, const char *s, uint32_t len);
+uint32_t la_dict_find_u64(la_dict *d, uint64_t v);
 /* Id of a value, adding it if absent. Returns 0 on allocation failure (ids start at 1). */
 uint32_t la_dict_intern_str(la_dict *d, const char *s, uint32_t len);
 uint32_t la_dict_intern_u64(la_dict *d, uint64_t v);
 /* Append an entry without looking for an equal one: loading a file must keep its ids even if
- * (in a damaged or hand-made file) an entry repeats. Returns the id, 0 on allocation failure. */
+ * (in a damaged or hand-made file) an entry repeats. Hashing waits for the first lookup.
+ * Returns the id, 0 on allocation failure. */
 uint32_t la_dict_push_str(la_dict *d, const char *s, uint32_t len);
 uint32_t la_dict_push_u64(la_dict *d, uint64_t v);
+/* Make room for ids up to n in one step (loading knows the count). Returns 0 or -1. */
+int la_dict_reserve(la_dict *d, uint32_t n);
 /* Forget entries with id > n (undo of a failed seal). */
 void la_dict_truncate(la_dict *d, uint32_t n);
 
