@@ -85,29 +85,32 @@ const uint64_t *la_dict_u64s(const la_dict *d) { return d->u64s; }
 
 static int ensure_hashed(la_dict *d);
 
-uint32_t la_dict_find_str(la_dict *d, const char *s, uint32_t len)
+static uint32_t probe_str(const la_dict *d, const char *s, uint32_t len, uint64_t h)
 {
-    if (ensure_hashed(d) != 0)
-        return 0;
-    uint64_t h = XXH3_64bits(s, len);
     for (uint32_t i = (uint32_t)h & d->mask;; i = (i + 1) & d->mask) {
         uint32_t id = d->slots[i];
-        if (id == 0)
-            return 0;
-        if (d->strs[id].len == len && memcmp(d->strs[id].data, s, len) == 0)
+        if (id == 0 || (d->strs[id].len == len && memcmp(d->strs[id].data, s, len) == 0))
             return id;
     }
 }
 
-uint32_t la_dict_find_u64(la_dict *d, uint64_t v)
+static uint32_t probe_u64(const la_dict *d, uint64_t v, uint64_t h)
 {
-    if (ensure_hashed(d) != 0)
-        return 0;
-    for (uint32_t i = (uint32_t)hash_u64(v) & d->mask;; i = (i + 1) & d->mask) {
+    for (uint32_t i = (uint32_t)h & d->mask;; i = (i + 1) & d->mask) {
         uint32_t id = d->slots[i];
         if (id == 0 || d->u64s[id] == v)
             return id;
     }
+}
+
+uint32_t la_dict_find_str(la_dict *d, const char *s, uint32_t len)
+{
+    return ensure_hashed(d) == 0 ? probe_str(d, s, len, XXH3_64bits(s, len)) : 0;
+}
+
+uint32_t la_dict_find_u64(la_dict *d, uint64_t v)
+{
+    return ensure_hashed(d) == 0 ? probe_u64(d, v, hash_u64(v)) : 0;
 }
 
 static void slot_insert(la_dict *d, uint32_t id, uint64_t h)
@@ -249,14 +252,8 @@ uint32_t la_dict_intern_str(la_dict *d, const char *s, uint32_t len)
     if (ensure_hashed(d) != 0)
         return 0;
     uint64_t h = XXH3_64bits(s, len);
-    for (uint32_t i = (uint32_t)h & d->mask;; i = (i + 1) & d->mask) {
-        uint32_t id = d->slots[i];
-        if (id == 0)
-            break;
-        if (d->strs[id].len == len && memcmp(d->strs[id].data, s, len) == 0)
-            return id;
-    }
-    return add_hashed(d, la_dict_push_str(d, s, len), h);
+    uint32_t id = probe_str(d, s, len, h);
+    return id ? id : add_hashed(d, la_dict_push_str(d, s, len), h);
 }
 
 uint32_t la_dict_intern_u64(la_dict *d, uint64_t v)
@@ -264,14 +261,8 @@ uint32_t la_dict_intern_u64(la_dict *d, uint64_t v)
     if (ensure_hashed(d) != 0)
         return 0;
     uint64_t h = hash_u64(v);
-    for (uint32_t i = (uint32_t)h & d->mask;; i = (i + 1) & d->mask) {
-        uint32_t id = d->slots[i];
-        if (id == 0)
-            break;
-        if (d->u64s[id] == v)
-            return id;
-    }
-    return add_hashed(d, la_dict_push_u64(d, v), h);
+    uint32_t id = probe_u64(d, v, h);
+    return id ? id : add_hashed(d, la_dict_push_u64(d, v), h);
 }
 
 void la_dict_truncate(la_dict *d, uint32_t n)
