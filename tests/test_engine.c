@@ -344,6 +344,58 @@ START_TEST(engine_readers__see_flushed_and_second_writer_busy)
 }
 END_TEST
 
+/* Another process: a writer open is refused while this one holds the database, and a
+ * read-only open sees exactly what was flushed (the child checks rows against the model). */
+static int child_view(const char *dir, const mev *m, size_t expect)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        la_db *db;
+        if (la_open(&db, dir, 0, NULL) != LA_EBUSY)
+            _exit(10);
+        if (la_open(&db, dir, LA_OPEN_READONLY, NULL) != LA_OK)
+            _exit(11);
+        la_cursor *cur;
+        if (la_scan(db, NULL, &cur) != LA_OK)
+            _exit(12);
+        size_t *order = day_order(m, expect), i = 0;
+        la_batch b;
+        int rc;
+        while ((rc = la_cursor_next(cur, &b)) == 1)
+            for (size_t r = 0; r < b.nrows; r++, i++)
+                if (i >= expect || !row_eq(&b, r, &m[order[i]]))
+                    _exit(13);
+        _exit(rc == 0 && i == expect ? 0 : 14);
+    }
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 100 + WTERMSIG(st);
+}
+
+START_TEST(engine_readers__other_process_sees_flushed_writer_refused)
+{
+    init_pools();
+    const size_t n = 30000;
+    mev *m = gen_stream(n, 7, 2, 1);
+    char *dir = tu_tmpdir();
+    la_db *w;
+    la_options o = LA_OPTIONS_INIT;
+    o.block_rows = 4000;
+    ck_assert_int_eq(la_open(&w, dir, LA_OPEN_CREATE, &o), LA_OK);
+    for (size_t k = 1; k <= 3; k++) {
+        append_all(w, m, (k - 1) * n / 3, k * n / 3);
+        ck_assert_int_eq(la_flush(w), LA_OK);
+        ck_assert_int_eq(child_view(dir, m, k * n / 3), 0);
+    }
+    la_close(w);
+    tu_rmrf(dir);
+    free(dir);
+    free(m);
+}
+END_TEST
+
 START_TEST(engine_errors__bad_events_and_options)
 {
     init_pools();
@@ -736,6 +788,7 @@ static Suite *engine_suite(void)
     tc = tcase_create("readers");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, engine_readers__see_flushed_and_second_writer_busy);
+    tcase_add_test(tc, engine_readers__other_process_sees_flushed_writer_refused);
     suite_add_tcase(s, tc);
     tc = tcase_create("threads");
     tcase_set_timeout(tc, 300);
