@@ -126,6 +126,9 @@ int la_seg_header_decode(const uint8_t *p, size_t n, la_seg_header *out, const c
     for (; off < LA_SEG_SCHEMA_END; off++)
         if (p[off] != 0)
             return la_corrupt(why, "schema padding is not zero");
+    for (off = LA_SEG_SLOT_OFF + 2 * LA_SEG_SLOT_SIZE; off < LA_SEG_HEADER_SIZE; off++)
+        if (p[off] != 0)
+            return la_corrupt(why, "reserved header bytes are not zero");
     return LA_OK;
 }
 

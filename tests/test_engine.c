@@ -636,7 +636,7 @@ START_TEST(engine_damage__flips_in_blocks_detected_truncation_safe)
         memcpy(&be1, hdr + 3136 + 8, 8);
         uint64_t be = g1 > g0 ? be1 : be0;
         ck_assert_uint_gt(be, 4096);
-        uint64_t off = t < 40 ? tu_rand(&rng) % 3200 : 4096 + tu_rand(&rng) % (be - 4096);
+        uint64_t off = t < 40 ? tu_rand(&rng) % 4096 : 4096 + tu_rand(&rng) % (be - 4096);
         uint8_t byte;
         ck_assert_int_eq(pread(fd, &byte, 1, (off_t)off), 1);
         byte ^= (uint8_t)(1u << (tu_rand(&rng) % 8));
