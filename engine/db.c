@@ -375,8 +375,6 @@ static int append_locked(la_db *db, const la_event *ev)
     uint32_t nd = la_schema_ndims(&db->cfg.schema);
     if (ev->ndims > nd || (ev->ndims && !ev->dims))
         return la_err(LA_EINVAL, "event has %u dimensions, the database %u", ev->ndims, nd);
-    if (ev->ts < 0 || ev->ts >= (int64_t)(LA_MAX_DAY + 1) * LA_MS_PER_DAY)
-        return la_err(LA_ERANGE, "timestamp %lld outside 1970..9999", (long long)ev->ts);
     la_row r;
     r.ts = ev->ts;
     r.visitor = ev->visitor_id;
@@ -392,6 +390,9 @@ static int append_locked(la_db *db, const la_event *ev)
         if ((rc = check_str(r.str[3 + i], "dimension value", 0)) != 0)
             return rc;
     }
+    /* arguments first, then the range: an event with both faults is LA_EINVAL */
+    if (ev->ts < 0 || ev->ts >= (int64_t)(LA_MAX_DAY + 1) * LA_MS_PER_DAY)
+        return la_err(LA_ERANGE, "timestamp %lld outside 1970..9999", (long long)ev->ts);
     la_day *d;
     if ((rc = la_db_day(db, (int32_t)(ev->ts / LA_MS_PER_DAY), 1, &d)) != 0)
         return rc;

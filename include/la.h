@@ -153,8 +153,8 @@ LA_API int la_db_dim_index(const la_db *db, const char *name);
 /*! la_append() : append one event. When it returns LA_OK the event is in the memory-mapped
  *  segment of its UTC day and survives the process being killed (kill -9); it survives power
  *  loss once a later la_flush() returns LA_OK. Errors: LA_EINVAL (missing required string,
- *  string > LA_MAX_STR), LA_ERANGE, LA_ENOSPC, LA_EIO, LA_EREADONLY. On error nothing of the
- *  event is stored. */
+ *  string > LA_MAX_STR; reported before LA_ERANGE when both apply), LA_ERANGE, LA_ENOSPC,
+ *  LA_EIO, LA_EREADONLY. On error nothing of the event is stored. */
 LA_API int la_append(la_db *db, const la_event *ev);
 
 /*! la_append_batch() : append n events in order, under one lock. Stops at the first failing
