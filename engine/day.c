@@ -526,9 +526,10 @@ static int publish(la_day *d, const la_commit *c)
 typedef struct seal_buf {
     int64_t *ts, *val;
     uint8_t *present;
+    uint64_t *hash;                /* scratch: one column's value hashes */
     uint32_t *ids[LA_MAX_COLS];
-    la_str *new_str[LA_MAX_COLS];
-    uint64_t *new_u64[LA_MAX_COLS];
+    la_str *str[LA_MAX_COLS];      /* STR columns' values, pointing into the tail */
+    uint64_t *u64[LA_MAX_COLS];    /* U64 columns' values */
 } seal_buf;
 
 static void seal_buf_free(seal_buf *s, uint32_t ncols)
@@ -536,11 +537,41 @@ static void seal_buf_free(seal_buf *s, uint32_t ncols)
     free(s->ts);
     free(s->val);
     free(s->present);
+    free(s->hash);
     for (uint32_t c = 0; c < ncols; c++) {
         free(s->ids[c]);
-        free(s->new_str[c]);
-        free(s->new_u64[c]);
+        free(s->str[c]);
+        free(s->u64[c]);
     }
+}
+
+/* Rows ahead whose table slot is fetched while the current row is interned: enough to cover
+ * a cache miss with the work of the rows in between. */
+#define PREFETCH_AHEAD 8
+
+/* Intern column c of the n rows in sb (values decoded beforehand, so that every value's slot
+ * can be prefetched a few rows ahead: the dictionaries of a busy day do not fit in cache). */
+static int intern_column(la_dict *dict, seal_buf *sb, uint32_t c, int is64, uint32_t n)
+{
+    uint64_t *h = sb->hash;
+    for (uint32_t i = 0; i < n; i++)
+        h[i] = is64 ? la_dict_hash_u64(sb->u64[c][i])
+               : sb->str[c][i].data ? la_dict_hash_str(sb->str[c][i].data, sb->str[c][i].len) : 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (i + PREFETCH_AHEAD < n)
+            la_dict_prefetch(dict, h[i + PREFETCH_AHEAD]);
+        uint32_t id;
+        if (is64)
+            id = la_dict_intern_u64_h(dict, sb->u64[c][i], h[i]);
+        else if (!sb->str[c][i].data)
+            id = 0, sb->ids[c][i] = 0;
+        else
+            id = la_dict_intern_str_h(dict, sb->str[c][i].data, sb->str[c][i].len, h[i]);
+        if (id == 0 && (is64 || sb->str[c][i].data))
+            return -1;
+        sb->ids[c][i] = id;
+    }
+    return 0;
 }
 
 /* Column index of string slot i of a row: workspace, link, type, then dimensions. */
@@ -564,12 +595,17 @@ int la_day_seal(la_day *d)
     sb.ts = malloc(n * sizeof *sb.ts);
     sb.val = malloc(n * sizeof *sb.val);
     sb.present = malloc(n);
-    int oom = !sb.ts || !sb.val || !sb.present;
+    sb.hash = malloc(n * sizeof *sb.hash);
+    int oom = !sb.ts || !sb.val || !sb.present || !sb.hash;
     for (uint32_t c = 0; c < ncols && !oom; c++) {
         if (!is_dict_col(d, c))
             continue;
         before[c] = la_dict_size(d->dict[c]);
         sb.ids[c] = malloc(n * sizeof(uint32_t));
+        if (s->type[c] == LA_COL_U64)
+            oom |= !(sb.u64[c] = malloc(n * sizeof(uint64_t)));
+        else
+            oom |= !(sb.str[c] = malloc(n * sizeof(la_str)));
         oom |= !sb.ids[c];
     }
     if (oom) {
@@ -583,19 +619,14 @@ int la_day_seal(la_day *d)
         sb.ts[i] = row.ts;
         sb.val[i] = row.value;
         sb.present[i] = (uint8_t)row.has_value;
-        uint32_t v = la_dict_intern_u64(d->dict[LA_C_VISITOR], row.visitor);
-        uint32_t se = la_dict_intern_u64(d->dict[LA_C_SESSION], row.session);
-        if (!v || !se)
-            goto nomem;
-        sb.ids[LA_C_VISITOR][i] = v;
-        sb.ids[LA_C_SESSION][i] = se;
-        for (uint32_t k = 0; k < row.nstr; k++) {
-            uint32_t c = str_col(k), id = 0;
-            if (row.str[k].data && !(id = la_dict_intern_str(d->dict[c], row.str[k].data, row.str[k].len)))
-                goto nomem;
-            sb.ids[c][i] = id;
-        }
+        sb.u64[LA_C_VISITOR][i] = row.visitor;
+        sb.u64[LA_C_SESSION][i] = row.session;
+        for (uint32_t k = 0; k < row.nstr; k++)
+            sb.str[str_col(k)][i] = row.str[k];
     }
+    for (uint32_t c = 0; c < ncols; c++)
+        if (is_dict_col(d, c) && intern_column(d->dict[c], &sb, c, s->type[c] == LA_COL_U64, n) != 0)
+            goto nomem;
     in.schema = s;
     in.nrows = n;
     in.first_seq = d->commit.rows_in_blocks;
@@ -615,7 +646,7 @@ int la_day_seal(la_day *d)
             ci->dict_base = before[c];
             ci->new_count = after - before[c];
             if (s->type[c] == LA_COL_U64)
-                ci->new_u64 = (uint64_t *)la_dict_u64s(d->dict[c]) + before[c] + 1;
+                ci->new_u64 = la_dict_u64s(d->dict[c]) + before[c] + 1;
             else
                 ci->new_str = la_dict_strs(d->dict[c]) + before[c] + 1;
         }

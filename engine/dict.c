@@ -247,23 +247,36 @@ static uint32_t add_hashed(la_dict *d, uint32_t id, uint64_t h)
     return id;
 }
 
-uint32_t la_dict_intern_str(la_dict *d, const char *s, uint32_t len)
+uint64_t la_dict_hash_str(const char *s, uint32_t len) { return XXH3_64bits(s, len); }
+uint64_t la_dict_hash_u64(uint64_t v) { return hash_u64(v); }
+
+void la_dict_prefetch(const la_dict *d, uint64_t h)
+{
+    __builtin_prefetch(&d->slots[(uint32_t)h & d->mask]);
+}
+
+uint32_t la_dict_intern_str_h(la_dict *d, const char *s, uint32_t len, uint64_t h)
 {
     if (ensure_hashed(d) != 0)
         return 0;
-    uint64_t h = XXH3_64bits(s, len);
     uint32_t id = probe_str(d, s, len, h);
     return id ? id : add_hashed(d, la_dict_push_str(d, s, len), h);
 }
 
-uint32_t la_dict_intern_u64(la_dict *d, uint64_t v)
+uint32_t la_dict_intern_u64_h(la_dict *d, uint64_t v, uint64_t h)
 {
     if (ensure_hashed(d) != 0)
         return 0;
-    uint64_t h = hash_u64(v);
     uint32_t id = probe_u64(d, v, h);
     return id ? id : add_hashed(d, la_dict_push_u64(d, v), h);
 }
+
+uint32_t la_dict_intern_str(la_dict *d, const char *s, uint32_t len)
+{
+    return la_dict_intern_str_h(d, s, len, XXH3_64bits(s, len));
+}
+
+uint32_t la_dict_intern_u64(la_dict *d, uint64_t v) { return la_dict_intern_u64_h(d, v, hash_u64(v)); }
 
 void la_dict_truncate(la_dict *d, uint32_t n)
 {

@@ -28,6 +28,13 @@ uint32_t la_dict_find_u64(la_dict *d, uint64_t v);
 /* Id of a value, adding it if absent. Returns 0 on allocation failure (ids start at 1). */
 uint32_t la_dict_intern_str(la_dict *d, const char *s, uint32_t len);
 uint32_t la_dict_intern_u64(la_dict *d, uint64_t v);
+/* The same with the value's hash computed ahead (la_dict_hash_*), so that a caller interning
+ * many values can la_dict_prefetch() the table slots of values it will intern next. */
+uint64_t la_dict_hash_str(const char *s, uint32_t len);
+uint64_t la_dict_hash_u64(uint64_t v);
+void la_dict_prefetch(const la_dict *d, uint64_t h);
+uint32_t la_dict_intern_str_h(la_dict *d, const char *s, uint32_t len, uint64_t h);
+uint32_t la_dict_intern_u64_h(la_dict *d, uint64_t v, uint64_t h);
 /* Append an entry without looking for an equal one: loading a file must keep its ids even if
  * (in a damaged or hand-made file) an entry repeats. Hashing waits for the first lookup.
  * Returns the id, 0 on allocation failure. */
