@@ -26,6 +26,17 @@ TOOL_LIB_SRC := $(filter-out tools/lactl.c tools/labench.c tools/lagen.c,$(wildc
 TOOL_LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(TOOL_LIB_SRC))
 TEST_SRC   := $(wildcard tests/test_*.c)
 TEST_BIN   := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+FUZZ_SRC   := $(wildcard fuzz/fuzz_*.c)
+FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(FUZZ_SRC))
+FUZZ_CC    ?= clang
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SAN   := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude -Iformat -Iengine -Itools -Ifuzz $(WARN) $(FUZZ_SAN)
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(FORMAT_SRC) $(ENGINE_SRC) tools/tsv.c tools/timefmt.c \
+                  fuzz/common.c)
+FUZZ_BIN   := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
+FUZZ_REPLAY_BIN := $(patsubst %,$(BUILD)/fuzz-replay/%,$(FUZZ_NAMES))
+SECONDS    ?= 30
 
 STATIC := $(BUILD)/libla.a
 SHARED := $(BUILD)/libla.so.$(VERSION)
@@ -33,7 +44,8 @@ LACTL  := $(BUILD)/lactl
 LAGEN  := $(BUILD)/lagen
 LABENCH := $(BUILD)/labench
 
-.PHONY: all lib test check test-build asan clean install uninstall demo bench help
+.PHONY: all lib test check test-build asan clean install uninstall demo bench help \
+        fuzz fuzz-run fuzz-replay fuzz-seeds
 all: lib $(LACTL) $(LAGEN)
 lib: $(STATIC) $(SHARED)
 
@@ -65,9 +77,11 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(TOOL_LIB_OBJ) $(STATIC)
 
 test-build: all $(TEST_BIN)
 
-# check: the suite once, as built. test: with -Werror, then again under ASan+UBSan.
-check: test-build
+# check: the suite once, as built, and the fuzz corpora replayed. test: with -Werror, then
+# again under ASan+UBSan.
+check: test-build $(FUZZ_REPLAY_BIN)
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; LA_LACTL=$(LACTL) $$t; done
+	@set -e; for t in $(FUZZ_NAMES); do echo "== fuzz replay $$t"; $(BUILD)/fuzz-replay/$$t fuzz/corpus/$$t; done
 
 test:
 	./tools/install-deps.sh
@@ -91,6 +105,42 @@ BENCH_RUNS ?= 3
 bench: $(LABENCH)
 	$(LABENCH) --events $(BENCH_EVENTS) --days $(BENCH_DAYS) --runs $(BENCH_RUNS) --json $(BUILD)/bench.json
 
+# Fuzzing (fuzz/): one target fuzz/fuzz_NAME.c per reader of bytes, seeds in fuzz/corpus/NAME/.
+# fuzz: libFuzzer builds in build-fuzz/. fuzz-run: each target SECONDS seconds on a scratch copy
+# of its corpus. fuzz-replay (part of check): the corpora through the targets, built with $(CC).
+
+$(FUZZ_BUILD)/%.o: %.c $(wildcard include/*.h format/*.h engine/*.h tools/*.h fuzz/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+
+# Crashes are kept as build-fuzz/crash-NAME-*; the run goes on through every target, then fails.
+fuzz-run: fuzz
+	@fail=0; for t in $(FUZZ_NAMES); do \
+	    w=$(FUZZ_BUILD)/corpus-work/$$t; rm -rf $$w; mkdir -p $$w; cp fuzz/corpus/$$t/* $$w/; \
+	    if $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(SECONDS) -timeout=10 -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- $$w > $(FUZZ_BUILD)/fuzz-$$t.log 2>&1; then \
+	        echo "fuzz_$$t: ok: $$(grep -E '^#[0-9]+[[:space:]]+DONE' $(FUZZ_BUILD)/fuzz-$$t.log | tail -1)"; \
+	    else \
+	        echo "fuzz_$$t: FAILED (log: $(FUZZ_BUILD)/fuzz-$$t.log)"; fail=1; fi; \
+	done; exit $$fail
+
+$(BUILD)/fuzz-replay/%: fuzz/fuzz_%.c fuzz/replay.c fuzz/common.c fuzz/fuzz.h $(TOOL_LIB_OBJ) $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LA_CFLAGS) -Itools -Ifuzz $(CFLAGS) $(LDFLAGS) -o $@ $< fuzz/replay.c fuzz/common.c \
+	    $(BUILD)/tools/tsv.o $(BUILD)/tools/timefmt.o $(STATIC) $(LDLIBS)
+
+fuzz-replay: $(FUZZ_REPLAY_BIN)
+	@set -e; for t in $(FUZZ_NAMES); do $(BUILD)/fuzz-replay/$$t fuzz/corpus/$$t; done
+
+# Regenerate the seed corpora from the project's own encoders and tools.
+fuzz-seeds: all
+	BUILD=$(BUILD) CC=$(CC) ./fuzz/make_seeds.sh
+
 install: all
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir) $(DESTDIR)$(includedir)
 	install -m 644 include/la.h $(DESTDIR)$(includedir)/la.h
@@ -105,8 +155,10 @@ uninstall:
 	      $(DESTDIR)$(bindir)/lactl
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 help:
 	@echo "all (default) lib lactl lagen | check: tests once | test: -Werror + ASan/UBSan"
 	@echo "demo | bench (BENCH_EVENTS, BENCH_DAYS, BENCH_RUNS) | install uninstall (PREFIX, DESTDIR) | clean"
+	@echo "fuzz: libFuzzer targets | fuzz-run (SECONDS) | fuzz-replay (in check) | fuzz-seeds"
+.SECONDARY:

@@ -152,7 +152,7 @@ void tsv_writer_init(tsv_writer *w, FILE *out)
 {
     memset(w, 0, sizeof *w);
     w->out = out;
-    w->cap = (size_t)1 << 20;
+    w->cap = (size_t)64 << 10;
     w->buf = malloc(w->cap);
     if (!w->buf)
         w->error = 1;

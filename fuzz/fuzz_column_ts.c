@@ -1,0 +1,27 @@
+/* fuzz_column_ts.c — la_ts_decode (delta-of-delta timestamps), and decode(encode(x)) == x. */
+#include <string.h>
+
+#include "column.h"
+
+#include "fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fz f = {data, size};
+    size_t n = (size_t)fz_take(&f, 2); /* row count: first two bytes, so at most 65535 */
+    uint8_t *in = fz_dup(f.p, f.n);
+    int64_t *v = fz_alloc(n * sizeof *v);
+    if (la_ts_decode(in, f.n, v, n, NULL) == 0) {
+        uint8_t *enc = fz_alloc(la_ts_bound(n));
+        size_t len = la_ts_encode(enc, v, n);
+        FZ_ASSERT(len <= la_ts_bound(n) && len <= f.n); /* the encoder's varints are minimal */
+        int64_t *w = fz_alloc(n * sizeof *w);
+        FZ_ASSERT(la_ts_decode(enc, len, w, n, NULL) == 0);
+        FZ_ASSERT(n == 0 || memcmp(v, w, n * sizeof *v) == 0);
+        free(w);
+        free(enc);
+    }
+    free(v);
+    free(in);
+    return 0;
+}

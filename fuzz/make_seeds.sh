@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# (Re)write the seeds of fuzz/corpus/ from the project's own code: crafted inputs
+# (make_seeds.c) plus a real tiny database made by lagen + lactl ingest. Needs `make all`
+# first. Other files there (inputs the fuzzers found, named by hash) are left alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B=${BUILD:-build}
+C=fuzz/corpus
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+targets=$(ls fuzz/fuzz_*.c | sed 's|fuzz/fuzz_\(.*\)\.c|\1|')
+for t in $targets; do mkdir -p "$C/$t"; done
+
+${CC:-cc} -std=c11 -D_GNU_SOURCE -O1 -Iinclude -Iformat -Itools -Ifuzz -o "$T/make_seeds" \
+    fuzz/make_seeds.c fuzz/common.c "$B/libla.a" -llz4 -lzstd -lxxhash -lpthread -lm
+"$T/make_seeds" "$C"
+
+# A real database: its la.meta, and its segment up to the end of the sealed block (the file
+# is preallocated to megabytes; the tail sits far out in it, so it is left out here).
+"$B/lagen" --events 100 --days 1 -o "$T/events.tsv"
+"$B/lactl" ingest "$T/db" "$T/events.tsv" --quiet
+cp "$T/db/la.meta" "$C/meta/default"
+seg=$(ls "$T"/db/*.seg | head -1)
+end=$("$B/lactl" dump "$seg" | awk '/active_slot/ { s = $2 } /blocks_end/ { e[n++] = $2 } END { print e[s] }')
+{ printf '\0'; head -c "$end" "$seg"; } > "$C/segment/real-lz4"
+{ printf '\0'; head -c "$end" "$seg" | tail -c +4097; } > "$C/block/real-lz4"
+
+# TSV lines: the header and a few rows of lagen output, plus escapes and absent values.
+head -4 "$T/events.tsv" | awk -v d="$C/tsv" '{ f = d "/line" NR; printf "%s", $0 > f }'
+printf 'a\\tb\\\\c\t\\N\t\\Nx\t\\0\\b\\f\\r\\n\\'"'"'\tlast\r' > "$C/tsv/escapes"
+chmod -R u+rw,go+r "$C"
+du -sh --apparent-size "$C"
