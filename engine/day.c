@@ -119,16 +119,25 @@ static int read_commit(const la_day *d, la_commit *out, int *slot)
     return 0;
 }
 
+/* Room for one more item in a doubling array holding n of *cap items of `elem` bytes: the
+ * array (moved or not), or NULL when out of memory (the old one is then untouched). */
+static void *grow_array(void *arr, uint64_t *cap, uint64_t n, size_t elem, uint64_t first)
+{
+    if (n < *cap)
+        return arr;
+    uint64_t c = *cap ? *cap * 2 : first;
+    void *p = realloc(arr, c * elem);
+    if (p)
+        *cap = c;
+    return p;
+}
+
 static int push_block(la_day *d, const la_block_view *v, uint64_t off)
 {
-    if (d->nblocks == d->blocks_cap) {
-        uint32_t cap = d->blocks_cap ? d->blocks_cap * 2 : 16;
-        la_blkref *b = realloc(d->blocks, cap * sizeof *b);
-        if (!b)
-            return la_err(LA_ENOMEM, "out of memory");
-        d->blocks = b;
-        d->blocks_cap = cap;
-    }
+    la_blkref *grown = grow_array(d->blocks, &d->blocks_cap, d->nblocks, sizeof *grown, 16);
+    if (!grown)
+        return la_err(LA_ENOMEM, "out of memory");
+    d->blocks = grown;
     la_blkref *b = &d->blocks[d->nblocks++];
     memset(b, 0, sizeof *b);
     b->off = off;
@@ -171,14 +180,10 @@ static int load_blocks(la_day *d, const la_commit *c)
 
 static int tail_push(la_day *d, uint64_t off)
 {
-    if (d->tail_rows == d->tail_cap) {
-        uint64_t cap = d->tail_cap ? d->tail_cap * 2 : 1024;
-        uint64_t *t = realloc(d->tail_off, cap * sizeof *t);
-        if (!t)
-            return la_err(LA_ENOMEM, "out of memory");
-        d->tail_off = t;
-        d->tail_cap = cap;
-    }
+    uint64_t *grown = grow_array(d->tail_off, &d->tail_cap, d->tail_rows, sizeof *grown, 1024);
+    if (!grown)
+        return la_err(LA_ENOMEM, "out of memory");
+    d->tail_off = grown;
     d->tail_off[d->tail_rows++] = off;
     return 0;
 }

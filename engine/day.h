@@ -35,7 +35,8 @@ typedef struct la_day {
     la_commit commit;
     int slot;                 /* index of the slot holding `commit` */
     la_blkref *blocks;
-    uint32_t nblocks, blocks_cap;
+    uint32_t nblocks;
+    uint64_t blocks_cap;
     uint64_t *tail_off;       /* offset of each tail record */
     uint64_t tail_rows, tail_cap, tail_end, tail_est;
     uint64_t alloc_end;       /* tail bytes [tail_start, alloc_end) are allocated */
