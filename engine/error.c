@@ -19,7 +19,7 @@ const char *la_strerror(int code)
     case LA_EIO: return "I/O error";
     case LA_ECORRUPT: return "database file is corrupt";
     case LA_EBUSY: return "database is locked by another writer";
-    case LA_ENOTFOUND: return "database not found";
+    case LA_ENOTFOUND: return "not found (database or time zone)";
     case LA_EVERSION: return "unsupported format version";
     case LA_ENOSPC: return "no space left on device";
     case LA_EREADONLY: return "database is open read-only";
@@ -27,6 +27,7 @@ const char *la_strerror(int code)
     case LA_ETOOOLD: return "event older than the retention window";
     case LA_EFUTURE: return "event too far in the future";
     case LA_ERANGE: return "timestamp out of range";
+    case LA_ENOTKEPT: return "the data this query needs is no longer kept";
     default: return "unknown error";
     }
 }

@@ -49,7 +49,7 @@ LA_API int la_version_number(void);
 #define LA_EIO (-3)        /* the OS refused a file operation; errno in la_errmsg() */
 #define LA_ECORRUPT (-4)   /* a file failed a checksum or an invariant; la_errmsg() says where */
 #define LA_EBUSY (-5)      /* another process holds the database for writing */
-#define LA_ENOTFOUND (-6)  /* database does not exist (and LA_OPEN_CREATE was not given) */
+#define LA_ENOTFOUND (-6)  /* no database there (and no LA_OPEN_CREATE), or no such time zone */
 #define LA_EVERSION (-7)   /* file written by a newer, incompatible format version */
 #define LA_ENOSPC (-8)     /* disk full; nothing was lost, retry after freeing space */
 #define LA_EREADONLY (-9)  /* write call on a handle opened with LA_OPEN_READONLY */
@@ -57,6 +57,7 @@ LA_API int la_version_number(void);
 #define LA_ETOOOLD (-11)   /* event older than the retention window (reserved) */
 #define LA_EFUTURE (-12)   /* event further in the future than the allowed skew (reserved) */
 #define LA_ERANGE (-13)    /* timestamp outside the supported range (years 1970..9999) */
+#define LA_ENOTKEPT (-14)  /* a query needs raw events or hourly rollups that retention deleted */
 
 /*! la_strerror() : static, never-NULL text for an error code ("unknown error" otherwise). */
 LA_API const char *la_strerror(int code);
@@ -213,6 +214,94 @@ LA_API int la_cursor_next(la_cursor *cur, la_batch *out);
 
 /*! la_cursor_close() : free the cursor. Accepts NULL. */
 LA_API void la_cursor_close(la_cursor *cur);
+
+/* ---------------------------------------------------------------------------------------
+ * Dashboard queries: time series and top values, answered from rollups
+ *
+ * la keeps rollups in step with every append: per UTC hour and per UTC day, ISO week, month
+ * and year, for each (workspace, link) and (workspace, all links), per event type. A query
+ * combines the rollups of the whole buckets it covers with raw events for partial ones, so an
+ * answer always includes every event appended (by this handle) or flushed (by a writer
+ * process) before the call.
+ * ------------------------------------------------------------------------------------- */
+
+#define LA_BUCKET_HOUR 0
+#define LA_BUCKET_DAY 1
+#define LA_BUCKET_WEEK 2   /* ISO week: starts Monday 00:00 */
+#define LA_BUCKET_MONTH 3
+#define LA_BUCKET_YEAR 4
+
+/* What a query covers. Strings with data == NULL do not filter. */
+typedef struct la_query {
+    int64_t from, to;   /* [from, to) in ms, from < to */
+    la_str workspace;   /* required */
+    la_str link;        /* NULL = all links of the workspace */
+    la_str event_type;  /* NULL = all types; otherwise every figure counts only this type */
+    int dim;            /* dimension index for an equality filter, or -1 */
+    la_str dim_value;   /* the value it must equal (data == NULL: the dimension is absent) */
+    int bucket;         /* LA_BUCKET_*; la_query_top ignores it */
+    const char *tz;     /* IANA zone name ("Europe/Berlin") from the system tzdata; NULL = UTC */
+} la_query;
+
+#define LA_QUERY_INIT {0, 0, {NULL, 0}, {NULL, 0}, {NULL, 0}, -1, {NULL, 0}, LA_BUCKET_DAY, NULL}
+
+/* A distinct count. Exact while the set is small (at most LA_DISTINCT_EXACT_MAX ids in every
+ * merged part); beyond, a HyperLogLog estimate whose relative standard error is rel_stderr. */
+#define LA_DISTINCT_EXACT_MAX 256
+typedef struct la_distinct {
+    uint64_t count;
+    int exact;          /* 1: count is exact; 0: an estimate */
+    double rel_stderr;  /* 0 when exact; about 0.008 for an estimate */
+} la_distinct;
+
+/* One bucket of a series. Buckets are those of the zone `tz` (a DST day has 23 or 25 hours;
+ * a bucket whose local midnight does not exist starts at the first instant of that date), and
+ * the first and last are clipped to [from, to): a point covers
+ * [max(bucket_start, from), min(next bucket_start, to)). */
+typedef struct la_point {
+    int64_t bucket_start;  /* UTC ms of the bucket's first instant (not clipped) */
+    int32_t utc_offset_s;  /* the zone's offset from UTC at bucket_start, seconds east */
+    uint64_t events;       /* events of any type (after the event_type filter) */
+    uint64_t clicks, leads, sales; /* events whose type is "click", "lead", "sale" */
+    int64_t value;         /* sum of value over the events that have one (mod 2^64) */
+    la_distinct visitors, sessions; /* distinct visitor_id / session_id */
+} la_point;
+
+/*! la_query_series() : one point per bucket of q->bucket intersecting [from, to), in time
+ *  order, empty buckets included (all zero, exact). *out (free with la_series_free) holds *n
+ *  points. At most 100000 buckets per call (LA_EINVAL beyond).
+ *  Answerable: everything while raw events are kept (retention_days). After retention
+ *  deleted a day's raw events and hourly rollups, unfiltered UTC day/week/month/year buckets
+ *  still answer from the daily and coarser rollups; a query that needs that day's raw events
+ *  (a dimension filter) or hours (an hour bucket, or a zone whose day boundaries are not UTC
+ *  day boundaries) returns LA_ENOTKEPT. Errors: LA_EINVAL (missing workspace, from >= to,
+ *  bad bucket or dimension), LA_ENOTFOUND (no such time zone), LA_ENOTKEPT, LA_ECORRUPT, LA_EIO. */
+LA_API int la_query_series(la_db *db, const la_query *q, la_point **out, size_t *n);
+LA_API void la_series_free(la_point *points);
+
+typedef struct la_top_entry {
+    la_str value;    /* points into the la_top; never absent */
+    uint64_t count;  /* a lower bound: count <= true count <= count + max_error */
+} la_top_entry;
+
+/* Top values of a dimension. The dimensions country, device and browser are counted exactly
+ * (up to 4096 distinct values per rollup cell); the others (city, referrer, extra dimensions)
+ * keep the 64 largest counts per rollup cell and an "other" remainder, so that merged answers
+ * may be short by at most max_error per value. */
+typedef struct la_top {
+    size_t n;               /* entries, by count descending, then value bytes ascending */
+    la_top_entry *entries;
+    uint64_t total;         /* events counted (after filters) */
+    uint64_t absent;        /* of them, events where the dimension is absent */
+    uint64_t other;         /* total - absent - the sum of all entries' counts */
+    uint64_t max_error;     /* 0 = every count is exact */
+} la_top;
+
+/*! la_query_top() : the k (1..10000) most frequent values of dimension `dim` among the events
+ *  q selects in [from, to) (q->bucket is ignored; q->tz only matters for errors). Free *out
+ *  with la_top_free. Errors as la_query_series(). */
+LA_API int la_query_top(la_db *db, const la_query *q, int dim, uint32_t k, la_top **out);
+LA_API void la_top_free(la_top *top);
 
 /* ---------------------------------------------------------------------------------------
  * Checking

@@ -317,7 +317,7 @@ START_TEST(lactl_ingest__bad_lines_reported_rest_ingested)
     run_free(&r);
     r = run(dir, lactl_scan, (char *[]){"scan", "/nonexistent/db", NULL});
     ck_assert_int_eq(r.status, 1);
-    ck_assert_ptr_nonnull(strstr(r.err, "database not found"));
+    ck_assert_ptr_nonnull(strstr(r.err, "no database here"));
     run_free(&r);
     tu_rmrf(dir);
     free(dir);
