@@ -7,6 +7,8 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "mix.h"
+
 #define ARENA_CHUNK 65536
 
 typedef struct arena_chunk {
@@ -28,18 +30,9 @@ struct la_dict {
     arena_chunk *arena;
 };
 
-static uint64_t hash_u64(uint64_t v)
-{
-    v ^= v >> 33;
-    v *= 0xff51afd7ed558ccdull;
-    v ^= v >> 33;
-    v *= 0xc4ceb9fe1a85ec53ull;
-    return v ^ (v >> 33);
-}
-
 static uint64_t hash_of(const la_dict *d, uint32_t id)
 {
-    return d->is_u64 ? hash_u64(d->u64s[id]) : XXH3_64bits(d->strs[id].data, d->strs[id].len);
+    return d->is_u64 ? la_fmix64(d->u64s[id]) : XXH3_64bits(d->strs[id].data, d->strs[id].len);
 }
 
 la_dict *la_dict_new(int is_u64)
@@ -110,7 +103,7 @@ uint32_t la_dict_find_str(la_dict *d, const char *s, uint32_t len)
 
 uint32_t la_dict_find_u64(la_dict *d, uint64_t v)
 {
-    return ensure_hashed(d) == 0 ? probe_u64(d, v, hash_u64(v)) : 0;
+    return ensure_hashed(d) == 0 ? probe_u64(d, v, la_fmix64(v)) : 0;
 }
 
 static void slot_insert(la_dict *d, uint32_t id, uint64_t h)
@@ -248,7 +241,7 @@ static uint32_t add_hashed(la_dict *d, uint32_t id, uint64_t h)
 }
 
 uint64_t la_dict_hash_str(const char *s, uint32_t len) { return XXH3_64bits(s, len); }
-uint64_t la_dict_hash_u64(uint64_t v) { return hash_u64(v); }
+uint64_t la_dict_hash_u64(uint64_t v) { return la_fmix64(v); }
 
 void la_dict_prefetch(const la_dict *d, uint64_t h)
 {
@@ -276,7 +269,7 @@ uint32_t la_dict_intern_str(la_dict *d, const char *s, uint32_t len)
     return la_dict_intern_str_h(d, s, len, XXH3_64bits(s, len));
 }
 
-uint32_t la_dict_intern_u64(la_dict *d, uint64_t v) { return la_dict_intern_u64_h(d, v, hash_u64(v)); }
+uint32_t la_dict_intern_u64(la_dict *d, uint64_t v) { return la_dict_intern_u64_h(d, v, la_fmix64(v)); }
 
 void la_dict_truncate(la_dict *d, uint32_t n)
 {

@@ -1,4 +1,4 @@
-/* bitpack.h — fixed-width bit packing of uint32 values, least significant bit first (SPEC.md §2.3). */
+/* bitpack.h — fixed-width bit packing of uint32 values, least significant bit first (SPEC.md §2.1). */
 #ifndef LA_FORMAT_BITPACK_H
 #define LA_FORMAT_BITPACK_H
 
