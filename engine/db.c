@@ -92,35 +92,9 @@ static int create_meta(la_db *db, const la_options *o)
     m->retention_days = o && o->retention_days ? o->retention_days : 30;
     la_schema_init(&m->schema, dims, nd);
 
-    const la_io *io = la_io_current();
     uint8_t buf[LA_META_MAX];
     size_t len = la_meta_encode(buf, m);
-    char *p = join(db->path, META_NAME), *tmp = join(db->path, META_NAME ".tmp");
-    int rc = 0;
-    if (!p || !tmp) {
-        rc = la_err(LA_ENOMEM, "out of memory");
-        goto out;
-    }
-    int fd = io->open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0) {
-        rc = la_err_errno(errno, "create", tmp);
-        goto out;
-    }
-    if (io->pwrite(fd, buf, len, 0) != (ssize_t)len)
-        rc = la_err_errno(errno ? errno : EIO, "write", tmp);
-    else if (io->fsync(fd) != 0)
-        rc = la_err_errno(errno, "fsync", tmp);
-    io->close(fd);
-    if (rc == 0 && io->rename(tmp, p) != 0)
-        rc = la_err_errno(errno, "rename", tmp);
-    if (rc == 0 && io->sync_dir(db->path) != 0)
-        rc = la_err_errno(errno, "fsync directory", db->path);
-    if (rc != 0)
-        io->unlink(tmp);
-out:
-    free(p);
-    free(tmp);
-    return rc;
+    return la_write_atomic(db->path, META_NAME, buf, len);
 }
 
 static int check_options(const la_options *o)
@@ -207,8 +181,9 @@ int la_db_rescan_days(la_db *db)
         if (la_seg_name_parse(e->d_name, &day) == 0)
             rc = add_slot(db, day);
         else if (!db->readonly && strlen(e->d_name) > 8 &&
-                 strcmp(e->d_name + strlen(e->d_name) - 8, ".seg.tmp") == 0) {
-            /* a segment whose creation a crash interrupted: it never became visible */
+                 (strcmp(e->d_name + strlen(e->d_name) - 8, ".seg.tmp") == 0 ||
+                  strcmp(e->d_name + strlen(e->d_name) - 9, ".roll.tmp") == 0)) {
+            /* a file whose creation a crash interrupted: it never became visible */
             char *p = join(db->path, e->d_name);
             if (p)
                 la_io_current()->unlink(p);
@@ -301,7 +276,7 @@ int la_open(la_db **out, const char *path, unsigned flags, const la_options *opt
     db->cfg.block_rows = opts && opts->block_rows ? opts->block_rows : db->meta.block_rows;
     db->cfg.codec = opts ? opts->codec : db->meta.codec;
     db->cfg.level = opts && opts->zstd_level ? opts->zstd_level : db->meta.zstd_level;
-    if ((rc = la_db_rescan_days(db)) != 0)
+    if ((rc = la_db_rescan_days(db)) != 0 || (rc = la_rs_init(db)) != 0)
         goto fail;
     *out = db;
     return 0;
@@ -316,6 +291,9 @@ void la_close(la_db *db)
         return;
     int first_rc = 0;
     char msg[512] = "";
+    if (!db->readonly && db->roll.epoch && (first_rc = la_rs_checkpoint_due(db, 1)) != 0)
+        snprintf(msg, sizeof msg, "%s", la_errmsg());
+    la_rs_free(db);
     for (size_t i = 0; i < db->ndays; i++) {
         la_day *d = db->days[i].d;
         if (!d)
@@ -394,9 +372,13 @@ static int append_locked(la_db *db, const la_event *ev)
     if (ev->ts < 0 || ev->ts >= (int64_t)(LA_MAX_DAY + 1) * LA_MS_PER_DAY)
         return la_err(LA_ERANGE, "timestamp %lld outside 1970..9999", (long long)ev->ts);
     la_day *d;
-    if ((rc = la_db_day(db, (int32_t)(ev->ts / LA_MS_PER_DAY), 1, &d)) != 0)
+    int32_t day = (int32_t)(ev->ts / LA_MS_PER_DAY);
+    la_cellset *delta;
+    if ((rc = la_db_day(db, day, 1, &d)) != 0 || (rc = la_rs_delta(db, day, &delta)) != 0 ||
+        (rc = la_day_append(d, &r)) != 0)
         return rc;
-    return la_day_append(d, &r);
+    la_rs_appended(db, day, &r);
+    return 0;
 }
 
 int la_append_batch(la_db *db, const la_event *evs, size_t n, size_t *n_done)
@@ -433,6 +415,8 @@ int la_flush(la_db *db)
     for (size_t i = 0; i < db->ndays && rc == 0; i++)
         if (db->days[i].d)
             rc = la_day_flush(db->days[i].d);
+    if (rc == 0)
+        rc = la_rs_checkpoint_due(db, 0);
     pthread_mutex_unlock(&db->mu);
     return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "day.h"
 #include "meta.h"
+#include "rollstore.h"
 
 typedef struct la_day_slot {
     int32_t day;
@@ -22,12 +23,19 @@ struct la_db {
     pthread_mutex_t mu;
     la_day_slot *days; /* sorted by day */
     size_t ndays, days_cap;
+    la_rstate roll;
 };
 
 /* With db->mu held: the day's handle, opened (and with create, created) on first use. */
 int la_db_day(la_db *db, int32_t day, int create, la_day **out);
 /* With db->mu held, read-only handles: pick up day files a writer created since. */
 int la_db_rescan_days(la_db *db);
+
+/* Cursors for callers that hold db->mu (rollup replay, queries). la_scan_seq_locked reads
+ * the rows of one day with seq in [seq_lo, seq_hi). */
+int la_scan_locked(la_db *db, const la_filter *f, la_cursor **out);
+int la_scan_seq_locked(la_db *db, int32_t day, uint64_t seq_lo, uint64_t seq_hi, la_cursor **out);
+int la_cursor_next_locked(la_cursor *c, la_batch *out);
 
 #define LA_MS_PER_DAY 86400000LL
 #define LA_MAX_DAY 2932896 /* 9999-12-31 */

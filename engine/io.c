@@ -4,10 +4,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "error.h"
+#include "la.h"
 
 static int px_open(const char *path, int flags, int mode) { return open(path, flags | O_CLOEXEC, mode); }
 static int px_close(int fd) { return close(fd); }
@@ -89,10 +94,21 @@ static int px_prefault(void *p, size_t len)
 #endif
 }
 
+static int px_identity(const char *path, uint64_t *ino, int64_t *mtime_ns, uint64_t *size)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return -1;
+    *ino = (uint64_t)st.st_ino;
+    *mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    *size = (uint64_t)st.st_size;
+    return 0;
+}
+
 static const la_io posix_io = {
     LA_IO_VERSION, px_open,  px_close,  px_pread, px_pwrite, px_allocate, px_punch,
     px_truncate,   px_size,  px_fsync,  px_map,   px_unmap,  px_sync,     px_rename,
-    px_unlink,     px_mkdir, px_sync_dir, px_lock, px_prefault,
+    px_unlink,     px_mkdir, px_sync_dir, px_lock, px_prefault, px_identity,
 };
 
 static const la_io *current = &posix_io;
@@ -100,3 +116,42 @@ static const la_io *current = &posix_io;
 const la_io *la_io_current(void) { return current; }
 void la_io_set(const la_io *io) { current = io ? io : &posix_io; }
 const la_io *la_io_posix(void) { return &posix_io; }
+
+int la_write_atomic(const char *dir, const char *name, const void *buf, size_t len)
+{
+    const la_io *io = current;
+    size_t n = strlen(dir) + strlen(name) + 6;
+    char *path = malloc(n), *tmp = malloc(n);
+    int rc = 0;
+    if (!path || !tmp) {
+        rc = la_err(LA_ENOMEM, "out of memory");
+        goto out;
+    }
+    snprintf(path, n, "%s/%s", dir, name);
+    snprintf(tmp, n, "%s/%s.tmp", dir, name);
+    int fd = io->open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) {
+        rc = la_err_errno(errno, "create", tmp);
+        goto out;
+    }
+    for (size_t done = 0; rc == 0 && done < len;) {
+        ssize_t w = io->pwrite(fd, (const char *)buf + done, len - done, (off_t)done);
+        if (w <= 0)
+            rc = la_err_errno(w < 0 ? errno : EIO, "write", tmp);
+        else
+            done += (size_t)w;
+    }
+    if (rc == 0 && io->fsync(fd) != 0)
+        rc = la_err_errno(errno, "fsync", tmp);
+    io->close(fd);
+    if (rc == 0 && io->rename(tmp, path) != 0)
+        rc = la_err_errno(errno, "rename", tmp);
+    if (rc != 0)
+        io->unlink(tmp);
+    else if (io->sync_dir(dir) != 0)
+        rc = la_err_errno(errno, "fsync directory", dir);
+out:
+    free(path);
+    free(tmp);
+    return rc;
+}

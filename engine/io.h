@@ -33,12 +33,20 @@ typedef struct la_io {
     /* Hint: make these mapped pages writable now, in one call, instead of one page fault per
      * page while appending (faults cost microseconds in a VM). Failure is harmless. */
     int (*prefault)(void *p, size_t len);
+    /* Identity of a file by path (inode, modification time in ns, size): how a read-only handle
+     * notices that a writer replaced a rollup file. */
+    int (*identity)(const char *path, uint64_t *ino, int64_t *mtime_ns, uint64_t *size);
 } la_io;
 
 /* The backend in use (the POSIX one unless a test installed another). */
 const la_io *la_io_current(void);
 /* Install a backend (NULL restores POSIX). Not thread-safe: call with no database open. */
 void la_io_set(const la_io *io);
+/* Write a whole file the crash-safe way, through the backend in use: dir/name.tmp, synced,
+ * renamed to dir/name, then the directory synced. Readers see the old file or the new one,
+ * never a part. Returns 0 or an LA_E* code with the message set (la_errmsg). */
+int la_write_atomic(const char *dir, const char *name, const void *buf, size_t len);
+
 /* The POSIX backend, for test backends that wrap it. */
 const la_io *la_io_posix(void);
 

@@ -25,6 +25,7 @@ struct la_cursor {
     uint64_t *snap;        /* rows of each day visible to this cursor */
     size_t ndays, di;
     int day_started;
+    uint64_t seq_lo;       /* first seq to read of each day (replay from a watermark) */
     uint64_t pos;          /* seq of the next row of the current day to look at: positions by
                             * seq stay right when the writer seals the tail mid-scan */
     uint32_t fid[4];       /* filter ids in the current day's dictionaries (0 = no match) */
@@ -89,11 +90,9 @@ static int grow(la_cursor *c, size_t rows)
     return 0;
 }
 
-int la_scan(la_db *db, const la_filter *f, la_cursor **out)
+/* With db->mu held: a cursor over the days in db->days (rescanned by the caller). */
+static int scan_locked(la_db *db, const la_filter *f, la_cursor **out)
 {
-    la_err_clear();
-    if (!db || !out)
-        return la_err(LA_EINVAL, "la_scan: NULL argument");
     *out = NULL;
     la_filter all = LA_FILTER_INIT;
     if (!f)
@@ -118,12 +117,9 @@ int la_scan(la_db *db, const la_filter *f, la_cursor **out)
     if (f->dim >= 0)
         own(&c->fstr[3], f->dim_value);
     int rc = 0;
-    pthread_mutex_lock(&db->mu);
-    if (db->readonly)
-        rc = la_db_rescan_days(db);
     int64_t dfrom = c->from <= 0 ? 0 : la_floor_div(c->from, LA_MS_PER_DAY);
     int64_t dto = c->to == INT64_MIN ? -1 : la_floor_div(c->to - 1, LA_MS_PER_DAY);
-    if (rc == 0 && c->from < c->to) {
+    if (c->from < c->to) {
         c->days = malloc((db->ndays + 1) * sizeof *c->days);
         c->snap = malloc((db->ndays + 1) * sizeof *c->snap);
         if (!c->days || !c->snap)
@@ -141,13 +137,42 @@ int la_scan(la_db *db, const la_filter *f, la_cursor **out)
             c->snap[c->ndays++] = d->commit.rows_in_blocks + d->tail_rows;
         }
     }
-    pthread_mutex_unlock(&db->mu);
     if (rc != 0) {
         la_cursor_close(c);
         return rc;
     }
     *out = c;
     return 0;
+}
+
+int la_scan_locked(la_db *db, const la_filter *f, la_cursor **out) { return scan_locked(db, f, out); }
+
+int la_scan_seq_locked(la_db *db, int32_t day, uint64_t seq_lo, uint64_t seq_hi, la_cursor **out)
+{
+    la_filter f = LA_FILTER_INIT;
+    f.from = (int64_t)day * LA_MS_PER_DAY;
+    f.to = f.from + LA_MS_PER_DAY;
+    int rc = scan_locked(db, &f, out);
+    if (rc == 0 && (*out)->ndays == 1) {
+        (*out)->seq_lo = seq_lo;
+        if ((*out)->snap[0] > seq_hi)
+            (*out)->snap[0] = seq_hi;
+    }
+    return rc;
+}
+
+int la_scan(la_db *db, const la_filter *f, la_cursor **out)
+{
+    la_err_clear();
+    if (!db || !out)
+        return la_err(LA_EINVAL, "la_scan: NULL argument");
+    *out = NULL;
+    pthread_mutex_lock(&db->mu);
+    int rc = db->readonly ? la_db_rescan_days(db) : 0;
+    if (rc == 0)
+        rc = scan_locked(db, f, out);
+    pthread_mutex_unlock(&db->mu);
+    return rc;
 }
 
 void la_cursor_close(la_cursor *c)
@@ -364,7 +389,7 @@ static int next_locked(la_cursor *c, la_batch *out)
         uint64_t snap = c->snap[c->di];
         if (!c->day_started) {
             c->day_started = 1;
-            c->pos = 0;
+            c->pos = c->seq_lo;
         }
         /* every time: a writer thread may have sealed blocks with new entries meanwhile */
         if ((rc = la_day_load_dicts(d)) != 0)
@@ -397,17 +422,16 @@ static int next_locked(la_cursor *c, la_batch *out)
     return 0;
 }
 
-int la_cursor_next(la_cursor *c, la_batch *out)
+static int cursor_next(la_cursor *c, la_batch *out, int lock)
 {
-    la_err_clear();
-    if (!c || !out)
-        return la_err(LA_EINVAL, "la_cursor_next: NULL argument");
     if (c->err)
         return la_err(c->err, "cursor failed earlier");
     memset(out, 0, sizeof *out);
-    pthread_mutex_lock(&c->db->mu);
+    if (lock)
+        pthread_mutex_lock(&c->db->mu);
     int n = next_locked(c, out);
-    pthread_mutex_unlock(&c->db->mu);
+    if (lock)
+        pthread_mutex_unlock(&c->db->mu);
     if (n < 0) {
         c->err = n;
         return n;
@@ -423,3 +447,13 @@ int la_cursor_next(la_cursor *c, la_batch *out)
     out->dims = c->o_dims;
     return 1;
 }
+
+int la_cursor_next(la_cursor *c, la_batch *out)
+{
+    la_err_clear();
+    if (!c || !out)
+        return la_err(LA_EINVAL, "la_cursor_next: NULL argument");
+    return cursor_next(c, out, 1);
+}
+
+int la_cursor_next_locked(la_cursor *c, la_batch *out) { return cursor_next(c, out, 0); }

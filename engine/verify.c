@@ -144,6 +144,101 @@ static void verify_day(verifier *v, la_db *db, int32_t day)
     }
 }
 
+/* A day file against its segment: every cell's events and value must equal those recomputed
+ * from the rows the file says it includes. */
+static void verify_day_rollup(verifier *v, la_db *db, const char *name, const la_roll_view *rv)
+{
+    int32_t day = rv->h.first_day;
+    int64_t wm = la_roll_source_rows(rv, day);
+    la_day *d;
+    if (la_db_day(db, day, 0, &d) != 0) {
+        la_err_clear();
+        return; /* raw events deleted (retention): nothing to compare with */
+    }
+    uint64_t rows = d->commit.rows_in_blocks + d->tail_rows;
+    if ((uint64_t)wm > rows) {
+        problem(v, name, LA_ROLL_HEADER + 8, "includes %lld rows of a segment that has %llu",
+                (long long)wm, (unsigned long long)rows);
+        return;
+    }
+    la_cellset *hours = la_cellset_new(rv->h.ndims, db->roll.caps), *days = NULL;
+    if (!hours || !(days = la_cellset_new_shared(hours)) || la_rs_recompute(db, day, (uint64_t)wm, hours) != 0 ||
+        la_cellset_merge_all(days, hours, LA_BUCKET_HOUR, LA_BUCKET_DAY) != 0) {
+        problem(v, name, -1, "could not recompute from the segment: %s", la_errmsg());
+        goto out;
+    }
+    size_t matched = 0;
+    for (uint32_t i = 0; i < rv->h.ncells; i++) {
+        la_roll_key k;
+        la_roll_cell c;
+        const char *why;
+        la_roll_key_at(rv, i, &k);
+        if (la_roll_cell_get(rv, i, &c, &why) != 0)
+            continue;
+        la_str ws = la_roll_str(rv, k.ws), ty = la_roll_str(rv, k.type), ln = {NULL, 0};
+        if (k.link)
+            ln = la_roll_str(rv, k.link);
+        uint32_t wsid = la_dict_find_str(days->dict, ws.data, ws.len);
+        uint32_t tid = la_dict_find_str(days->dict, ty.data, ty.len);
+        uint32_t lid = k.link ? la_dict_find_str(days->dict, ln.data, ln.len) : 0;
+        int rc;
+        la_cell *e = wsid && tid && (!k.link || lid) ? la_cellset_get(days, day, wsid, lid, tid, 0, &rc) : NULL;
+        if (!e || e->events != c.events || e->value != c.value)
+            problem(v, name, (int64_t)(rv->cells - rv->base + rv->cell_off[i]),
+                    "cell %.*s/%.*s/%.*s differs from the segment's rows", (int)ws.len, ws.data,
+                    (int)ln.len, ln.data ? ln.data : "", (int)ty.len, ty.data);
+        else
+            matched++;
+    }
+    if (matched == rv->h.ncells && days->n != rv->h.ncells)
+        problem(v, name, -1, "the segment's rows have %zu cells, the file %u", days->n, rv->h.ncells);
+out:
+    la_cellset_free(days);
+    la_cellset_free(hours);
+}
+
+/* Every rollup file: its structure (checksums, index, cells), every distinct-count state, and
+ * day files against their segments. */
+static void verify_rollups(verifier *v, la_db *db)
+{
+    DIR *dir = opendir(db->path);
+    if (!dir) {
+        problem(v, ".", -1, "cannot list the directory: %s", strerror(errno));
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        int level;
+        int32_t first;
+        if (la_roll_name_parse(e->d_name, &level, &first) != 0)
+            continue;
+        const la_roll_view *rv;
+        int rc = la_rs_file(db, level, first, &rv);
+        if (rc != 0 || !rv) {
+            int64_t off = -1;
+            const char *why = la_errmsg();
+            if (rc == LA_ECORRUPT)
+                la_err_where(&off, &why);
+            problem(v, e->d_name, off, "%s", rc ? why : "vanished while being checked");
+            continue;
+        }
+        for (uint32_t i = 0; i < rv->h.ncells; i++) {
+            la_roll_cell c;
+            const char *why = NULL;
+            la_uniq u;
+            la_uniq_init(&u);
+            if (la_roll_cell_get(rv, i, &c, &why) != 0 || la_uniq_merge_encoded(&u, c.vis, c.vis_len, &why) != 0 ||
+                la_uniq_merge_encoded(&u, c.ses, c.ses_len, &why) != 0)
+                problem(v, e->d_name, (int64_t)(rv->cells - rv->base + rv->cell_off[i]),
+                        "cell %u: %s", i, why ? why : "out of memory");
+            la_uniq_free(&u);
+        }
+        if (level == LA_BUCKET_DAY)
+            verify_day_rollup(v, db, e->d_name, rv);
+    }
+    closedir(dir);
+}
+
 int la_verify(const char *path, la_problem_fn fn, void *ctx, uint64_t *n_problems)
 {
     la_err_clear();
@@ -160,6 +255,10 @@ int la_verify(const char *path, la_problem_fn fn, void *ctx, uint64_t *n_problem
         return rc;
     for (size_t i = 0; i < db->ndays; i++)
         verify_day(&v, db, db->days[i].day);
+    pthread_mutex_lock(&db->mu);
+    la_rs_begin(db);
+    verify_rollups(&v, db);
+    pthread_mutex_unlock(&db->mu);
     la_close(db);
     if (n_problems)
         *n_problems = v.n;

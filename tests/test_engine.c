@@ -210,7 +210,8 @@ static void append_all(la_db *db, const mev *m, size_t from, size_t to)
         for (; k < 256 && i + k < to; k++)
             evs[k] = to_event(&m[i + k], dims[k]);
         size_t done = 0;
-        ck_assert_int_eq(la_append_batch(db, evs, k, &done), LA_OK);
+        int arc = la_append_batch(db, evs, k, &done);
+        ck_assert_msg(arc == LA_OK, "append: %s", la_errmsg());
         ck_assert_uint_eq(done, k);
         i += k;
     }

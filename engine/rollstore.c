@@ -1,0 +1,620 @@
+/* rollstore.c — a database's rollups on disk and in memory (see rollstore.h).
+ *
+ * The rows of a day's segment are the truth; rollups are a function of them. A day file says
+ * how many rows of its day it includes (its watermark); the rows after it live in memory as a
+ * delta and are replayed from the segment when a database opens. A checkpoint writes the hour
+ * file, then the day file, then the week, month and year files, each atomically; a file that a
+ * crash left behind the others is detected by its sources and never used (SPEC.md §10.5). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "error.h"
+#include "io.h"
+
+#define DEFAULT_CHECKPOINT_ROWS (1u << 20)
+
+static uint32_t cap_for(const char *dim)
+{
+    static const char *const exact[] = {"country", "device", "browser"};
+    for (size_t i = 0; i < sizeof exact / sizeof *exact; i++)
+        if (strcmp(dim, exact[i]) == 0)
+            return 4096;
+    return 64;
+}
+
+int la_rs_init(la_db *db)
+{
+    la_rstate *rs = &db->roll;
+    for (uint32_t i = 0; i < la_db_ndims(db); i++)
+        rs->caps[i] = cap_for(la_db_dim_name(db, i));
+    rs->checkpoint_rows = DEFAULT_CHECKPOINT_ROWS;
+    rs->epoch = 1;
+    return LA_OK;
+}
+
+static void file_drop(la_rfile *f)
+{
+    la_roll_close(&f->v);
+    if (f->map)
+        la_io_current()->unmap(f->map, f->len);
+    f->map = NULL;
+    f->present = 0;
+}
+
+void la_rs_free(la_db *db)
+{
+    la_rstate *rs = &db->roll;
+    for (size_t i = 0; i < rs->nfiles; i++) {
+        file_drop(rs->files[i]);
+        free(rs->files[i]);
+    }
+    free(rs->files);
+    for (size_t i = 0; i < rs->ndeltas; i++)
+        la_cellset_free(rs->deltas[i].cs);
+    free(rs->deltas);
+    memset(rs, 0, sizeof *rs);
+}
+
+void la_rs_begin(la_db *db) { db->roll.epoch++; }
+
+static char *file_path(const la_db *db, int level, int32_t first_day, const char *suffix)
+{
+    char name[40];
+    la_roll_name(name, sizeof name, level, first_day);
+    size_t n = strlen(db->path) + strlen(name) + strlen(suffix) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s%s", db->path, name, suffix);
+    return p;
+}
+
+static int file_load(la_db *db, la_rfile *f)
+{
+    const la_io *io = la_io_current();
+    char *path = file_path(db, f->level, f->first_day, "");
+    if (!path)
+        return la_err(LA_ENOMEM, "out of memory");
+    int rc = LA_OK;
+    f->epoch = db->roll.epoch;
+    if (io->identity(path, &f->ino, &f->mtime_ns, &f->size) != 0) {
+        rc = errno == ENOENT ? LA_OK : la_err_errno(errno, "stat", path);
+        goto out;
+    }
+    int fd = io->open(path, O_RDONLY, 0);
+    if (fd < 0) {
+        rc = errno == ENOENT ? LA_OK : la_err_errno(errno, "open", path);
+        goto out;
+    }
+    uint64_t size;
+    if (io->size(fd, &size) != 0) {
+        rc = la_err_errno(errno, "stat", path);
+        io->close(fd);
+        goto out;
+    }
+    f->len = (size_t)size;
+    f->map = size ? io->map(fd, f->len, 0) : NULL;
+    io->close(fd);
+    if (size && !f->map) {
+        rc = la_err_errno(errno, "mmap", path);
+        goto out;
+    }
+    const char *why = "empty file";
+    uint64_t off = 0;
+    rc = size ? la_roll_open(&f->v, f->map, f->len, la_db_ndims(db), &why, &off) : LA_ECORRUPT;
+    if (rc == LA_ECORRUPT)
+        rc = la_err_corrupt(path, (int64_t)off, why);
+    else if (rc != LA_OK)
+        rc = la_err(rc, "%s: %s", path, why);
+    if (rc != LA_OK) {
+        file_drop(f);
+        goto out;
+    }
+    f->present = 1;
+out:
+    free(path);
+    return rc;
+}
+
+static int file_cmp(int level, int32_t day, const la_rfile *f)
+{
+    if (level != f->level)
+        return level < f->level ? -1 : 1;
+    return (day > f->first_day) - (day < f->first_day);
+}
+
+static la_rfile *file_slot(la_db *db, int level, int32_t first_day, int *rc)
+{
+    la_rstate *rs = &db->roll;
+    size_t lo = 0, hi = rs->nfiles;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = file_cmp(level, first_day, rs->files[mid]);
+        if (c == 0)
+            return rs->files[mid];
+        if (c > 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (rs->nfiles == rs->files_cap) {
+        size_t cap = rs->files_cap ? rs->files_cap * 2 : 64;
+        la_rfile **files = realloc(rs->files, cap * sizeof *files);
+        if (!files) {
+            *rc = la_err(LA_ENOMEM, "out of memory");
+            return NULL;
+        }
+        rs->files = files;
+        rs->files_cap = cap;
+    }
+    la_rfile *f = calloc(1, sizeof *f);
+    if (!f) {
+        *rc = la_err(LA_ENOMEM, "out of memory");
+        return NULL;
+    }
+    f->level = level;
+    f->first_day = first_day;
+    memmove(rs->files + lo + 1, rs->files + lo, (rs->nfiles - lo) * sizeof *rs->files);
+    rs->files[lo] = f;
+    rs->nfiles++;
+    if ((*rc = file_load(db, f)) != LA_OK)
+        f->epoch = 0; /* try again next time */
+    return f;
+}
+
+int la_rs_file(la_db *db, int level, int32_t first_day, const la_roll_view **out)
+{
+    *out = NULL;
+    int rc = LA_OK;
+    la_rfile *f = file_slot(db, level, first_day, &rc);
+    if (!f || rc != LA_OK)
+        return rc;
+    if (f->epoch != db->roll.epoch && (db->readonly || f->epoch == 0)) {
+        /* read-only: a writer may have replaced the file since we mapped it */
+        uint64_t ino = 0, size = 0;
+        int64_t mt = 0;
+        char *path = file_path(db, level, first_day, "");
+        if (!path)
+            return la_err(LA_ENOMEM, "out of memory");
+        int exists = la_io_current()->identity(path, &ino, &mt, &size) == 0;
+        free(path);
+        if (f->epoch == 0 || exists != f->present || (exists && (ino != f->ino || mt != f->mtime_ns || size != f->size))) {
+            file_drop(f);
+            if ((rc = file_load(db, f)) != LA_OK) {
+                f->epoch = 0;
+                return rc;
+            }
+        }
+        f->epoch = db->roll.epoch;
+    }
+    *out = f->present ? &f->v : NULL;
+    return LA_OK;
+}
+
+/* The writer replaced a file: forget the cached one. */
+static void file_forget(la_db *db, int level, int32_t first_day)
+{
+    la_rstate *rs = &db->roll;
+    for (size_t i = 0; i < rs->nfiles; i++)
+        if (rs->files[i]->level == level && rs->files[i]->first_day == first_day) {
+            file_drop(rs->files[i]);
+            rs->files[i]->epoch = 0;
+        }
+}
+
+int la_rs_day_wm(la_db *db, int32_t day, int64_t *wm)
+{
+    const la_roll_view *v;
+    int rc = la_rs_file(db, LA_BUCKET_DAY, day, &v);
+    *wm = rc == LA_OK && v ? la_roll_source_rows(v, day) : -1;
+    return rc;
+}
+
+/* Whether week/month/year file v includes, for every day of its bucket, exactly the rows its
+ * day file includes (none without a day file) — for days[0..n) the rows w[j] instead (what
+ * their day files held before a checkpoint; 0 = none). */
+static int coarse_check(la_db *db, const la_roll_view *v, const int32_t *days, const uint64_t *w,
+                        size_t n, int *valid)
+{
+    *valid = 1;
+    for (uint32_t i = 0; i < v->h.ndays && *valid; i++) {
+        int32_t d = v->h.first_day + (int32_t)i;
+        size_t j = 0;
+        while (j < n && days[j] != d)
+            j++;
+        int64_t want = j < n ? (w[j] ? (int64_t)w[j] : -1) : 0;
+        if (j == n) {
+            int rc = la_rs_day_wm(db, d, &want);
+            if (rc != LA_OK)
+                return rc;
+        }
+        *valid = la_roll_source_rows(v, d) == want;
+    }
+    return LA_OK;
+}
+
+int la_rs_coarse_valid(la_db *db, const la_roll_view *v, int *valid)
+{
+    return coarse_check(db, v, NULL, NULL, 0, valid);
+}
+
+int la_rs_hours_valid(la_db *db, int32_t day, const la_roll_view *h, int *valid)
+{
+    int64_t wm;
+    int rc = la_rs_day_wm(db, day, &wm);
+    *valid = rc == LA_OK && h && wm >= 0 && la_roll_source_rows(h, day) == wm;
+    return rc;
+}
+
+/* ---- deltas ------------------------------------------------------------------------------ */
+
+static la_rdelta *delta_find(la_db *db, int32_t day)
+{
+    la_rstate *rs = &db->roll;
+    for (size_t i = 0; i < rs->ndeltas; i++)
+        if (rs->deltas[i].day == day)
+            return &rs->deltas[i];
+    return NULL;
+}
+
+static la_rdelta *delta_add(la_db *db, int32_t day)
+{
+    la_rstate *rs = &db->roll;
+    if (rs->ndeltas == rs->deltas_cap) {
+        size_t cap = rs->deltas_cap ? rs->deltas_cap * 2 : 16;
+        la_rdelta *d = realloc(rs->deltas, cap * sizeof *d);
+        if (!d)
+            return NULL;
+        rs->deltas = d;
+        rs->deltas_cap = cap;
+    }
+    la_rdelta *d = &rs->deltas[rs->ndeltas++];
+    memset(d, 0, sizeof *d);
+    d->day = day;
+    return d;
+}
+
+/* Add the rows of `day` with seq in [lo, hi) to cs. */
+static int replay(la_db *db, int32_t day, la_cellset *cs, uint64_t lo, uint64_t hi)
+{
+    la_cursor *c;
+    int rc = la_scan_seq_locked(db, day, lo, hi, &c);
+    if (rc != LA_OK)
+        return rc;
+    uint32_t nd = la_db_ndims(db);
+    la_batch b;
+    int n;
+    while (rc == LA_OK && (n = la_cursor_next_locked(c, &b)) == 1) {
+        for (size_t i = 0; i < b.nrows; i++) {
+            la_row r;
+            r.ts = b.ts[i];
+            r.visitor = b.visitor_id[i];
+            r.session = b.session_id[i];
+            r.has_value = b.has_value[i];
+            r.value = b.value[i];
+            r.nstr = 3 + nd;
+            r.str[0] = b.workspace.dict[b.workspace.ids[i]];
+            r.str[1] = b.link.dict[b.link.ids[i]];
+            r.str[2] = b.event_type.dict[b.event_type.ids[i]];
+            for (uint32_t k = 0; k < nd; k++)
+                r.str[3 + k] = b.dims[k].dict[b.dims[k].ids[i]];
+            if ((rc = la_cellset_add_row(cs, &r)) != LA_OK) {
+                rc = la_err(rc, "out of memory");
+                break;
+            }
+        }
+    }
+    if (rc == LA_OK && n < 0)
+        rc = n;
+    la_cursor_close(c);
+    return rc;
+}
+
+int la_rs_recompute(la_db *db, int32_t day, uint64_t rows, la_cellset *cs)
+{
+    return replay(db, day, cs, 0, rows);
+}
+
+int la_rs_delta(la_db *db, int32_t day, la_cellset **out)
+{
+    *out = NULL;
+    la_day *d;
+    int rc = la_db_day(db, day, 0, &d);
+    if (rc == LA_ENOTFOUND) {
+        la_err_clear();
+        return LA_OK;
+    }
+    if (rc != LA_OK)
+        return rc;
+    la_rdelta *rd = delta_find(db, day);
+    if (!db->readonly && rd && rd->cs && rd->to == d->commit.rows_in_blocks + d->tail_rows) {
+        *out = rd->cs; /* the writer's files change only by its own checkpoints */
+        return LA_OK;
+    }
+    if (db->readonly && (!rd || rd->epoch != db->roll.epoch) && (rc = la_day_refresh(d)) != LA_OK)
+        return rc;
+    uint64_t rows = d->commit.rows_in_blocks + d->tail_rows;
+    int64_t wm;
+    if ((rc = la_rs_day_wm(db, day, &wm)) != LA_OK)
+        return rc;
+    uint64_t from = wm < 0 ? 0 : (uint64_t)wm;
+    if (!rd && !(rd = delta_add(db, day)))
+        return la_err(LA_ENOMEM, "out of memory");
+    rd->epoch = db->roll.epoch;
+    if (!rd->cs || rd->from != from || rd->to > (rows > from ? rows : from)) {
+        la_cellset_free(rd->cs);
+        if (!(rd->cs = la_cellset_new(la_db_ndims(db), db->roll.caps)))
+            return la_err(LA_ENOMEM, "out of memory");
+        rd->from = rd->to = from;
+    }
+    if (rd->to < rows) {
+        if ((rc = replay(db, day, rd->cs, rd->to, rows)) != LA_OK) {
+            la_cellset_free(rd->cs);
+            rd->cs = NULL; /* replayed again next time */
+            return rc;
+        }
+        rd->to = rows;
+    }
+    *out = rd->cs;
+    return LA_OK;
+}
+
+void la_rs_appended(la_db *db, int32_t day, const la_row *r)
+{
+    la_rdelta *rd = delta_find(db, day);
+    if (!rd || !rd->cs)
+        return;
+    if (la_cellset_add_row(rd->cs, r) != LA_OK) {
+        /* the row is stored; its rollups are rebuilt from the segment when next needed */
+        la_cellset_free(rd->cs);
+        rd->cs = NULL;
+        return;
+    }
+    rd->to++;
+}
+
+/* ---- checkpoints ------------------------------------------------------------------------- */
+
+static int write_set(la_db *db, la_cellset *cs, int level, int32_t first_day, const int32_t *sd,
+                     const uint64_t *sr, uint32_t ns)
+{
+    uint8_t *buf;
+    size_t len;
+    int rc = la_cellset_encode(cs, level, first_day, sd, sr, ns, &buf, &len);
+    if (rc != LA_OK)
+        return la_err(rc, "out of memory");
+    char name[40];
+    la_roll_name(name, sizeof name, level, first_day);
+    rc = la_write_atomic(db->path, name, buf, len);
+    file_forget(db, level, first_day);
+    free(buf);
+    return rc;
+}
+
+/* The week, month or year file of bucket `first` after the days of a checkpoint went into
+ * their day files: day[i]'s rows [w_old[i], w_new[i]) are the cells delta[i]. */
+static int checkpoint_coarse(la_db *db, int level, int32_t first, size_t nday, const int32_t *day,
+                             la_cellset *const *delta, const uint64_t *w_old, const uint64_t *w_new)
+{
+    uint32_t ndays = la_bucket_ndays(level, first);
+    la_cellset *cs = nday ? la_cellset_new_shared(delta[0]) : la_cellset_new(la_db_ndims(db), db->roll.caps);
+    int32_t sd[366];
+    uint64_t sr[366];
+    uint32_t ns = 0;
+    if (!cs)
+        return la_err(LA_ENOMEM, "out of memory");
+    const la_roll_view *v;
+    int valid = 0, rc = la_rs_file(db, level, first, &v), fresh = 0;
+    if (rc == LA_OK && !v) {
+        /* no file yet: the deltas are all there is if no other day of the bucket has a day
+         * file and none of the checkpointed days had one before */
+        fresh = 1;
+        for (size_t j = 0; j < nday; j++)
+            fresh = fresh && w_old[j] == 0;
+        for (uint32_t i = 0; i < ndays && fresh && rc == LA_OK; i++) {
+            int32_t d = first + (int32_t)i;
+            size_t j = 0;
+            while (j < nday && day[j] != d)
+                j++;
+            int64_t wm;
+            if (j == nday && (rc = la_rs_day_wm(db, d, &wm)) == LA_OK)
+                fresh = wm < 0;
+        }
+    }
+    if (rc == LA_OK && fresh) {
+        for (size_t j = 0; j < nday && rc == LA_OK; j++) {
+            rc = la_cellset_merge_all(cs, delta[j], LA_BUCKET_DAY, level);
+            sd[ns] = day[j];
+            sr[ns++] = w_new[j];
+        }
+        for (uint32_t i = ns; i > 1; i--) /* the days in order */
+            for (uint32_t j = 1; j < i; j++)
+                if (sd[j - 1] > sd[j]) {
+                    int32_t td = sd[j];
+                    uint64_t tr = sr[j];
+                    sd[j] = sd[j - 1], sr[j] = sr[j - 1];
+                    sd[j - 1] = td, sr[j - 1] = tr;
+                }
+    } else if (rc == LA_OK && v) {
+        rc = coarse_check(db, v, day, w_old, nday, &valid);
+    }
+    if (rc == LA_OK && fresh) {
+        /* built above */
+    } else if (rc == LA_OK && v && valid) {
+        rc = la_cellset_merge_view(cs, v, level);
+        for (size_t j = 0; j < nday && rc == LA_OK; j++)
+            rc = la_cellset_merge_all(cs, delta[j], LA_BUCKET_DAY, level);
+        for (uint32_t i = 0; i < ndays; i++) {
+            int32_t d = first + (int32_t)i;
+            size_t j = 0;
+            while (j < nday && day[j] != d)
+                j++;
+            int64_t had = la_roll_source_rows(v, d);
+            if (j < nday) {
+                sd[ns] = d;
+                sr[ns++] = w_new[j];
+            } else if (had >= 0) {
+                sd[ns] = d;
+                sr[ns++] = (uint64_t)had;
+            }
+        }
+    } else if (rc == LA_OK) {
+        /* missing or left behind by a crash: rebuild from the day files */
+        for (uint32_t i = 0; rc == LA_OK && i < ndays; i++) {
+            const la_roll_view *dv;
+            if ((rc = la_rs_file(db, LA_BUCKET_DAY, first + (int32_t)i, &dv)) != LA_OK || !dv)
+                continue;
+            if ((rc = la_cellset_merge_view(cs, dv, level)) == LA_OK) {
+                sd[ns] = first + (int32_t)i;
+                sr[ns++] = (uint64_t)la_roll_source_rows(dv, first + (int32_t)i);
+            }
+        }
+    }
+    if (rc == LA_OK)
+        rc = write_set(db, cs, level, first, sd, sr, ns);
+    la_cellset_free(cs);
+    return rc == LA_ENOMEM ? la_err(rc, "out of memory") : rc;
+}
+
+/* The hour and day files of one day. On success the day's delta starts empty at *w_new and
+ * *daysum holds its cells summed per day (sharing the dictionary of *delta_out, which the
+ * caller frees after it): what the week, month and year files need. */
+static int checkpoint_day(la_db *db, int32_t day, la_cellset **delta_out, la_cellset **daysum,
+                          uint64_t *w_old, uint64_t *w_new)
+{
+    *delta_out = *daysum = NULL;
+    la_cellset *delta;
+    int rc = la_rs_delta(db, day, &delta);
+    if (rc != LA_OK || !delta)
+        return rc;
+    la_rdelta *rd = delta_find(db, day);
+    if (rd->to == rd->from)
+        return LA_OK;
+    la_day *d;
+    if ((rc = la_db_day(db, day, 0, &d)) != LA_OK || (rc = la_day_flush(d)) != LA_OK)
+        return rc;
+    *w_old = rd->from;
+    *w_new = rd->to;
+    la_cellset *sum = la_cellset_new_shared(delta), *cs = NULL;
+    if (!sum || (rc = la_cellset_merge_all(sum, delta, LA_BUCKET_HOUR, LA_BUCKET_DAY)) != LA_OK)
+        goto fail;
+
+    /* hour file: the old one if it matches the day file, else rebuilt from the segment */
+    const la_roll_view *h;
+    int valid = 0;
+    if (!(cs = la_cellset_new_shared(delta)))
+        goto fail;
+    if ((rc = la_rs_file(db, LA_BUCKET_HOUR, day, &h)) == LA_OK &&
+        (rc = la_rs_hours_valid(db, day, h, &valid)) == LA_OK) {
+        if (valid)
+            rc = la_cellset_merge_view(cs, h, LA_BUCKET_HOUR);
+        else if (*w_old)
+            rc = replay(db, day, cs, 0, *w_old);
+    }
+    if (rc == LA_OK && (rc = la_cellset_merge_all(cs, delta, LA_BUCKET_HOUR, LA_BUCKET_HOUR)) == LA_OK)
+        rc = write_set(db, cs, LA_BUCKET_HOUR, day, &day, w_new, 1);
+    la_cellset_free(cs);
+    cs = NULL;
+    if (rc != LA_OK)
+        goto fail;
+
+    /* day file: once it is written, the delta's rows are in the files */
+    const la_roll_view *dv;
+    if (!(cs = la_cellset_new_shared(delta)))
+        goto fail;
+    if ((rc = la_rs_file(db, LA_BUCKET_DAY, day, &dv)) == LA_OK && dv)
+        rc = la_cellset_merge_view(cs, dv, LA_BUCKET_DAY);
+    if (rc == LA_OK && (rc = la_cellset_merge_all(cs, sum, LA_BUCKET_DAY, LA_BUCKET_DAY)) == LA_OK)
+        rc = write_set(db, cs, LA_BUCKET_DAY, day, &day, w_new, 1);
+    la_cellset_free(cs);
+    cs = NULL;
+    if (rc != LA_OK)
+        goto fail;
+    rd->cs = NULL;
+    rd->from = rd->to = *w_new;
+    *delta_out = delta;
+    *daysum = sum;
+    if (!(rd->cs = la_cellset_new(la_db_ndims(db), db->roll.caps)))
+        return la_err(LA_ENOMEM, "out of memory");
+    return LA_OK;
+fail:
+    la_cellset_free(cs);
+    la_cellset_free(sum);
+    return rc == LA_OK || rc == LA_ENOMEM ? la_err(LA_ENOMEM, "out of memory") : rc;
+}
+
+/* Checkpoint days[0..n): their hour and day files, then each week, month and year file they
+ * touch, once. */
+static int checkpoint_days(la_db *db, const int32_t *days, size_t n)
+{
+    int32_t *day = malloc((n + 1) * sizeof *day);
+    la_cellset **delta = calloc(n + 1, sizeof *delta), **raw = calloc(n + 1, sizeof *raw);
+    uint64_t *w_old = malloc((n + 1) * sizeof *w_old), *w_new = malloc((n + 1) * sizeof *w_new);
+    int rc = LA_OK;
+    size_t m = 0;
+    if (!day || !delta || !raw || !w_old || !w_new)
+        rc = la_err(LA_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && rc == LA_OK; i++) {
+        rc = checkpoint_day(db, days[i], &raw[m], &delta[m], &w_old[m], &w_new[m]);
+        if (delta[m])
+            day[m++] = days[i];
+    }
+    /* even after a failure: the days already in their day files must reach the coarse files
+     * (else those stay behind until rebuilt) */
+    int rc2 = LA_OK;
+    for (int lv = LA_BUCKET_WEEK; lv <= LA_BUCKET_YEAR && rc2 == LA_OK; lv++) {
+        for (size_t i = 0; i < m && rc2 == LA_OK; i++) {
+            int32_t first = la_bucket_first_day(lv, day[i]);
+            size_t k = 0;
+            while (k < i && la_bucket_first_day(lv, day[k]) != first)
+                k++;
+            if (k < i)
+                continue; /* done with an earlier day of the same bucket */
+            int32_t bd[366];
+            la_cellset *bc[366];
+            uint64_t bo[366], bn[366];
+            size_t nb = 0;
+            for (size_t j = i; j < m; j++)
+                if (la_bucket_first_day(lv, day[j]) == first) {
+                    bd[nb] = day[j], bc[nb] = delta[j], bo[nb] = w_old[j], bn[nb] = w_new[j];
+                    nb++;
+                }
+            rc2 = checkpoint_coarse(db, lv, first, nb, bd, bc, bo, bn);
+        }
+    }
+    for (size_t i = 0; i < m; i++) {
+        la_cellset_free(delta[i]);
+        la_cellset_free(raw[i]);
+    }
+    free(day);
+    free(delta);
+    free(raw);
+    free(w_old);
+    free(w_new);
+    return rc != LA_OK ? rc : rc2;
+}
+
+int la_rs_checkpoint(la_db *db, int32_t day) { return checkpoint_days(db, &day, 1); }
+
+int la_rs_checkpoint_due(la_db *db, int all)
+{
+    la_rstate *rs = &db->roll;
+    uint64_t pending = 0;
+    for (size_t i = 0; i < rs->ndeltas; i++)
+        pending += rs->deltas[i].to - rs->deltas[i].from;
+    if (pending == 0 || (!all && pending < rs->checkpoint_rows))
+        return LA_OK;
+    int32_t *days = malloc((rs->ndeltas + 1) * sizeof *days);
+    if (!days)
+        return la_err(LA_ENOMEM, "out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < rs->ndeltas; i++)
+        if (rs->deltas[i].to > rs->deltas[i].from)
+            days[n++] = rs->deltas[i].day;
+    int rc = checkpoint_days(db, days, n);
+    free(days);
+    return rc;
+}

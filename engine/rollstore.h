@@ -1,0 +1,73 @@
+/* rollstore.h — a database's rollups: its rollup files (cached and validated), the cells of
+ * the rows each day's files do not include yet, and checkpoints that merge those cells into the
+ * files (SPEC.md §10). Every call expects db->mu held. */
+#ifndef LA_ENGINE_ROLLSTORE_H
+#define LA_ENGINE_ROLLSTORE_H
+
+#include <stdint.h>
+
+#include "rollfile.h"
+#include "rollup.h"
+
+typedef struct la_db la_db;
+
+typedef struct la_rfile {
+    int level;
+    int32_t first_day;
+    int present;               /* 0: there is no such file */
+    uint8_t *map;
+    size_t len;
+    la_roll_view v;
+    uint64_t ino, size;        /* identity when loaded, for read-only handles */
+    int64_t mtime_ns;
+    uint64_t epoch;            /* read-only handles: the query that last checked the identity */
+} la_rfile;
+
+/* The rows [from, to) of a day's segment that its rollup files do not include, as cells. */
+typedef struct la_rdelta {
+    int32_t day;
+    la_cellset *cs;
+    uint64_t from, to;
+    uint64_t epoch;
+} la_rdelta;
+
+typedef struct la_rstate {
+    uint32_t caps[LA_MAX_DIMS];
+    la_rfile **files;          /* sorted by (level, first_day) */
+    size_t nfiles, files_cap;
+    la_rdelta *deltas;         /* sorted by day */
+    size_t ndeltas, deltas_cap;
+    uint64_t epoch;
+    uint64_t checkpoint_rows;  /* a day's delta this large is checkpointed at the next flush */
+} la_rstate;
+
+int la_rs_init(la_db *db);
+void la_rs_free(la_db *db);
+
+/* Read-only handles: look again at files and segments (a writer may have changed them). */
+void la_rs_begin(la_db *db);
+
+/* The file of a bucket; *out = NULL when there is none. */
+int la_rs_file(la_db *db, int level, int32_t first_day, const la_roll_view **out);
+/* Rows of `day` its day file includes; -1 when there is no day file. */
+int la_rs_day_wm(la_db *db, int32_t day, int64_t *wm);
+/* 1 if a week/month/year file includes exactly what the day files of its bucket include. */
+int la_rs_coarse_valid(la_db *db, const la_roll_view *v, int *valid);
+/* 1 if the day's hour file includes exactly what its day file includes. */
+int la_rs_hours_valid(la_db *db, int32_t day, const la_roll_view *h, int *valid);
+
+/* The cells of the day's rows that its files do not include (replaying them from the segment
+ * when needed); *out = NULL when the day has no segment. */
+int la_rs_delta(la_db *db, int32_t day, la_cellset **out);
+/* After la_day_append stored r in day `day` (whose delta was taken just before). */
+void la_rs_appended(la_db *db, int32_t day, const la_row *r);
+
+/* Rows [0, rows) of the day's segment, as hour cells in cs (what its files should hold). */
+int la_rs_recompute(la_db *db, int32_t day, uint64_t rows, la_cellset *cs);
+
+/* Merge the day's delta into its hour, day, week, month and year files. */
+int la_rs_checkpoint(la_db *db, int32_t day);
+/* Checkpoint the deltas that are due (all = every one), e.g. at flush and close. */
+int la_rs_checkpoint_due(la_db *db, int all);
+
+#endif

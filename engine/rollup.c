@@ -1,0 +1,549 @@
+/* rollup.c — rollup cells in memory (see rollup.h): adding rows, merging cells from other sets
+ * and from files, and encoding a set as a rollup file. */
+#include "rollup.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "mix.h"
+
+#define MS_PER_HOUR 3600000LL
+
+int32_t la_level_t(int level, int32_t hour)
+{
+    if (level == LA_BUCKET_HOUR)
+        return hour;
+    int32_t day = (int32_t)(hour >= 0 ? hour / 24 : (hour - 23) / 24);
+    return la_bucket_first_day(level, day);
+}
+
+la_cellset *la_cellset_new(uint32_t ndims, const uint32_t *caps)
+{
+    la_cellset *cs = calloc(1, sizeof *cs);
+    if (!cs)
+        return NULL;
+    cs->ndims = ndims;
+    cs->caps = caps;
+    if (!(cs->dict = la_dict_new(0))) {
+        free(cs);
+        return NULL;
+    }
+    cs->own_dict = 1;
+    return cs;
+}
+
+la_cellset *la_cellset_new_shared(la_cellset *with)
+{
+    la_cellset *cs = calloc(1, sizeof *cs);
+    if (!cs)
+        return NULL;
+    cs->ndims = with->ndims;
+    cs->caps = with->caps;
+    cs->dict = with->dict;
+    return cs;
+}
+
+static void dim_free(la_dimcount *d)
+{
+    if (d->cap) {
+        free(d->sid);
+        free(d->cnt);
+    }
+}
+
+#define ARENA_CHUNK (256u << 10)
+
+/* Chunks are chained through their first pointer; calloc'ed, so cells start zeroed. */
+static void *arena_alloc(la_cellset *cs, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (n > cs->arena_left) {
+        size_t sz = n + 16 > ARENA_CHUNK ? n + 16 : ARENA_CHUNK;
+        uint8_t *chunk = calloc(1, sz);
+        if (!chunk)
+            return NULL;
+        *(uint8_t **)chunk = cs->arena;
+        cs->arena = chunk;
+        cs->arena_next = chunk + 16;
+        cs->arena_left = sz - 16;
+    }
+    void *p = cs->arena_next;
+    cs->arena_next += n;
+    cs->arena_left -= n;
+    return p;
+}
+
+void la_cellset_free(la_cellset *cs)
+{
+    if (!cs)
+        return;
+    for (size_t i = 0; i < cs->n; i++) {
+        la_cell *c = cs->cells[i];
+        la_uniq_free(&c->vis);
+        la_uniq_free(&c->ses);
+        for (uint32_t d = 0; d < cs->ndims; d++)
+            dim_free(&c->dims[d]);
+    }
+    while (cs->arena) {
+        uint8_t *next = *(uint8_t **)cs->arena;
+        free(cs->arena);
+        cs->arena = next;
+    }
+    free(cs->cells);
+    free(cs->table);
+    if (cs->own_dict)
+        la_dict_free(cs->dict);
+    free(cs);
+}
+
+static uint64_t key_hash(int32_t t, uint32_t ws, uint32_t link, uint32_t type)
+{
+    return la_fmix64(la_fmix64(((uint64_t)(uint32_t)t << 32 | ws) ^ la_fmix64((uint64_t)link << 32 | type)));
+}
+
+static int grow_table(la_cellset *cs)
+{
+    size_t cap = cs->cap ? cs->cap * 2 : 64;
+    la_cell **cells = realloc(cs->cells, cap * sizeof *cells);
+    if (!cells)
+        return LA_ENOMEM;
+    cs->cells = cells;
+    uint32_t *table = calloc(cap * 2, sizeof *table);
+    if (!table)
+        return LA_ENOMEM;
+    size_t mask = cap * 2 - 1;
+    for (size_t i = 0; i < cs->n; i++) {
+        la_cell *c = cs->cells[i];
+        size_t s = key_hash(c->t, c->ws, c->link, c->type) & mask;
+        while (table[s])
+            s = (s + 1) & mask;
+        table[s] = (uint32_t)i + 1;
+    }
+    free(cs->table);
+    cs->table = table;
+    cs->cap = cap;
+    return LA_OK;
+}
+
+static void note_type(la_cellset *cs, uint32_t type)
+{
+    for (uint32_t i = 0; i < cs->ntypes; i++)
+        if (cs->types[i] == type)
+            return;
+    if (cs->ntypes < sizeof cs->types / sizeof *cs->types)
+        cs->types[cs->ntypes++] = type;
+    else
+        cs->many_types = 1;
+}
+
+la_cell *la_cellset_get(la_cellset *cs, int32_t t, uint32_t ws, uint32_t link, uint32_t type,
+                        int create, int *rc)
+{
+    *rc = LA_OK;
+    if (cs->cap) {
+        size_t mask = cs->cap * 2 - 1;
+        for (size_t s = key_hash(t, ws, link, type) & mask; cs->table[s]; s = (s + 1) & mask) {
+            la_cell *c = cs->cells[cs->table[s] - 1];
+            if (c->t == t && c->ws == ws && c->link == link && c->type == type)
+                return c;
+        }
+    }
+    if (!create)
+        return NULL;
+    if (cs->n == cs->cap && (*rc = grow_table(cs)) != LA_OK)
+        return NULL;
+    la_cell *c = arena_alloc(cs, sizeof *c + cs->ndims * sizeof(la_dimcount));
+    if (!c) {
+        *rc = LA_ENOMEM;
+        return NULL;
+    }
+    c->t = t;
+    c->ws = ws;
+    c->link = link;
+    c->type = type;
+    c->dims = (la_dimcount *)(c + 1);
+    size_t mask = cs->cap * 2 - 1, s = key_hash(t, ws, link, type) & mask;
+    while (cs->table[s])
+        s = (s + 1) & mask;
+    cs->table[s] = (uint32_t)cs->n + 1;
+    cs->cells[cs->n++] = c;
+    note_type(cs, type);
+    return c;
+}
+
+static int dim_add(la_dimcount *d, uint32_t sid, uint64_t cnt)
+{
+    if (!d->cap) {
+        for (uint32_t i = 0; i < d->n; i++)
+            if (d->in_sid[i] == sid) {
+                d->in_cnt[i] += cnt;
+                return LA_OK;
+            }
+        if (d->n < 2) {
+            d->in_sid[d->n] = sid;
+            d->in_cnt[d->n++] = cnt;
+            return LA_OK;
+        }
+    }
+    if (2 * (d->n + 1) > d->cap) {
+        uint32_t cap = d->cap ? d->cap * 2 : 8;
+        uint32_t *sids = calloc(cap, sizeof *sids);
+        uint64_t *cnts = malloc(cap * sizeof *cnts);
+        if (!sids || !cnts) {
+            free(sids);
+            free(cnts);
+            return LA_ENOMEM;
+        }
+        const uint32_t *os;
+        const uint64_t *oc;
+        uint32_t slots = la_dim_slots(d, &os, &oc);
+        for (uint32_t i = 0; i < slots; i++) {
+            if (!os[i])
+                continue;
+            uint32_t s = (os[i] * 0x9E3779B1u) & (cap - 1);
+            while (sids[s])
+                s = (s + 1) & (cap - 1);
+            sids[s] = os[i];
+            cnts[s] = oc[i];
+        }
+        dim_free(d);
+        d->sid = sids;
+        d->cnt = cnts;
+        d->cap = cap;
+    }
+    uint32_t s = (sid * 0x9E3779B1u) & (d->cap - 1);
+    while (d->sid[s] && d->sid[s] != sid)
+        s = (s + 1) & (d->cap - 1);
+    if (!d->sid[s]) {
+        d->sid[s] = sid;
+        d->cnt[s] = 0;
+        d->n++;
+    }
+    d->cnt[s] += cnt;
+    return LA_OK;
+}
+
+int la_cellset_add_row(la_cellset *cs, const la_row *r)
+{
+    int32_t hour = (int32_t)(r->ts / MS_PER_HOUR);
+    uint32_t id[3 + LA_MAX_DIMS];
+    for (uint32_t i = 0; i < 3 + cs->ndims; i++) {
+        id[i] = 0;
+        if (r->str[i].data && !(id[i] = la_dict_intern_str(cs->dict, r->str[i].data, r->str[i].len)))
+            return LA_ENOMEM;
+    }
+    for (int k = 0; k < 2; k++) {
+        int rc;
+        la_cell *c = la_cellset_get(cs, hour, id[0], k == 0 ? id[1] : 0, id[2], 1, &rc);
+        if (!c)
+            return rc;
+        c->events++;
+        c->value = (int64_t)((uint64_t)c->value + (uint64_t)(r->has_value ? r->value : 0));
+        if (la_uniq_add(&c->vis, r->visitor) != LA_OK || la_uniq_add(&c->ses, r->session) != LA_OK)
+            return LA_ENOMEM;
+        for (uint32_t d = 0; d < cs->ndims; d++) {
+            if (!id[3 + d])
+                c->dims[d].absent++;
+            else if (dim_add(&c->dims[d], id[3 + d], 1) != LA_OK)
+                return LA_ENOMEM;
+        }
+    }
+    cs->rows++;
+    return LA_OK;
+}
+
+static uint32_t map_str(la_cellset *dst, la_str s) { return la_dict_intern_str(dst->dict, s.data, s.len); }
+
+int la_cell_merge(la_cellset *dst, la_cell *d, const la_cellset *from, const la_cell *s)
+{
+    const la_str *strs = la_dict_strs(from->dict);
+    int same = from->dict == dst->dict;
+    d->events += s->events;
+    d->value = (int64_t)((uint64_t)d->value + (uint64_t)s->value);
+    if (la_uniq_merge(&d->vis, &s->vis) != LA_OK || la_uniq_merge(&d->ses, &s->ses) != LA_OK)
+        return LA_ENOMEM;
+    for (uint32_t k = 0; k < dst->ndims; k++) {
+        const la_dimcount *sd = &s->dims[k];
+        la_dimcount *dd = &d->dims[k];
+        dd->absent += sd->absent;
+        dd->other += sd->other;
+        dd->err += sd->err;
+        const uint32_t *ss;
+        const uint64_t *sc;
+        uint32_t slots = la_dim_slots(sd, &ss, &sc);
+        for (uint32_t i = 0; i < slots; i++) {
+            if (!ss[i])
+                continue;
+            uint32_t sid = same ? ss[i] : map_str(dst, strs[ss[i]]);
+            if (!sid || dim_add(dd, sid, sc[i]) != LA_OK)
+                return LA_ENOMEM;
+        }
+    }
+    return LA_OK;
+}
+
+int la_cell_merge_file(la_cellset *dst, la_cell *d, const la_roll_view *v, const la_roll_cell *c)
+{
+    const char *why;
+    d->events += c->events;
+    d->value = (int64_t)((uint64_t)d->value + (uint64_t)c->value);
+    int rc = la_uniq_merge_encoded(&d->vis, c->vis, c->vis_len, &why);
+    if (rc == LA_OK)
+        rc = la_uniq_merge_encoded(&d->ses, c->ses, c->ses_len, &why);
+    if (rc != LA_OK)
+        return rc == LA_ENOMEM ? rc : la_err(rc, "rollup cell: %s", why);
+    for (uint32_t k = 0; k < dst->ndims; k++) {
+        la_roll_dim rd;
+        la_roll_cell_dim(c, k, &rd);
+        la_dimcount *dd = &d->dims[k];
+        dd->absent += rd.absent;
+        dd->other += rd.other;
+        dd->err += rd.err;
+        uint32_t sid;
+        uint64_t cnt;
+        while (la_roll_dim_next(&rd, &sid, &cnt)) {
+            uint32_t id = map_str(dst, la_roll_str(v, sid));
+            if (!id || dim_add(dd, id, cnt) != LA_OK)
+                return LA_ENOMEM;
+        }
+    }
+    return LA_OK;
+}
+
+int la_cellset_merge_all(la_cellset *dst, const la_cellset *from, int from_level, int level)
+{
+    const la_str *strs = la_dict_strs(from->dict);
+    int same = from->dict == dst->dict;
+    for (size_t i = 0; i < from->n; i++) {
+        const la_cell *s = from->cells[i];
+        uint32_t ws = same ? s->ws : map_str(dst, strs[s->ws]);
+        uint32_t type = same ? s->type : map_str(dst, strs[s->type]);
+        uint32_t link = !s->link ? 0 : same ? s->link : map_str(dst, strs[s->link]);
+        if (!ws || !type || (s->link && !link))
+            return LA_ENOMEM;
+        int rc;
+        int32_t t = from_level == LA_BUCKET_HOUR ? la_level_t(level, s->t) : la_bucket_first_day(level, s->t);
+        la_cell *d = la_cellset_get(dst, t, ws, link, type, 1, &rc);
+        if (!d || (rc = la_cell_merge(dst, d, from, s)) != LA_OK)
+            return rc ? rc : LA_ENOMEM;
+    }
+    return LA_OK;
+}
+
+int la_cellset_merge_view(la_cellset *dst, const la_roll_view *v, int level)
+{
+    for (uint32_t i = 0; i < v->h.ncells; i++) {
+        la_roll_key k;
+        la_roll_key_at(v, i, &k);
+        la_str w = la_roll_str(v, k.ws), ty = la_roll_str(v, k.type);
+        uint32_t ws = map_str(dst, w), type = map_str(dst, ty), link = 0;
+        if (k.link)
+            link = map_str(dst, la_roll_str(v, k.link));
+        if (!ws || !type || (k.link && !link))
+            return LA_ENOMEM;
+        int32_t t = level == LA_BUCKET_HOUR ? v->h.first_day * 24 + (int32_t)k.sub
+                                            : la_bucket_first_day(level, v->h.first_day);
+        int rc;
+        la_cell *d = la_cellset_get(dst, t, ws, link, type, 1, &rc);
+        if (!d)
+            return rc;
+        la_roll_cell c;
+        const char *why;
+        if (la_roll_cell_get(v, i, &c, &why) != LA_OK)
+            return la_err(LA_ECORRUPT, "rollup cell: %s", why);
+        if ((rc = la_cell_merge_file(dst, d, v, &c)) != LA_OK)
+            return rc;
+    }
+    return LA_OK;
+}
+
+/* ---- encoding ---------------------------------------------------------------------------- */
+
+static int str_order(la_str a, la_str b)
+{
+    int c = memcmp(a.data, b.data, a.len < b.len ? a.len : b.len);
+    return c ? c : (a.len > b.len) - (a.len < b.len);
+}
+
+typedef struct dim_entry {
+    uint32_t sid;
+    uint64_t cnt;
+} dim_entry;
+
+static int by_count(const void *a, const void *b, void *ctx)
+{
+    const dim_entry *x = a, *y = b;
+    if (x->cnt != y->cnt)
+        return x->cnt > y->cnt ? -1 : 1;
+    const la_str *strs = ctx;
+    return str_order(strs[x->sid], strs[y->sid]);
+}
+
+/* The entries a written summary keeps: all, or the cap largest (count desc, then value). */
+static uint32_t dim_keep(const la_dimcount *d, uint32_t cap, const la_str *strs, dim_entry *out,
+                         uint64_t *dropped_sum, uint64_t *dropped_max)
+{
+    uint32_t n = 0;
+    const uint32_t *ss;
+    const uint64_t *sc;
+    uint32_t slots = la_dim_slots(d, &ss, &sc);
+    for (uint32_t i = 0; i < slots; i++)
+        if (ss[i])
+            out[n++] = (dim_entry){ss[i], sc[i]};
+    *dropped_sum = *dropped_max = 0;
+    if (n <= cap)
+        return n;
+    qsort_r(out, n, sizeof *out, by_count, (void *)strs);
+    for (uint32_t i = cap; i < n; i++) {
+        *dropped_sum += out[i].cnt;
+        if (out[i].cnt > *dropped_max)
+            *dropped_max = out[i].cnt;
+    }
+    return cap;
+}
+
+static int by_sid(const void *a, const void *b)
+{
+    const dim_entry *x = a, *y = b;
+    return (x->sid > y->sid) - (x->sid < y->sid);
+}
+
+static int by_string(const void *a, const void *b, void *ctx)
+{
+    const la_str *strs = ctx;
+    return str_order(strs[*(const uint32_t *)a], strs[*(const uint32_t *)b]);
+}
+
+typedef struct keyed_cell {
+    la_roll_key k;
+    la_cell *c;
+} keyed_cell;
+
+static int by_key(const void *a, const void *b)
+{
+    return la_roll_key_cmp(&((const keyed_cell *)a)->k, &((const keyed_cell *)b)->k);
+}
+
+int la_cellset_encode(la_cellset *cs, int level, int32_t first_day, const int32_t *src_day,
+                      const uint64_t *src_rows, uint32_t nsources, uint8_t **out, size_t *len)
+{
+    *out = NULL;
+    uint32_t nstr = la_dict_size(cs->dict);
+    const la_str *strs = la_dict_strs(cs->dict);
+    size_t max_entries = 1;
+    for (size_t i = 0; i < cs->n; i++)
+        for (uint32_t k = 0; k < cs->ndims; k++)
+            if (cs->cells[i]->dims[k].n > max_entries)
+                max_entries = cs->cells[i]->dims[k].n;
+    uint32_t *newid = calloc((size_t)nstr + 1, sizeof *newid);
+    uint32_t *used = malloc(((size_t)nstr + 1) * sizeof *used);
+    dim_entry *ent = malloc(max_entries * sizeof *ent);
+    keyed_cell *order = malloc((cs->n + 1) * sizeof *order);
+    uint8_t *file = NULL, *uniq_buf = malloc(2 * LA_UNIQ_ENCODED_MAX);
+    dim_entry *kept = malloc((size_t)cs->ndims * max_entries * sizeof *kept);
+    uint32_t *ksid = malloc((size_t)cs->ndims * max_entries * sizeof *ksid);
+    uint64_t *kcnt = malloc((size_t)cs->ndims * max_entries * sizeof *kcnt);
+    int rc = LA_ENOMEM;
+    if (!newid || !used || !ent || !order || !uniq_buf || !kept || !ksid || !kcnt)
+        goto out;
+    /* pass 1: which strings the file needs */
+    for (size_t i = 0; i < cs->n; i++) {
+        la_cell *c = cs->cells[i];
+        newid[c->ws] = newid[c->type] = 1;
+        if (c->link)
+            newid[c->link] = 1;
+        for (uint32_t k = 0; k < cs->ndims; k++) {
+            uint64_t s, m;
+            uint32_t n = dim_keep(&c->dims[k], cs->caps[k], strs, ent, &s, &m);
+            for (uint32_t j = 0; j < n; j++)
+                newid[ent[j].sid] = 1;
+        }
+    }
+    uint32_t nused = 0;
+    uint64_t strings_len = 0;
+    for (uint32_t id = 1; id <= nstr; id++)
+        if (newid[id]) {
+            used[nused++] = id;
+            strings_len += 1u + strs[id].len;
+        }
+    qsort_r(used, nused, sizeof *used, by_string, (void *)strs);
+    for (uint32_t i = 0; i < nused; i++)
+        newid[used[i]] = i + 1;
+    for (size_t i = 0; i < cs->n; i++) {
+        la_cell *c = cs->cells[i];
+        order[i].c = c;
+        order[i].k = (la_roll_key){level == LA_BUCKET_HOUR ? (uint32_t)(c->t - first_day * 24) : 0,
+                                   newid[c->ws], c->link ? newid[c->link] : 0, newid[c->type]};
+    }
+    qsort(order, cs->n, sizeof *order, by_key);
+    /* pass 2: sizes, then the bytes */
+    size_t cells_bound = 0;
+    for (size_t i = 0; i < cs->n; i++) {
+        la_roll_dim_src ds[LA_MAX_DIMS];
+        for (uint32_t k = 0; k < cs->ndims; k++)
+            ds[k].n = order[i].c->dims[k].n;
+        cells_bound += la_roll_cell_bound(la_uniq_encoded_size(&order[i].c->vis),
+                                          la_uniq_encoded_size(&order[i].c->ses), cs->ndims, ds);
+    }
+    size_t head = LA_ROLL_HEADER + (size_t)nsources * LA_ROLL_SOURCE + strings_len +
+                  cs->n * LA_ROLL_ENTRY;
+    if (!(file = malloc(head + cells_bound + 4)))
+        goto out;
+    uint8_t *p = file + LA_ROLL_HEADER;
+    for (uint32_t i = 0; i < nsources; i++, p += LA_ROLL_SOURCE)
+        la_roll_put_source(p, src_day[i], src_rows[i]);
+    for (uint32_t i = 0; i < nused; i++) {
+        la_str s = strs[used[i]];
+        *p++ = (uint8_t)s.len;
+        memcpy(p, s.data, s.len);
+        p += s.len;
+    }
+    uint8_t *index = p, *cp = p + cs->n * LA_ROLL_ENTRY;
+    for (size_t i = 0; i < cs->n; i++) {
+        la_cell *c = order[i].c;
+        la_roll_dim_src ds[LA_MAX_DIMS];
+        size_t used_k = 0;
+        for (uint32_t k = 0; k < cs->ndims; k++) {
+            uint64_t dsum, dmax;
+            uint32_t n = dim_keep(&c->dims[k], cs->caps[k], strs, ent, &dsum, &dmax);
+            dim_entry *kk = kept + used_k;
+            for (uint32_t j = 0; j < n; j++)
+                kk[j] = (dim_entry){newid[ent[j].sid], ent[j].cnt};
+            qsort(kk, n, sizeof *kk, by_sid);
+            for (uint32_t j = 0; j < n; j++) {
+                ksid[used_k + j] = kk[j].sid;
+                kcnt[used_k + j] = kk[j].cnt;
+            }
+            ds[k] = (la_roll_dim_src){n, ksid + used_k, kcnt + used_k, c->dims[k].absent,
+                                      c->dims[k].other + dsum, c->dims[k].err + dmax};
+            used_k += n;
+        }
+        size_t vl = la_uniq_encode(&c->vis, uniq_buf);
+        size_t sl = la_uniq_encode(&c->ses, uniq_buf + vl);
+        size_t clen = la_roll_cell_encode(cp, c->events, c->value, uniq_buf, vl, uniq_buf + vl, sl,
+                                          cs->ndims, ds);
+        la_roll_put_entry(index + i * LA_ROLL_ENTRY, &order[i].k, (uint32_t)clen);
+        cp += clen;
+    }
+    size_t total = (size_t)(cp - file) + 4;
+    la_roll_hdr h = {level, cs->ndims, first_day, la_bucket_ndays(level, first_day), nsources, nused,
+                     (uint32_t)cs->n, strings_len, total};
+    la_roll_put_header(file, &h);
+    la_roll_finish(file, total);
+    *out = file;
+    *len = total;
+    file = NULL;
+    rc = LA_OK;
+out:
+    free(newid);
+    free(used);
+    free(ent);
+    free(order);
+    free(file);
+    free(uniq_buf);
+    free(kept);
+    free(ksid);
+    free(kcnt);
+    return rc;
+}

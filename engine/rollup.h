@@ -1,0 +1,93 @@
+/* rollup.h — rollup cells in memory: a set of cells keyed by (bucket, workspace, link, event
+ * type) with their own string dictionary. The engine keeps one set per day for the rows that
+ * the day's rollup files do not include yet, and builds sets to merge and write files. */
+#ifndef LA_ENGINE_ROLLUP_H
+#define LA_ENGINE_ROLLUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dict.h"
+#include "rollfile.h"
+#include "segment.h"
+#include "uniq.h"
+
+/* Value counts of one dimension in one cell: string id -> count (open addressing, 0 = empty
+ * slot), plus the parts a file summary carries (SPEC.md §10.4). */
+typedef struct la_dimcount {
+    uint32_t n, cap;           /* cap 0: the n <= 2 entries are inline */
+    uint32_t *sid;
+    uint64_t *cnt;
+    uint32_t in_sid[2];
+    uint64_t in_cnt[2];
+    uint64_t absent, other, err;
+} la_dimcount;
+
+/* The slots of a summary: `len` pairs, of which those with sid != 0 are entries. */
+static inline uint32_t la_dim_slots(const la_dimcount *d, const uint32_t **sid, const uint64_t **cnt)
+{
+    *sid = d->cap ? d->sid : d->in_sid;
+    *cnt = d->cap ? d->cnt : d->in_cnt;
+    return d->cap ? d->cap : d->n;
+}
+
+typedef struct la_cell {
+    int32_t t;                 /* bucket number: hour (ts / 3600000) or the bucket's first day */
+    uint32_t ws, link, type;   /* ids in the set's dictionary; link 0 = all links */
+    uint64_t events;
+    int64_t value;             /* sum mod 2^64 */
+    la_uniq vis, ses;
+    la_dimcount *dims;         /* the set's ndims */
+} la_cell;
+
+typedef struct la_cellset {
+    uint32_t ndims;
+    const uint32_t *caps;      /* per dimension: values a written cell keeps (SPEC.md §10.4) */
+    la_dict *dict;
+    int own_dict;
+    la_cell **cells;
+    size_t n, cap;
+    uint32_t *table;           /* index + 1 into cells; 0 = empty; 2 * cap slots */
+    uint32_t types[16];        /* distinct type ids, for queries over all types */
+    uint32_t ntypes;
+    int many_types;            /* more than 16: queries look at every cell */
+    uint64_t rows;             /* rows added with la_cellset_add_row */
+    uint8_t *arena;            /* cells are carved from chunks freed with the set */
+    uint8_t *arena_next;
+    size_t arena_left;
+} la_cellset;
+
+la_cellset *la_cellset_new(uint32_t ndims, const uint32_t *caps);
+/* A set that uses the dictionary of `with` (which must outlive it): merging between sets of
+ * one dictionary needs no string lookups. */
+la_cellset *la_cellset_new_shared(la_cellset *with);
+void la_cellset_free(la_cellset *cs);
+
+/* Add one row to its hour cells (link and all links). LA_OK or LA_ENOMEM (the set may then
+ * hold part of the row: the caller drops the set). */
+int la_cellset_add_row(la_cellset *cs, const la_row *r);
+
+/* The cell of a key, created empty if `create`; NULL if absent (or out of memory: *rc). */
+la_cell *la_cellset_get(la_cellset *cs, int32_t t, uint32_t ws, uint32_t link, uint32_t type,
+                        int create, int *rc);
+
+/* dst += src, where src belongs to set `from` (its string ids are mapped through strings). */
+int la_cell_merge(la_cellset *dst, la_cell *d, const la_cellset *from, const la_cell *s);
+/* dst += a cell of a rollup file. */
+int la_cell_merge_file(la_cellset *dst, la_cell *d, const la_roll_view *v, const la_roll_cell *c);
+/* Every cell of set `from`, whose t are buckets of from_level (hours or days), into the buckets
+ * of `level` (an hour's or day's day, week, month or year). */
+int la_cellset_merge_all(la_cellset *dst, const la_cellset *from, int from_level, int level);
+/* Every cell of a file, into the buckets of `level`: t = first_day * 24 + sub for hour files
+ * read as hours, else the first day of the level's bucket holding the file's first day. */
+int la_cellset_merge_view(la_cellset *dst, const la_roll_view *v, int level);
+
+/* Encode the set as a rollup file of `level` starting at first_day with the given sources
+ * (SPEC.md §10). *out is malloc'ed. */
+int la_cellset_encode(la_cellset *cs, int level, int32_t first_day, const int32_t *src_day,
+                      const uint64_t *src_rows, uint32_t nsources, uint8_t **out, size_t *len);
+
+/* The bucket number of an hour at a level: the hour itself, or the first day of its bucket. */
+int32_t la_level_t(int level, int32_t hour);
+
+#endif
