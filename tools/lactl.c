@@ -5,6 +5,10 @@
 #include "la.h"
 #include "lactl.h"
 
+/* The dashboard commands of cmd_query.c (not in lactl.h, which this change does not own). */
+int lactl_query(int argc, char **argv);
+int lactl_top(int argc, char **argv);
+
 typedef struct command {
     const char *name;
     int (*run)(int argc, char **argv);
@@ -14,6 +18,8 @@ typedef struct command {
 static const command commands[] = {
     {"ingest", lactl_ingest, "append events from a TSV file (or stdin)"},
     {"scan", lactl_scan, "print events as TSV, filtered by time, workspace, link, dimension"},
+    {"query", lactl_query, "clicks, leads, sales, value, uniques per hour/day/week/month/year"},
+    {"top", lactl_top, "the most frequent values of a dimension (country, city, ...)"},
     {"verify", lactl_verify, "check every checksum and invariant; exit 1 on any problem"},
     {"dump", lactl_dump, "show the structure of a database or of one file (--json)"},
 };

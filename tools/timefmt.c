@@ -90,10 +90,18 @@ static int parse_epoch_ms(const char *s, size_t n, int64_t *out, const char **wh
 
 int timefmt_parse(const char *s, size_t n, int64_t *out, const char **why)
 {
+    return timefmt_parse_kind(s, n, out, NULL, why);
+}
+
+int timefmt_parse_kind(const char *s, size_t n, int64_t *out, int *kind, const char **why)
+{
     if (n == 0)
         return fail(why, "empty time");
-    if (n < 10 || s[4] != '-')
+    if (n < 10 || s[4] != '-') {
+        if (kind)
+            *kind = TIMEFMT_EPOCH;
         return parse_epoch_ms(s, n, out, why);
+    }
     size_t i = 0;
     unsigned y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
     if (digits(s, n, &i, 4, &y) || expect(s, n, &i, '-') || digits(s, n, &i, 2, &mo) ||
@@ -103,7 +111,9 @@ int timefmt_parse(const char *s, size_t n, int64_t *out, const char **why)
     if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] + (mo == 2 && leap(y)))
         return fail(why, "date out of range");
     int64_t offset_min = 0;
+    int form = TIMEFMT_DATE;
     if (i < n) {
+        form = TIMEFMT_LOCAL;
         if (s[i] != 'T' && s[i] != 't' && s[i] != ' ')
             return fail(why, "bad date-time separator");
         i++;
@@ -129,8 +139,10 @@ int timefmt_parse(const char *s, size_t n, int64_t *out, const char **why)
             return fail(why, "time of day out of range");
         if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
             i++;
+            form = TIMEFMT_ZONED;
         } else if (i < n && (s[i] == '+' || s[i] == '-')) {
             int sign = s[i] == '-' ? -1 : 1;
+            form = TIMEFMT_ZONED;
             unsigned oh, om;
             i++;
             if (digits(s, n, &i, 2, &oh))
@@ -149,6 +161,8 @@ int timefmt_parse(const char *s, size_t n, int64_t *out, const char **why)
     if (t < MIN_MS || t >= MAX_MS)
         return fail(why, "time outside 1970..9999");
     *out = t;
+    if (kind)
+        *kind = form;
     return 0;
 }
 

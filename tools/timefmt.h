@@ -17,6 +17,18 @@
  * *why (may be NULL). */
 int timefmt_parse(const char *s, size_t n, int64_t *out, const char **why);
 
+/* Which of the forms above timefmt_parse_kind() read. */
+enum {
+    TIMEFMT_EPOCH = 0, /* epoch milliseconds */
+    TIMEFMT_ZONED = 1, /* a date-time with Z or an offset: *out is the exact instant */
+    TIMEFMT_DATE = 2,  /* YYYY-MM-DD alone: *out is its midnight read as UTC */
+    TIMEFMT_LOCAL = 3  /* a date-time without a zone: *out is that wall-clock time read as UTC */
+};
+
+/* timefmt_parse(), and *kind (may be NULL) says which form s had, so that a caller with a time
+ * zone can take dates and zone-less date-times as local time rather than UTC. */
+int timefmt_parse_kind(const char *s, size_t n, int64_t *out, int *kind, const char **why);
+
 /* Format ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf[TIMEFMT_MAX]; returns the length. Times
  * outside years 0..9999 are printed as epoch milliseconds instead. */
 size_t timefmt_format(int64_t ms, char buf[TIMEFMT_MAX]);
