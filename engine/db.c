@@ -3,6 +3,7 @@
 #include "db.h"
 
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -101,8 +102,8 @@ static int check_options(const la_options *o)
 {
     if (!o)
         return 0;
-    if (o->version != LA_OPTIONS_VERSION)
-        return la_err(LA_EINVAL, "la_options.version is %u, this library knows %d", o->version,
+    if (o->version < 1 || o->version > LA_OPTIONS_VERSION)
+        return la_err(LA_EINVAL, "la_options.version is %u, this library knows 1..%d", o->version,
                       LA_OPTIONS_VERSION);
     if (o->block_rows && (o->block_rows < 64 || o->block_rows > (1u << 20)))
         return la_err(LA_EINVAL, "block_rows %u outside 64..1048576", o->block_rows);
@@ -228,6 +229,10 @@ int la_open(la_db **out, const char *path, unsigned flags, const la_options *opt
     int rc = check_options(opts);
     if (rc != 0)
         return rc;
+    la_options given = LA_OPTIONS_INIT;
+    if (opts) /* a version-1 caller's struct ends before the version-2 fields */
+        memcpy(&given, opts, opts->version == 1 ? offsetof(la_options, checkpoint_rows) : sizeof given);
+    opts = &given;
     const la_io *io = la_io_current();
     la_db *db = calloc(1, sizeof *db);
     if (!db || !(db->path = strdup(path))) {
@@ -276,7 +281,7 @@ int la_open(la_db **out, const char *path, unsigned flags, const la_options *opt
     db->cfg.block_rows = opts && opts->block_rows ? opts->block_rows : db->meta.block_rows;
     db->cfg.codec = opts ? opts->codec : db->meta.codec;
     db->cfg.level = opts && opts->zstd_level ? opts->zstd_level : db->meta.zstd_level;
-    if ((rc = la_db_rescan_days(db)) != 0 || (rc = la_rs_init(db)) != 0)
+    if ((rc = la_db_rescan_days(db)) != 0 || (rc = la_rs_init(db, opts)) != 0)
         goto fail;
     *out = db;
     return 0;

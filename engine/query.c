@@ -432,7 +432,7 @@ int la_query_series(la_db *db, const la_query *q, la_point **out, size_t *n)
         la_tz_free(tz);
         return la_err(LA_ENOMEM, "out of memory");
     }
-    qctx x = {db, q, -1, q->dim >= 0};
+    qctx x = {db, q, -1, q->dim >= 0 || db->roll.off};
     begin(db);
     for (int64_t s = cap ? la_tz_bucket_start(tz, q->bucket, from) : to; s < to && rc == LA_OK;) {
         int64_t e = la_tz_bucket_next(tz, q->bucket, s);
@@ -498,7 +498,7 @@ int la_query_top(la_db *db, const la_query *q, int dim, uint32_t k, la_top **out
         return la_err(LA_EINVAL, "k = %u outside 1..%d", k, MAX_TOP_K);
     int64_t from = q->from, to = q->to;
     clip(&from, &to);
-    qctx x = {db, q, dim, q->dim >= 0};
+    qctx x = {db, q, dim, q->dim >= 0 || db->roll.off};
     acc a;
     acc_init(&a);
     if (!(a.vals = la_dict_new(0))) {

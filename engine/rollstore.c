@@ -26,12 +26,13 @@ static uint32_t cap_for(const char *dim)
     return 64;
 }
 
-int la_rs_init(la_db *db)
+int la_rs_init(la_db *db, const la_options *o)
 {
     la_rstate *rs = &db->roll;
     for (uint32_t i = 0; i < la_db_ndims(db); i++)
         rs->caps[i] = cap_for(la_db_dim_name(db, i));
-    rs->checkpoint_rows = DEFAULT_CHECKPOINT_ROWS;
+    rs->checkpoint_rows = o->checkpoint_rows ? o->checkpoint_rows : DEFAULT_CHECKPOINT_ROWS;
+    rs->off = o->no_rollups != 0;
     rs->epoch = 1;
     return LA_OK;
 }
@@ -56,10 +57,28 @@ void la_rs_free(la_db *db)
     for (size_t i = 0; i < rs->ndeltas; i++)
         la_cellset_free(rs->deltas[i].cs);
     free(rs->deltas);
+    la_cellset_free(rs->strings);
     memset(rs, 0, sizeof *rs);
 }
 
-void la_rs_begin(la_db *db) { db->roll.epoch++; }
+void la_rs_begin(la_db *db)
+{
+    la_rstate *rs = &db->roll;
+    rs->query++;
+    /* A writer replaces rollup files by renaming, which changes the directory. Checking each
+     * file only when it did saves a stat per file per query. A change this check misses (the
+     * same mtime tick) is still safe: every file is used only after its watermarks agree with
+     * the files it is combined with, so a stale file is either consistent or set aside. */
+    uint64_t ino = 0, size = 0;
+    int64_t mt = 0;
+    if (la_io_current()->identity(db->path, &ino, &mt, &size) != 0 || mt != rs->dir_mtime_ns ||
+        ino != rs->dir_ino || size != rs->dir_size) {
+        rs->epoch++;
+        rs->dir_mtime_ns = mt;
+        rs->dir_ino = ino;
+        rs->dir_size = size;
+    }
+}
 
 static char *file_path(const la_db *db, int level, int32_t first_day, const char *suffix)
 {
@@ -251,6 +270,18 @@ int la_rs_hours_valid(la_db *db, int32_t day, const la_roll_view *h, int *valid)
 
 /* ---- deltas ------------------------------------------------------------------------------ */
 
+/* An empty delta: a writer's share one dictionary, a reader's each have their own (a reader's
+ * deltas are rebuilt one by one, so a shared dictionary would only grow). */
+static la_cellset *delta_new(la_db *db)
+{
+    la_rstate *rs = &db->roll;
+    if (db->readonly)
+        return la_cellset_new(la_db_ndims(db), rs->caps);
+    if (!rs->strings && !(rs->strings = la_cellset_new(la_db_ndims(db), rs->caps)))
+        return NULL;
+    return la_cellset_new_shared(rs->strings);
+}
+
 static la_rdelta *delta_find(la_db *db, int32_t day)
 {
     la_rstate *rs = &db->roll;
@@ -321,6 +352,8 @@ int la_rs_recompute(la_db *db, int32_t day, uint64_t rows, la_cellset *cs)
 int la_rs_delta(la_db *db, int32_t day, la_cellset **out)
 {
     *out = NULL;
+    if (db->roll.off)
+        return LA_OK;
     la_day *d;
     int rc = la_db_day(db, day, 0, &d);
     if (rc == LA_ENOTFOUND) {
@@ -334,7 +367,7 @@ int la_rs_delta(la_db *db, int32_t day, la_cellset **out)
         *out = rd->cs; /* the writer's files change only by its own checkpoints */
         return LA_OK;
     }
-    if (db->readonly && (!rd || rd->epoch != db->roll.epoch) && (rc = la_day_refresh(d)) != LA_OK)
+    if (db->readonly && (!rd || rd->epoch != db->roll.query) && (rc = la_day_refresh(d)) != LA_OK)
         return rc;
     uint64_t rows = d->commit.rows_in_blocks + d->tail_rows;
     int64_t wm;
@@ -343,10 +376,10 @@ int la_rs_delta(la_db *db, int32_t day, la_cellset **out)
     uint64_t from = wm < 0 ? 0 : (uint64_t)wm;
     if (!rd && !(rd = delta_add(db, day)))
         return la_err(LA_ENOMEM, "out of memory");
-    rd->epoch = db->roll.epoch;
+    rd->epoch = db->roll.query;
     if (!rd->cs || rd->from != from || rd->to > (rows > from ? rows : from)) {
         la_cellset_free(rd->cs);
-        if (!(rd->cs = la_cellset_new(la_db_ndims(db), db->roll.caps)))
+        if (!(rd->cs = delta_new(db)))
             return la_err(LA_ENOMEM, "out of memory");
         rd->from = rd->to = from;
     }
@@ -400,7 +433,7 @@ static int checkpoint_coarse(la_db *db, int level, int32_t first, size_t nday, c
                              la_cellset *const *delta, const uint64_t *w_old, const uint64_t *w_new)
 {
     uint32_t ndays = la_bucket_ndays(level, first);
-    la_cellset *cs = nday ? la_cellset_new_shared(delta[0]) : la_cellset_new(la_db_ndims(db), db->roll.caps);
+    la_cellset *cs = nday ? la_cellset_new_shared(delta[0]) : delta_new(db);
     int32_t sd[366];
     uint64_t sr[366];
     uint32_t ns = 0;
@@ -462,16 +495,33 @@ static int checkpoint_coarse(la_db *db, int level, int32_t first, size_t nday, c
             }
         }
     } else if (rc == LA_OK) {
-        /* missing or left behind by a crash: rebuild from the day files */
-        for (uint32_t i = 0; rc == LA_OK && i < ndays; i++) {
+        /* missing or left behind by a crash: rebuild from the day files (a year from its
+         * up-to-date month files where it can) */
+        for (uint32_t i = 0; rc == LA_OK && i < ndays;) {
+            int32_t d = first + (int32_t)i;
+            const la_roll_view *mv = NULL;
+            int mvalid = 0;
+            if (level == LA_BUCKET_YEAR && (rc = la_rs_file(db, LA_BUCKET_MONTH, d, &mv)) == LA_OK && mv &&
+                (rc = coarse_check(db, mv, NULL, NULL, 0, &mvalid)) == LA_OK && mvalid) {
+                rc = la_cellset_merge_view(cs, mv, level);
+                for (uint32_t k = 0; k < mv->h.nsources; k++, ns++)
+                    la_roll_source_at(mv, k, &sd[ns], &sr[ns]);
+                i += mv->h.ndays;
+                continue;
+            }
             const la_roll_view *dv;
-            if ((rc = la_rs_file(db, LA_BUCKET_DAY, first + (int32_t)i, &dv)) != LA_OK || !dv)
+            i++;
+            if (rc != LA_OK || (rc = la_rs_file(db, LA_BUCKET_DAY, d, &dv)) != LA_OK || !dv)
                 continue;
             if ((rc = la_cellset_merge_view(cs, dv, level)) == LA_OK) {
-                sd[ns] = first + (int32_t)i;
-                sr[ns++] = (uint64_t)la_roll_source_rows(dv, first + (int32_t)i);
+                sd[ns] = d;
+                sr[ns++] = (uint64_t)la_roll_source_rows(dv, d);
             }
         }
+    }
+    if (rc == LA_OK && ns == 0) { /* no day of the bucket has a day file: nothing to write */
+        la_cellset_free(cs);
+        return LA_OK;
     }
     if (rc == LA_OK)
         rc = write_set(db, cs, level, first, sd, sr, ns);
@@ -505,45 +555,58 @@ static int checkpoint_day(la_db *db, int32_t day, la_cellset **delta_out, la_cel
     /* hour file: the old one if it matches the day file, else rebuilt from the segment */
     const la_roll_view *h;
     int valid = 0;
-    if (!(cs = la_cellset_new_shared(delta)))
+    if ((rc = la_rs_file(db, LA_BUCKET_HOUR, day, &h)) != LA_OK ||
+        (rc = la_rs_hours_valid(db, day, h, &valid)) != LA_OK)
         goto fail;
-    if ((rc = la_rs_file(db, LA_BUCKET_HOUR, day, &h)) == LA_OK &&
-        (rc = la_rs_hours_valid(db, day, h, &valid)) == LA_OK) {
-        if (valid)
-            rc = la_cellset_merge_view(cs, h, LA_BUCKET_HOUR);
-        else if (*w_old)
-            rc = replay(db, day, cs, 0, *w_old);
+    if (!valid && !*w_old) {
+        rc = write_set(db, delta, LA_BUCKET_HOUR, day, &day, w_new, 1); /* the delta is all */
+    } else {
+        if (!(cs = la_cellset_new_shared(delta)))
+            goto fail;
+        rc = valid ? la_cellset_merge_view(cs, h, LA_BUCKET_HOUR) : replay(db, day, cs, 0, *w_old);
+        if (rc == LA_OK && (rc = la_cellset_merge_all(cs, delta, LA_BUCKET_HOUR, LA_BUCKET_HOUR)) == LA_OK)
+            rc = write_set(db, cs, LA_BUCKET_HOUR, day, &day, w_new, 1);
+        la_cellset_free(cs);
+        cs = NULL;
     }
-    if (rc == LA_OK && (rc = la_cellset_merge_all(cs, delta, LA_BUCKET_HOUR, LA_BUCKET_HOUR)) == LA_OK)
-        rc = write_set(db, cs, LA_BUCKET_HOUR, day, &day, w_new, 1);
-    la_cellset_free(cs);
-    cs = NULL;
     if (rc != LA_OK)
         goto fail;
 
     /* day file: once it is written, the delta's rows are in the files */
     const la_roll_view *dv;
-    if (!(cs = la_cellset_new_shared(delta)))
+    if ((rc = la_rs_file(db, LA_BUCKET_DAY, day, &dv)) != LA_OK)
         goto fail;
-    if ((rc = la_rs_file(db, LA_BUCKET_DAY, day, &dv)) == LA_OK && dv)
+    if (!dv) {
+        rc = write_set(db, sum, LA_BUCKET_DAY, day, &day, w_new, 1);
+    } else {
+        if (!(cs = la_cellset_new_shared(delta)))
+            goto fail;
         rc = la_cellset_merge_view(cs, dv, LA_BUCKET_DAY);
-    if (rc == LA_OK && (rc = la_cellset_merge_all(cs, sum, LA_BUCKET_DAY, LA_BUCKET_DAY)) == LA_OK)
-        rc = write_set(db, cs, LA_BUCKET_DAY, day, &day, w_new, 1);
-    la_cellset_free(cs);
-    cs = NULL;
+        if (rc == LA_OK && (rc = la_cellset_merge_all(cs, sum, LA_BUCKET_DAY, LA_BUCKET_DAY)) == LA_OK)
+            rc = write_set(db, cs, LA_BUCKET_DAY, day, &day, w_new, 1);
+        la_cellset_free(cs);
+        cs = NULL;
+    }
     if (rc != LA_OK)
         goto fail;
     rd->cs = NULL;
     rd->from = rd->to = *w_new;
     *delta_out = delta;
     *daysum = sum;
-    if (!(rd->cs = la_cellset_new(la_db_ndims(db), db->roll.caps)))
+    if (!(rd->cs = delta_new(db)))
         return la_err(LA_ENOMEM, "out of memory");
     return LA_OK;
 fail:
     la_cellset_free(cs);
     la_cellset_free(sum);
     return rc == LA_OK || rc == LA_ENOMEM ? la_err(LA_ENOMEM, "out of memory") : rc;
+}
+
+/* A week, month or year that ended more than a day before `newest`: late events aside, it
+ * gets no more rows, so it is worth a file of its own. */
+static int complete(int level, int32_t first, int32_t newest)
+{
+    return first + (int32_t)la_bucket_ndays(level, first) <= newest - 1;
 }
 
 /* Checkpoint days[0..n): their hour and day files, then each week, month and year file they
@@ -562,12 +625,29 @@ static int checkpoint_days(la_db *db, const int32_t *days, size_t n)
         if (delta[m])
             day[m++] = days[i];
     }
-    /* even after a failure: the days already in their day files must reach the coarse files
-     * (else those stay behind until rebuilt) */
+    /* Week, month and year files are written once their bucket is complete (it ended more
+     * than a day before the newest segment's day); until then queries combine day files. Even
+     * after a failure above: the days already in their day files must reach those files. */
     int rc2 = LA_OK;
+    int32_t newest = db->ndays ? db->days[db->ndays - 1].day : 0;
     for (int lv = LA_BUCKET_WEEK; lv <= LA_BUCKET_YEAR && rc2 == LA_OK; lv++) {
+        /* the bucket that the newest day may just have completed, if it lacks a good file */
+        int32_t done_first = la_bucket_first_day(lv, newest - 2);
+        if (complete(lv, done_first, newest)) {
+            const la_roll_view *v;
+            int valid = 0;
+            if ((rc2 = la_rs_file(db, lv, done_first, &v)) == LA_OK && v)
+                rc2 = coarse_check(db, v, day, w_old, m, &valid);
+            int touched = 0;
+            for (size_t i = 0; i < m; i++)
+                touched |= la_bucket_first_day(lv, day[i]) == done_first;
+            if (rc2 == LA_OK && !valid && !touched)
+                rc2 = checkpoint_coarse(db, lv, done_first, 0, NULL, NULL, NULL, NULL);
+        }
         for (size_t i = 0; i < m && rc2 == LA_OK; i++) {
             int32_t first = la_bucket_first_day(lv, day[i]);
+            if (!complete(lv, first, newest))
+                continue;
             size_t k = 0;
             while (k < i && la_bucket_first_day(lv, day[k]) != first)
                 k++;
@@ -602,6 +682,8 @@ int la_rs_checkpoint(la_db *db, int32_t day) { return checkpoint_days(db, &day, 
 int la_rs_checkpoint_due(la_db *db, int all)
 {
     la_rstate *rs = &db->roll;
+    if (rs->off)
+        return LA_OK;
     uint64_t pending = 0;
     for (size_t i = 0; i < rs->ndeltas; i++)
         pending += rs->deltas[i].to - rs->deltas[i].from;
@@ -616,5 +698,17 @@ int la_rs_checkpoint_due(la_db *db, int all)
             days[n++] = rs->deltas[i].day;
     int rc = checkpoint_days(db, days, n);
     free(days);
+    int empty = rc == LA_OK;
+    for (size_t i = 0; i < rs->ndeltas && empty; i++)
+        empty = rs->deltas[i].to == rs->deltas[i].from;
+    if (empty && rs->strings) {
+        /* nothing refers to the strings any more: start a fresh dictionary */
+        for (size_t i = 0; i < rs->ndeltas; i++) {
+            la_cellset_free(rs->deltas[i].cs);
+            rs->deltas[i].cs = NULL;
+        }
+        la_cellset_free(rs->strings);
+        rs->strings = NULL;
+    }
     return rc;
 }

@@ -37,11 +37,18 @@ typedef struct la_rstate {
     size_t nfiles, files_cap;
     la_rdelta *deltas;         /* sorted by day */
     size_t ndeltas, deltas_cap;
-    uint64_t epoch;
-    uint64_t checkpoint_rows;  /* a day's delta this large is checkpointed at the next flush */
+    uint64_t epoch;            /* read-only: bumped when the directory changed (files to re-check) */
+    uint64_t query;            /* read-only: bumped by every query (segments to refresh) */
+    int64_t dir_mtime_ns;
+    uint64_t dir_size, dir_ino;
+    uint64_t checkpoint_rows;  /* pending rows that make the next flush checkpoint */
+    int off;                   /* la_options.no_rollups: no deltas, no checkpoints */
+    la_cellset *strings;       /* writer: owns the dictionary every delta shares, so that
+                                * checkpoints merge days without string lookups; renewed when
+                                * a checkpoint leaves every delta empty */
 } la_rstate;
 
-int la_rs_init(la_db *db);
+int la_rs_init(la_db *db, const la_options *o);
 void la_rs_free(la_db *db);
 
 /* Read-only handles: look again at files and segments (a writer may have changed them). */

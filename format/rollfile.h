@@ -82,7 +82,7 @@ typedef struct la_roll_dim {
 /* Parse and check a cell whose strings are ids 1..nstrings. */
 int la_roll_cell_parse(const uint8_t *p, size_t len, uint32_t ndims, uint32_t nstrings,
                        la_roll_cell *c, const char **why);
-/* Parse cell i of a validated file. */
+/* Cell i of a validated file (la_roll_open checked it: this only reads it). */
 int la_roll_cell_get(const la_roll_view *v, uint32_t i, la_roll_cell *c, const char **why);
 /* Summary of dimension `dim` of a parsed (hence checked) cell. */
 void la_roll_cell_dim(const la_roll_cell *c, uint32_t dim, la_roll_dim *d);

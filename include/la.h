@@ -124,10 +124,15 @@ typedef struct la_options {
     const char *const *extra_dims;
     uint32_t n_extra_dims;
     int no_default_dims;     /* 1 = do not add country, city, device, browser, referrer */
+    /* Version 2. Rollups (see "Dashboard queries"): rows appended since the last checkpoint
+     * are held in memory (about 300 bytes each) and merged into the rollup files by the first
+     * la_flush() after checkpoint_rows of them, and by la_close(). 0 = default 1048576. */
+    uint32_t checkpoint_rows;
+    int no_rollups;          /* 1 = this handle keeps no rollups; its queries read raw events */
 } la_options;
 
-#define LA_OPTIONS_VERSION 1
-#define LA_OPTIONS_INIT {LA_OPTIONS_VERSION, 0, LA_CODEC_LZ4, 0, 0, NULL, 0, 0}
+#define LA_OPTIONS_VERSION 2
+#define LA_OPTIONS_INIT {LA_OPTIONS_VERSION, 0, LA_CODEC_LZ4, 0, 0, NULL, 0, 0, 0, 0}
 
 /*! la_open() : open the database in directory `path` (flags: LA_OPEN_*), options may be NULL.
  *  A writer recovers every day segment after a crash: torn tails are cut, nothing flushed is

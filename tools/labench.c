@@ -33,7 +33,7 @@ typedef struct opts {
     int runs;
     const char *dir, *json;
     int sqlite;
-    const char *only; /* NULL = every phase; else "append", "scan" or "ingest" (for profiling) */
+    const char *only; /* NULL = every phase; else "append", "scan", "query" or "ingest" */
 } opts;
 
 static int phase(const opts *o, const char *name) { return !o->only || strcmp(o->only, name) == 0; }
@@ -167,8 +167,9 @@ static void rmrf(const char *path)
         fprintf(stderr, "labench: could not remove %s\n", path);
 }
 
-/* Bytes allocated on disk by the files in dir (sparse holes do not count). */
-static uint64_t disk_bytes(const char *dir)
+/* Bytes allocated on disk by the files in dir whose name ends with suffix ("" = all; sparse
+ * holes do not count). */
+static uint64_t disk_bytes(const char *dir, const char *suffix)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -179,7 +180,9 @@ static uint64_t disk_bytes(const char *dir)
     while ((e = readdir(d))) {
         struct stat st;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (e->d_name[0] != '.' && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+        size_t nl = strlen(e->d_name), sl = strlen(suffix);
+        if (e->d_name[0] != '.' && nl >= sl && strcmp(e->d_name + nl - sl, suffix) == 0 &&
+            stat(path, &st) == 0 && S_ISREG(st.st_mode))
             total += (uint64_t)st.st_blocks * 512;
     }
     closedir(d);
@@ -198,16 +201,32 @@ static long peak_rss_kib(void)
 /* Where scan checksums go so that the compiler keeps the reads. */
 static volatile uint64_t sink;
 
+/* The dashboard queries, each timed as median and p99 of repeated runs. */
+enum { Q_DAILY_WS, Q_DAILY_LINK, Q_MONTHLY_WS, Q_TOP_COUNTRIES, Q_HOURLY_LINK, NQ };
+static const char *const q_names[NQ] = {"30-day daily series, largest workspace",
+                                        "30-day daily series, its largest link",
+                                        "12-month monthly series, largest workspace",
+                                        "top-10 countries, 30 days, its largest link",
+                                        "hourly series, one day, its largest link"};
+static const char *const q_keys[NQ] = {"q_daily_ws", "q_daily_link", "q_monthly_ws",
+                                       "q_top_countries_link", "q_hourly_link"};
+
 typedef struct result {
-    double append_eps, close_s, ingest_rps, bytes_per_event, scan_rps, filtered_scan_rps, open_s;
+    double append_eps, append_norollup_eps, close_s, ingest_rps, bytes_per_event, roll_bytes_per_event,
+        scan_rps, filtered_scan_rps, open_s;
+    double q_med_ms[NQ], q_p99_ms[NQ];
     uint64_t bytes, scanned, filtered_rows;
+    uint64_t q_check[NQ]; /* events the query counted: la and SQLite must agree */
 } result;
 
-static void la_append_run(const stream *s, const char *db_dir, double *eps, double *close_s)
+static void la_append_run(const stream *s, const char *db_dir, int no_rollups, double *eps,
+                          double *close_s)
 {
     rmrf(db_dir);
     la_db *db;
-    int rc = la_open(&db, db_dir, LA_OPEN_CREATE, NULL);
+    la_options lo = LA_OPTIONS_INIT;
+    lo.no_rollups = no_rollups;
+    int rc = la_open(&db, db_dir, LA_OPEN_CREATE, &lo);
     if (rc)
         die("la_open", rc);
     double t0 = now_s();
@@ -277,21 +296,124 @@ static la_str largest_workspace(const stream *s)
     return w;
 }
 
+/* The link of workspace ws with the most events. */
+static la_str largest_link(const stream *s, la_str ws)
+{
+    const char **keys = xmalloc(s->nstrings * sizeof *keys);
+    size_t *counts = calloc(s->nstrings, sizeof *counts), nkeys = 0, best = 0;
+    for (size_t i = 0; i < s->n && nkeys < 65536; i++) {
+        if (s->ev[i].workspace.data != ws.data)
+            continue;
+        size_t k;
+        for (k = 0; k < nkeys && keys[k] != s->ev[i].link.data; k++)
+            ;
+        if (k == nkeys)
+            keys[nkeys++] = s->ev[i].link.data;
+        if (++counts[k] > counts[best])
+            best = k;
+    }
+    la_str l = {nkeys ? keys[best] : "", nkeys ? (uint32_t)strlen(keys[best]) : 0};
+    free(keys);
+    free(counts);
+    return l;
+}
+
+typedef struct qspec {
+    int64_t from, to;
+    la_str ws, link;
+} qspec;
+
+static void q_setup(const opts *o, int q, la_str ws, la_str link, qspec *qs)
+{
+    const int64_t day = 86400000;
+    qs->ws = ws;
+    qs->link = (q == Q_DAILY_LINK || q == Q_TOP_COUNTRIES || q == Q_HOURLY_LINK) ? link : (la_str){NULL, 0};
+    qs->from = o->g.start_ms;
+    qs->to = q == Q_MONTHLY_WS ? o->g.start_ms + 365 * day : q == Q_HOURLY_LINK ? o->g.start_ms + day
+                                                                               : o->g.start_ms + 30 * day;
+}
+
+/* One run of query q on la; returns the events it counted. */
+static uint64_t la_query_run(la_db *db, int q, const qspec *qs)
+{
+    la_query lq = LA_QUERY_INIT;
+    lq.workspace = qs->ws;
+    lq.link = qs->link;
+    lq.from = qs->from;
+    lq.to = qs->to;
+    uint64_t events = 0;
+    int rc;
+    if (q == Q_TOP_COUNTRIES) {
+        la_top *t;
+        if ((rc = la_query_top(db, &lq, la_db_dim_index(db, "country"), 10, &t)) != LA_OK)
+            die("la_query_top", rc);
+        events = t->total;
+        la_top_free(t);
+        return events;
+    }
+    lq.bucket = q == Q_MONTHLY_WS ? LA_BUCKET_MONTH : q == Q_HOURLY_LINK ? LA_BUCKET_HOUR : LA_BUCKET_DAY;
+    la_point *p;
+    size_t n;
+    if ((rc = la_query_series(db, &lq, &p, &n)) != LA_OK)
+        die("la_query_series", rc);
+    for (size_t i = 0; i < n; i++)
+        events += p[i].events;
+    la_series_free(p);
+    return events;
+}
+
+static double percentile(double *v, int n, double pct)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    int i = (int)(pct * (n - 1) + 0.5);
+    return v[i];
+}
+
+#define QUERY_REPS 200
+
 static void bench_la(const stream *s, const opts *o, la_str big_ws, result *res)
 {
     char db_dir[4096], tsv[4096];
     snprintf(db_dir, sizeof db_dir, "%s/la.db", o->dir);
     snprintf(tsv, sizeof tsv, "%s/events.tsv", o->dir);
-    double *a = xmalloc(sizeof(double) * (size_t)o->runs * 3);
-    double *c = a + o->runs, *x = c + o->runs;
-    for (int r = 0; r < o->runs && (phase(o, "append") || phase(o, "scan")); r++) {
-        la_append_run(s, db_dir, &a[r], &c[r]);
-        fprintf(stderr, "  la append run %d: %.0f events/s\n", r + 1, a[r]);
+    double *a = xmalloc(sizeof(double) * (size_t)o->runs * 4);
+    double *c = a + o->runs, *x = c + o->runs, *nr = x + o->runs;
+    for (int r = 0; r < o->runs && (phase(o, "append") || phase(o, "scan") || phase(o, "query")); r++) {
+        double ignored;
+        la_append_run(s, db_dir, 1, &nr[r], &ignored);
+        la_append_run(s, db_dir, 0, &a[r], &c[r]);
+        fprintf(stderr, "  la append run %d: %.0f events/s (without rollups %.0f)\n", r + 1, a[r], nr[r]);
     }
     res->append_eps = median(a, o->runs);
+    res->append_norollup_eps = median(nr, o->runs);
     res->close_s = median(c, o->runs);
-    res->bytes = disk_bytes(db_dir);
+    res->bytes = disk_bytes(db_dir, "");
     res->bytes_per_event = (double)res->bytes / (double)s->n;
+    res->roll_bytes_per_event = (double)disk_bytes(db_dir, ".roll") / (double)s->n;
+
+    if (phase(o, "query")) {
+        la_db *db;
+        int rc = la_open(&db, db_dir, LA_OPEN_READONLY, NULL);
+        if (rc != LA_OK)
+            die("la_open", rc);
+        la_str link = largest_link(s, big_ws);
+        double t[QUERY_REPS];
+        for (int q = 0; q < NQ; q++) {
+            qspec qs;
+            q_setup(o, q, big_ws, link, &qs);
+            res->q_check[q] = la_query_run(db, q, &qs); /* first run loads the files */
+            for (int r = 0; r < QUERY_REPS; r++) {
+                double t0 = now_s();
+                sink += la_query_run(db, q, &qs);
+                t[r] = (now_s() - t0) * 1e3;
+            }
+            res->q_med_ms[q] = percentile(t, QUERY_REPS, 0.5);
+            res->q_p99_ms[q] = percentile(t, QUERY_REPS, 0.99);
+            fprintf(stderr, "  la %s: median %.3f ms, p99 %.3f ms\n", q_names[q], res->q_med_ms[q],
+                    res->q_p99_ms[q]);
+        }
+        la_close(db);
+    }
 
     double *op = xmalloc(sizeof(double) * (size_t)o->runs);
     for (int r = 0; r < o->runs && phase(o, "scan"); r++) {
@@ -453,6 +575,59 @@ static uint64_t sqlite_scan_run(const char *path, const char *where_ws)
     return rows;
 }
 
+/* The original design's answers to the same questions, in SQL over its table. */
+static uint64_t sqlite_query_run(sqlite3 *db, int q, const qspec *qs)
+{
+    static const char *const sql[NQ] = {
+        "SELECT date(created_at/1000, 'unixepoch') d, count(*), sum(event_type='click'),"
+        " sum(event_type='lead'), sum(event_type='sale'), total(value), count(DISTINCT visitor_id),"
+        " count(DISTINCT session_id) FROM link_events WHERE workspace_id=?1 AND created_at>=?3"
+        " AND created_at<?4 GROUP BY d",
+        "SELECT date(created_at/1000, 'unixepoch') d, count(*), sum(event_type='click'),"
+        " sum(event_type='lead'), sum(event_type='sale'), total(value), count(DISTINCT visitor_id),"
+        " count(DISTINCT session_id) FROM link_events WHERE link_id=?2 AND workspace_id=?1"
+        " AND created_at>=?3 AND created_at<?4 GROUP BY d",
+        "SELECT strftime('%Y-%m', created_at/1000, 'unixepoch') d, count(*), sum(event_type='click'),"
+        " sum(event_type='lead'), sum(event_type='sale'), total(value), count(DISTINCT visitor_id),"
+        " count(DISTINCT session_id) FROM link_events WHERE workspace_id=?1 AND created_at>=?3"
+        " AND created_at<?4 GROUP BY d",
+        "SELECT json_extract(metadata, '$.country') c, count(*) n FROM link_events WHERE link_id=?2"
+        " AND workspace_id=?1 AND created_at>=?3 AND created_at<?4 GROUP BY c ORDER BY n DESC LIMIT 10",
+        "SELECT created_at/3600000 h, count(*), sum(event_type='click'), sum(event_type='lead'),"
+        " sum(event_type='sale'), total(value), count(DISTINCT visitor_id), count(DISTINCT session_id)"
+        " FROM link_events WHERE link_id=?2 AND workspace_id=?1 AND created_at>=?3 AND created_at<?4"
+        " GROUP BY h",
+    };
+    sqlite3_stmt *st;
+    sql_ok(db, sqlite3_prepare_v2(db, sql[q], -1, &st, NULL), "prepare query");
+    sqlite3_bind_text(st, 1, qs->ws.data, (int)qs->ws.len, SQLITE_STATIC);
+    if (qs->link.data)
+        sqlite3_bind_text(st, 2, qs->link.data, (int)qs->link.len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, qs->from);
+    sqlite3_bind_int64(st, 4, qs->to);
+    uint64_t events = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        events += (uint64_t)sqlite3_column_int64(st, 1);
+    sql_ok(db, rc, "query");
+    sqlite3_finalize(st);
+    if (q == Q_TOP_COUNTRIES) { /* la's total counts every event, not only the top 10 */
+        sql_ok(db, sqlite3_prepare_v2(db, "SELECT count(*) FROM link_events WHERE link_id=?2 AND"
+                                          " workspace_id=?1 AND created_at>=?3 AND created_at<?4",
+                                      -1, &st, NULL), "prepare");
+        sqlite3_bind_text(st, 1, qs->ws.data, (int)qs->ws.len, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, qs->link.data, (int)qs->link.len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, qs->from);
+        sqlite3_bind_int64(st, 4, qs->to);
+        sql_ok(db, sqlite3_step(st) == SQLITE_ROW ? SQLITE_OK : SQLITE_ERROR, "count");
+        events = (uint64_t)sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return events;
+}
+
+#define SQLITE_QUERY_REPS 5
+
 static void bench_sqlite(const stream *s, const opts *o, const char *big_ws, result *res)
 {
     char path[4096];
@@ -478,6 +653,23 @@ static void bench_sqlite(const stream *s, const opts *o, const char *big_ws, res
     }
     res->scan_rps = median(a, o->runs);
     res->filtered_scan_rps = median(c, o->runs);
+    sqlite3 *db;
+    sql_ok(NULL, sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), "open");
+    la_str ws = {big_ws, (uint32_t)strlen(big_ws)}, link = largest_link(s, ws);
+    for (int q = 0; q < NQ; q++) {
+        qspec qs;
+        q_setup(o, q, ws, link, &qs);
+        double t[SQLITE_QUERY_REPS];
+        for (int r = 0; r < SQLITE_QUERY_REPS; r++) {
+            double t0 = now_s();
+            res->q_check[q] = sqlite_query_run(db, q, &qs);
+            t[r] = (now_s() - t0) * 1e3;
+        }
+        res->q_med_ms[q] = percentile(t, SQLITE_QUERY_REPS, 0.5);
+        res->q_p99_ms[q] = percentile(t, SQLITE_QUERY_REPS, 0.99);
+        fprintf(stderr, "  sqlite %s: median %.3f ms\n", q_names[q], res->q_med_ms[q]);
+    }
+    sqlite3_close(db);
     unlink(path);
     free(a);
 }
@@ -493,16 +685,16 @@ static void report(const opts *o, const stream *s, const row *rows, size_t nrows
 {
     printf("\nla benchmark: %zu events over %u days, seed %llu, median of %d runs\n\n", s->n,
            o->g.days, (unsigned long long)o->g.seed, o->runs);
-    printf("%-34s %16s %16s %10s\n", "figure", "la", "sqlite", "la/sqlite");
+    printf("%-58s %12s %12s %10s\n", "figure", "la", "sqlite", "la/sqlite");
     for (size_t i = 0; i < nrows; i++) {
         char sq[32] = "-", ratio[32] = "-";
         if (rows[i].sq > 0) {
             snprintf(sq, sizeof sq, "%.4g", rows[i].sq);
             snprintf(ratio, sizeof ratio, "%.2fx", rows[i].la / rows[i].sq);
         }
-        char name[64];
+        char name[96];
         snprintf(name, sizeof name, "%s (%s)", rows[i].name, rows[i].unit);
-        printf("%-34s %16.4g %16s %10s\n", name, rows[i].la, sq, ratio);
+        printf("%-58s %12.4g %12s %10s\n", name, rows[i].la, sq, ratio);
     }
     printf("peak RSS %.0f MiB (includes the in-memory stream)\n", (double)peak_rss_kib() / 1024);
     if (!o->json)
@@ -527,7 +719,7 @@ static void report(const opts *o, const stream *s, const row *rows, size_t nrows
 static int usage(FILE *to)
 {
     fprintf(to, "usage: labench [--events N] [--days D] [--seed S] [--runs R] [--dir DIR]\n"
-                "               [--json FILE] [--no-sqlite] [--only append|scan|ingest]\n"
+                "               [--json FILE] [--no-sqlite] [--only append|scan|query|ingest]\n"
                 "  Generate a click stream, store it with la and with SQLite, and print append,\n"
                 "  ingest, size and scan figures (medians of R runs, default 3) with la/SQLite\n"
                 "  ratios. DIR (default ./bench-out) holds the databases while it runs.\n");
@@ -589,26 +781,42 @@ int main(int argc, char **argv)
     if (o.sqlite) {
         fprintf(stderr, "sqlite:\n");
         bench_sqlite(&s, &o, big.data, &sq);
+        for (int q = 0; q < NQ; q++)
+            if (la.q_check[q] && sq.q_check[q] != la.q_check[q])
+                fprintf(stderr, "labench: la and sqlite disagree on %s (%llu vs %llu events)\n",
+                        q_names[q], (unsigned long long)la.q_check[q], (unsigned long long)sq.q_check[q]);
         if (sq.filtered_rows != la.filtered_rows || sq.scanned != la.scanned)
             fprintf(stderr, "labench: la and sqlite disagree on row counts (%llu/%llu vs %llu/%llu)\n",
                     (unsigned long long)la.scanned, (unsigned long long)la.filtered_rows,
                     (unsigned long long)sq.scanned, (unsigned long long)sq.filtered_rows);
     }
     double nosq = -1;
-    row rows[] = {
+    row rows[32] = {
         {"append, one thread", "events/s", "append_events_per_s", la.append_eps,
          o.sqlite ? sq.append_eps : nosq},
+        {"append without rollups", "events/s", "append_norollup_events_per_s", la.append_norollup_eps, nosq},
         {"lactl ingest TSV", "rows/s", "ingest_rows_per_s", la.ingest_rps, nosq},
         {"flush + close after append", "s", "close_s", la.close_s, nosq},
         {"on disk", "bytes/event", "bytes_per_event", la.bytes_per_event,
          o.sqlite ? sq.bytes_per_event : nosq},
+        {"of which rollup files", "bytes/event", "rollup_bytes_per_event", la.roll_bytes_per_event, nosq},
         {"open read-only", "s", "open_readonly_s", la.open_s, nosq},
         {"full scan, all columns", "rows/s", "scan_rows_per_s", la.scan_rps,
          o.sqlite ? sq.scan_rps : nosq},
         {"scan workspace=largest", "events/s", "filtered_scan_events_per_s", la.filtered_scan_rps,
          o.sqlite ? sq.filtered_scan_rps : nosq},
     };
-    report(&o, &s, rows, sizeof rows / sizeof rows[0]);
+    size_t nrows = 0;
+    while (rows[nrows].name)
+        nrows++;
+    static char keys[NQ][2][64];
+    for (int q = 0; q < NQ && phase(&o, "query"); q++) {
+        snprintf(keys[q][0], sizeof keys[q][0], "%s_median_ms", q_keys[q]);
+        snprintf(keys[q][1], sizeof keys[q][1], "%s_p99_ms", q_keys[q]);
+        rows[nrows++] = (row){q_names[q], "median ms", keys[q][0], la.q_med_ms[q], o.sqlite ? sq.q_med_ms[q] : nosq};
+        rows[nrows++] = (row){q_names[q], "p99 ms", keys[q][1], la.q_p99_ms[q], nosq};
+    }
+    report(&o, &s, rows, nrows);
     free_stream(&s);
     rmdir(o.dir); /* only if we left it empty */
     return 0;

@@ -1,0 +1,1422 @@
+/* test_rollup.c — the dashboard queries (la_query_series, la_query_top) against a brute-force
+ * model: the test keeps a plain array of the events it appended and recomputes every answer by
+ * looping over all of them. Bucket boundaries come from glibc (TZ + localtime_r), not from the
+ * engine's own zone code. Scenarios: batches with flushes and a reopen in the middle, a
+ * read-only handle beside the writer, a writer killed with SIGKILL, raw days deleted by hand
+ * (retention) and argument errors.
+ *
+ * Every random choice comes from tu_rand; the seed is printed in each failure message and can
+ * be changed with LA_ROLLUP_SEED=<n>. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "la.h"
+#include "testutil.h"
+
+#define SEC 1000LL
+#define MIN_MS (60 * SEC)
+#define HOUR_MS (3600 * SEC)
+#define DAY_MS (86400 * SEC)
+#define T0_DAY 20727 /* 2026-10-01, a Thursday */
+#define T0 ((int64_t)T0_DAY * DAY_MS)
+#define NDAYS 45     /* events in [2026-10-01, 2026-11-15): DST ends 10-25 (Berlin), 11-01 (NY) */
+#define NEV 100000
+#define NWS 3
+#define NLINKS 20
+#define NDIMS 5
+#define NZONES 5
+
+/* ---------------------------------------------------------------------------------------
+ * Pools and the model event
+ * ------------------------------------------------------------------------------------- */
+
+/* Workspace 3 and link NLINKS exist in no event; type 4 neither. */
+static const char *const ws_names[NWS + 1] = {"acme", "beta", "gamma\xff", "nobody"};
+static const int ws_links[NWS][12] = {
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, {0, 12, 13, 14, 15, 16}, {0, 17, 18, 19}};
+static const int ws_nlinks[NWS] = {12, 6, 4};
+static const int ws_nvis[NWS] = {30000, 200, 600}; /* beta: every visitor set is <= 256 */
+static const char *const type_names[5] = {"click", "lead", "sale", "signup", "refund"};
+static const char *const zones[NZONES] = {NULL, "Europe/Berlin", "America/New_York",
+                                          "Asia/Kolkata", "Asia/Kathmandu"};
+static const char *const dim_names[NDIMS] = {"country", "city", "device", "browser", "referrer"};
+static const uint32_t dim_pool_n[NDIMS] = {40, 300, 6, 10, 500};
+static const int dim_exact[NDIMS] = {1, 0, 1, 1, 0}; /* country, device, browser: exact tops */
+
+typedef struct pstr {
+    char b[256];
+    uint32_t len;
+} pstr;
+
+static char link_names[NLINKS + 1][128];
+static pstr *dim_pool[NDIMS];
+static uint64_t *vis_pool[NWS];
+static int g_dim_ix[NDIMS]; /* model dimension d -> the database's dimension index */
+static uint64_t g_seed = 20261025;
+static const char *g_phase = "";
+
+typedef struct mev {
+    int64_t ts;
+    uint8_t ws, link, type, has_value;
+    int64_t value; /* 0 when !has_value */
+    uint64_t vis, ses;
+    int16_t dim[NDIMS]; /* -1 absent, else pool index */
+} mev;
+
+static uint64_t rnd(uint64_t *rng, uint64_t n) { return n ? tu_rand(rng) % n : 0; }
+
+static double unit(uint64_t *rng) { return (double)(tu_rand(rng) >> 11) / 9007199254740992.0; }
+
+/* Skewed pick in [0, n): a few values get most of the events, with a long tail. */
+static int pick_skewed(uint64_t *rng, uint32_t n, int power)
+{
+    double u = unit(rng), x = u;
+    for (int i = 1; i < power; i++)
+        x *= u;
+    uint32_t i = (uint32_t)(x * n);
+    return (int)(i < n ? i : n - 1);
+}
+
+static void pool_set(int d, uint32_t i, const char *b, uint32_t len)
+{
+    TU_CHECK(len <= 255, "pool value too long");
+    memcpy(dim_pool[d][i].b, b, len);
+    dim_pool[d][i].len = len;
+}
+
+static int bytes_cmp(const char *a, uint32_t al, const char *b, uint32_t bl)
+{
+    uint32_t l = al < bl ? al : bl;
+    int c = l ? memcmp(a, b, l) : 0;
+    if (c)
+        return c;
+    return al < bl ? -1 : al > bl;
+}
+
+static void init_pools(void)
+{
+    const char *s = getenv("LA_ROLLUP_SEED");
+    if (s && *s)
+        g_seed = strtoull(s, NULL, 10);
+    snprintf(link_names[0], sizeof link_names[0], "home");
+    for (int i = 1; i < NLINKS; i++) {
+        if (i % 4 == 1) /* long names */
+            snprintf(link_names[i], sizeof link_names[i],
+                     "go/%d/campaign-autumn-sale-with-a-rather-long-path-%d-xxxxxxxxxxxxxxxx", i, i * 37);
+        else
+            snprintf(link_names[i], sizeof link_names[i], "l%d", i);
+    }
+    snprintf(link_names[NLINKS], sizeof link_names[NLINKS], "no/such/link");
+
+    for (int d = 0; d < NDIMS; d++) {
+        free(dim_pool[d]);
+        dim_pool[d] = calloc(dim_pool_n[d], sizeof *dim_pool[d]);
+    }
+    char buf[256];
+    for (uint32_t i = 0; i < dim_pool_n[0]; i++) {
+        buf[0] = (char)('A' + (i * 7 + 3) % 26);
+        buf[1] = (char)('A' + (i * 11 + i / 26) % 26);
+        pool_set(0, i, buf, 2);
+    }
+    pool_set(0, 0, "US", 2);
+    pool_set(0, 5, "", 0);
+    pool_set(0, 9, "U", 1);
+    pool_set(0, 10, "US\0", 3);
+    pool_set(0, 11, "\xff\xff", 2);
+    for (uint32_t i = 0; i < dim_pool_n[1]; i++) {
+        int n = snprintf(buf, sizeof buf, "city-%u%s", i, i % 7 == 3 ? "\xe2\x82\xac" : "");
+        pool_set(1, i, buf, (uint32_t)n);
+    }
+    pool_set(1, 3, "", 0);
+    pool_set(1, 4, "city-1\0", 7);
+    static const char *const dev[6] = {"mobile", "desktop", "tablet", "", "bot\0x", "tv"};
+    static const uint32_t devlen[6] = {6, 7, 6, 0, 5, 2};
+    for (uint32_t i = 0; i < 6; i++)
+        pool_set(2, i, dev[i], devlen[i]);
+    static const char *const br[10] = {"chrome", "safari", "firefox", "edge",       "opera",
+                                       "samsung", "",      "ch",      "chrome\xff", "brave"};
+    for (uint32_t i = 0; i < 10; i++)
+        pool_set(3, i, br[i], (uint32_t)strlen(br[i]));
+    for (uint32_t i = 0; i < dim_pool_n[4]; i++) {
+        int n;
+        if (i % 50 == 7) { /* long: 200..245 bytes */
+            n = snprintf(buf, sizeof buf, "https://%u.", i);
+            for (; n < 200 + (int)(i / 50) * 5; n++)
+                buf[n] = (char)('a' + (i + (uint32_t)n) % 26);
+        } else {
+            n = snprintf(buf, sizeof buf, "https://r%u.example/p%u", i, i * 13 % 97);
+        }
+        pool_set(4, i, buf, (uint32_t)n);
+    }
+    pool_set(4, 1, "https://r", 9);
+    pool_set(4, 2, "", 0);
+    for (int d = 0; d < NDIMS; d++) /* values are distinct */
+        for (uint32_t i = 0; i < dim_pool_n[d]; i++)
+            for (uint32_t j = 0; j < i; j++)
+                TU_CHECK(bytes_cmp(dim_pool[d][i].b, dim_pool[d][i].len, dim_pool[d][j].b,
+                                   dim_pool[d][j].len) != 0,
+                         "pool %d: %u == %u", d, i, j);
+    for (int w = 0; w < NWS; w++) {
+        free(vis_pool[w]);
+        vis_pool[w] = malloc((size_t)ws_nvis[w] * sizeof *vis_pool[w]);
+        for (int i = 0; i < ws_nvis[w]; i++) {
+            int n = snprintf(buf, sizeof buf, "visitor/%d/%d", w, i);
+            vis_pool[w][i] = la_hash_id(buf, (size_t)n);
+        }
+    }
+    vis_pool[1][0] = 0; /* extreme ids are ids too */
+    vis_pool[1][1] = UINT64_MAX;
+    vis_pool[2][5] = 1;
+}
+
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* n events over NDAYS days, mostly in time order; ~5% late by minutes to days. */
+static mev *gen_events(size_t n, uint64_t seed)
+{
+    mev *m = calloc(n, sizeof *m);
+    uint64_t rng = seed;
+    int64_t newest = T0;
+    for (size_t i = 0; i < n; i++) {
+        mev *e = &m[i];
+        int64_t ts = T0 + (int64_t)((double)i / (double)n * (double)(NDAYS * DAY_MS)) +
+                     (int64_t)rnd(&rng, 20 * SEC);
+        uint64_t r = rnd(&rng, 1000);
+        if (r < 50) { /* late */
+            uint64_t kind = rnd(&rng, 10);
+            int64_t delay = kind < 5   ? (int64_t)(1 + rnd(&rng, 120)) * MIN_MS
+                            : kind < 8 ? (int64_t)(1 + rnd(&rng, 48)) * HOUR_MS
+                                       : (int64_t)(1 + rnd(&rng, 6)) * DAY_MS;
+            ts = newest - delay - (int64_t)rnd(&rng, MIN_MS);
+            if (ts < T0)
+                ts = T0 + (int64_t)rnd(&rng, HOUR_MS);
+        } else if (r < 80) { /* exactly on a quarter hour: every zone's bucket boundaries */
+            ts -= ts % (15 * MIN_MS);
+        }
+        if (ts > newest)
+            newest = ts;
+        e->ts = ts;
+        r = rnd(&rng, 100);
+        e->ws = (uint8_t)(r < 75 ? 0 : r < 95 ? 1 : 2);
+        e->link = (uint8_t)ws_links[e->ws][pick_skewed(&rng, (uint32_t)ws_nlinks[e->ws], 2)];
+        r = rnd(&rng, 100);
+        e->type = (uint8_t)(r < 80 ? 0 : r < 88 ? 1 : r < 95 ? 2 : 3);
+        switch (e->type) {
+        case 2:
+            e->has_value = 1;
+            e->value = rnd(&rng, 10) == 0 ? -(int64_t)(1 + rnd(&rng, 50000))
+                                          : (int64_t)(100 + rnd(&rng, 100000));
+            break;
+        case 1:
+            e->has_value = rnd(&rng, 10) < 3;
+            e->value = e->has_value ? (int64_t)rnd(&rng, 1000) : 0;
+            break;
+        case 3:
+            e->has_value = rnd(&rng, 10) < 2;
+            if (e->has_value) /* huge: the sum wraps */
+                e->value = rnd(&rng, 2) ? INT64_MAX - (int64_t)rnd(&rng, 1000)
+                                        : INT64_MIN + (int64_t)rnd(&rng, 1000);
+            break;
+        default:
+            e->has_value = rnd(&rng, 100) == 0; /* value 0, present */
+            break;
+        }
+        e->vis = vis_pool[e->ws][rnd(&rng, (uint64_t)ws_nvis[e->ws])];
+        e->ses = mix64(e->vis ^ (0x1234567ull * (1 + rnd(&rng, 3))));
+        for (int d = 0; d < NDIMS; d++)
+            e->dim[d] = rnd(&rng, 10) == 0 ? -1
+                                            : (int16_t)pick_skewed(&rng, dim_pool_n[d], d == 2 ? 2 : 3);
+    }
+    return m;
+}
+
+static la_str S(const char *s) { return (la_str){s, (uint32_t)strlen(s)}; }
+
+static la_str pool_str(int d, int v)
+{
+    if (v < 0)
+        return (la_str){NULL, 0};
+    return (la_str){dim_pool[d][v].b, dim_pool[d][v].len};
+}
+
+static void resolve_dims(la_db *db)
+{
+    ck_assert_uint_eq(la_db_ndims(db), NDIMS);
+    for (int d = 0; d < NDIMS; d++) {
+        g_dim_ix[d] = la_db_dim_index(db, dim_names[d]);
+        ck_assert_int_ge(g_dim_ix[d], 0);
+        ck_assert_int_lt(g_dim_ix[d], NDIMS);
+    }
+}
+
+static la_event to_event(const mev *e, la_str *dims)
+{
+    la_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.ts = e->ts;
+    ev.workspace = S(ws_names[e->ws]);
+    ev.link = S(link_names[e->link]);
+    ev.event_type = S(type_names[e->type]);
+    ev.visitor_id = e->vis;
+    ev.session_id = e->ses;
+    ev.has_value = e->has_value;
+    ev.value = e->value;
+    for (int d = 0; d < NDIMS; d++)
+        dims[g_dim_ix[d]] = pool_str(d, e->dim[d]);
+    ev.dims = dims;
+    ev.ndims = NDIMS;
+    return ev;
+}
+
+/* Append events [from, to); returns the first error (usable in a forked child). */
+static int append_range(la_db *db, const mev *m, size_t from, size_t to)
+{
+    la_event evs[256];
+    la_str dims[256][NDIMS];
+    for (size_t i = from; i < to;) {
+        size_t k = 0;
+        for (; k < 256 && i + k < to; k++)
+            evs[k] = to_event(&m[i + k], dims[k]);
+        size_t done = 0;
+        int rc = la_append_batch(db, evs, k, &done);
+        if (rc != LA_OK)
+            return rc;
+        if (done != k)
+            return LA_EIO;
+        i += k;
+    }
+    return LA_OK;
+}
+
+static void append_ok(la_db *db, const mev *m, size_t from, size_t to)
+{
+    int rc = append_range(db, m, from, to);
+    ck_assert_msg(rc == LA_OK, "append [%zu, %zu): %d %s", from, to, rc, la_errmsg());
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Buckets from glibc: the bucket containing t is named by the local date/hour of t; its start
+ * is the smallest UTC instant whose local key is >= it. Keys are non-decreasing in UTC time
+ * for the zones used here (offset changes by whole hours on hour boundaries).
+ * ------------------------------------------------------------------------------------- */
+
+static int64_t days_from_civil(int64_t y, int mo, int d)
+{
+    y -= mo <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void use_zone(const char *z)
+{
+    static const char *cur = "(unset)";
+    if (cur == z)
+        return;
+    setenv("TZ", z ? z : "UTC0", 1);
+    tzset();
+    cur = z;
+}
+
+static int64_t lkey(int level, int64_t s)
+{
+    time_t t = (time_t)s;
+    struct tm tm;
+    TU_CHECK(localtime_r(&t, &tm) != NULL, "localtime_r(%lld) failed", (long long)s);
+    int64_t y = tm.tm_year + 1900LL;
+    int64_t day = days_from_civil(y, tm.tm_mon + 1, tm.tm_mday);
+    switch (level) {
+    case LA_BUCKET_HOUR: return day * 24 + tm.tm_hour;
+    case LA_BUCKET_DAY: return day;
+    case LA_BUCKET_WEEK: return day - (((day + 3) % 7) + 7) % 7; /* day 0 was a Thursday */
+    case LA_BUCKET_MONTH: return y * 12 + tm.tm_mon;
+    default: return y;
+    }
+}
+
+static int32_t gmtoff_at(int64_t s)
+{
+    time_t t = (time_t)s;
+    struct tm tm;
+    localtime_r(&t, &tm);
+    return (int32_t)tm.tm_gmtoff;
+}
+
+static const int64_t level_window[5] = {4 * 3600, 3 * 86400, 9 * 86400, 33 * 86400, 368 * 86400};
+
+/* Smallest s in (lo, hi] with lkey(s) >= k, given lkey(lo) < k <= lkey(hi). */
+static int64_t first_ge(int level, int64_t lo, int64_t hi, int64_t k)
+{
+    TU_CHECK(lkey(level, lo) < k && lkey(level, hi) >= k, "model: bad bucket search window");
+    while (hi - lo > 1) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (lkey(level, mid) >= k)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return hi;
+}
+
+static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+static int64_t m_bucket_start(int level, int64_t t_ms)
+{
+    int64_t s = floor_div(t_ms, SEC), k = lkey(level, s);
+    int64_t lo = s - level_window[level];
+    if (lkey(level, s - 1) < k) /* s is the start */
+        return s * SEC;
+    return first_ge(level, lo, s, k) * SEC;
+}
+
+static int64_t m_bucket_next(int level, int64_t start_ms)
+{
+    int64_t s = floor_div(start_ms, SEC), k = lkey(level, s);
+    return first_ge(level, s, s + level_window[level], k + 1) * SEC;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Queries and the brute-force answers
+ * ------------------------------------------------------------------------------------- */
+
+typedef struct mq {
+    int64_t from, to;
+    int ws;     /* 0..NWS (NWS: no such workspace) */
+    int link;   /* -1 = all, else 0..NLINKS (NLINKS: no such link) */
+    int type;   /* -1 = all, else 0..4 (4: no such type) */
+    int dim;    /* -1 = no filter, else model dimension */
+    int dimval; /* -1 = absent, else pool index */
+    int bucket;
+    int tz;
+} mq;
+
+static char g_qd[1024];
+
+static const char *describe(const mq *q, int tdim, uint32_t k)
+{
+    int n = snprintf(g_qd, sizeof g_qd,
+                     "[seed %llu, %s] q{from=%lld to=%lld ws=%d link=%d type=%d dim=%d dimval=%d "
+                     "bucket=%d tz=%s}",
+                     (unsigned long long)g_seed, g_phase, (long long)q->from, (long long)q->to, q->ws,
+                     q->link, q->type, q->dim, q->dimval, q->bucket,
+                     zones[q->tz] ? zones[q->tz] : "UTC");
+    if (tdim >= 0 && n > 0 && (size_t)n < sizeof g_qd)
+        snprintf(g_qd + n, sizeof g_qd - (size_t)n, " top{dim=%d k=%u}", tdim, k);
+    return g_qd;
+}
+
+static la_query to_query(const mq *q)
+{
+    la_query lq = LA_QUERY_INIT;
+    lq.from = q->from;
+    lq.to = q->to;
+    lq.workspace = S(ws_names[q->ws]);
+    if (q->link >= 0)
+        lq.link = S(link_names[q->link]);
+    if (q->type >= 0)
+        lq.event_type = S(type_names[q->type]);
+    lq.dim = -1;
+    if (q->dim >= 0) {
+        lq.dim = g_dim_ix[q->dim];
+        lq.dim_value = pool_str(q->dim, q->dimval);
+    }
+    lq.bucket = q->bucket;
+    lq.tz = zones[q->tz];
+    return lq;
+}
+
+static int mmatch(const mev *e, const mq *q)
+{
+    return e->ts >= q->from && e->ts < q->to && e->ws == q->ws && (q->link < 0 || e->link == q->link) &&
+           (q->type < 0 || e->type == q->type) && (q->dim < 0 || e->dim[q->dim] == q->dimval);
+}
+
+static char g_err[512];
+static const char *errtext(void)
+{
+    snprintf(g_err, sizeof g_err, "%s", la_errmsg());
+    return g_err;
+}
+
+typedef struct mpt {
+    uint64_t ev, cl, le, sa, val;
+    int64_t d0, d1; /* first and last UTC day of the point's events */
+    int link, multi_link;
+} mpt;
+
+typedef struct idpair {
+    uint32_t p;
+    uint64_t id;
+} idpair;
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const idpair *x = a, *y = b;
+    if (x->p != y->p)
+        return x->p < y->p ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Distinct ids per point: sorts pairs and writes out[p]. */
+static void count_distinct(idpair *pr, size_t n, uint64_t *out, size_t np)
+{
+    memset(out, 0, np * sizeof *out);
+    qsort(pr, n, sizeof *pr, cmp_pair);
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || pr[i].p != pr[i - 1].p || pr[i].id != pr[i - 1].id)
+            out[pr[i].p]++;
+}
+
+static uint64_t g_sketches, g_exacts; /* how often each kind was seen, for the summary */
+
+static void check_distinct(const char *qd, size_t i, const char *what, const la_distinct *d,
+                           uint64_t truth, int must_exact)
+{
+    if (d->exact) {
+        g_exacts++;
+        TU_CHECK(d->count == truth, "%s point %zu: %s %llu (exact), model %llu", qd, i, what,
+                 (unsigned long long)d->count, (unsigned long long)truth);
+        TU_CHECK(d->rel_stderr == 0, "%s point %zu: %s exact with rel_stderr %g", qd, i, what,
+                 d->rel_stderr);
+        return;
+    }
+    g_sketches++;
+    TU_CHECK(!must_exact, "%s point %zu: %s is an estimate (%llu), model %llu must be exact", qd, i,
+             what, (unsigned long long)d->count, (unsigned long long)truth);
+    TU_CHECK(d->rel_stderr > 0 && d->rel_stderr < 0.02, "%s point %zu: %s rel_stderr %g", qd, i,
+             what, d->rel_stderr);
+    double diff = (double)d->count - (double)truth;
+    if (diff < 0)
+        diff = -diff;
+    TU_CHECK(diff <= 4 * d->rel_stderr * (double)truth + 2,
+             "%s point %zu: %s estimate %llu, model %llu (rel_stderr %g)", qd, i, what,
+             (unsigned long long)d->count, (unsigned long long)truth, d->rel_stderr);
+}
+
+static uint64_t g_points, g_nonempty, g_must_exact, g_series_queries, g_top_queries;
+
+/* The model's bucket starts for q: *nb buckets, starts[nb] = the start after the last. */
+static int64_t *model_buckets(const mq *q, size_t *nb)
+{
+    use_zone(zones[q->tz]);
+    size_t cap = 64, k = 0;
+    int64_t *bs = malloc((cap + 1) * sizeof *bs);
+    int64_t s = m_bucket_start(q->bucket, q->from);
+    while (s < q->to) {
+        if (k == cap) {
+            cap *= 2;
+            bs = realloc(bs, (cap + 1) * sizeof *bs);
+        }
+        bs[k++] = s;
+        int64_t nx = m_bucket_next(q->bucket, s);
+        TU_CHECK(nx > s, "model: bucket_next did not advance");
+        s = nx;
+    }
+    bs[k] = s;
+    *nb = k;
+    return bs;
+}
+
+static void check_series(la_db *db, const mev *m, size_t n, const mq *q)
+{
+    const char *qd = describe(q, -1, 0);
+    size_t nb;
+    int64_t *bs = model_buckets(q, &nb);
+    la_query lq = to_query(q);
+    la_point *pts = NULL;
+    size_t np = 0;
+    int rc = la_query_series(db, &lq, &pts, &np);
+    TU_CHECK(rc == LA_OK, "%s: la_query_series = %d: %s", qd, rc, errtext());
+    TU_CHECK(np == nb, "%s: %zu points, model %zu (first start %lld)", qd, np, nb,
+             (long long)bs[0]);
+    g_series_queries++;
+    g_points += np;
+
+    mpt *mp = calloc(nb, sizeof *mp);
+    idpair *pv = malloc((n + 1) * sizeof *pv), *ps = malloc((n + 1) * sizeof *ps);
+    size_t npairs = 0;
+    for (size_t i = 0; i < n; i++) {
+        const mev *e = &m[i];
+        if (!mmatch(e, q))
+            continue;
+        size_t lo = 0, hi = nb; /* last bucket with start <= ts */
+        while (hi - lo > 1) {
+            size_t mid = (lo + hi) / 2;
+            if (bs[mid] <= e->ts)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        mpt *p = &mp[lo];
+        int64_t day = floor_div(e->ts, DAY_MS);
+        if (p->ev == 0) {
+            p->d0 = p->d1 = day;
+            p->link = e->link;
+        }
+        if (day < p->d0)
+            p->d0 = day;
+        if (day > p->d1)
+            p->d1 = day;
+        if (e->link != p->link)
+            p->multi_link = 1;
+        p->ev++;
+        p->cl += e->type == 0;
+        p->le += e->type == 1;
+        p->sa += e->type == 2;
+        if (e->has_value)
+            p->val += (uint64_t)e->value;
+        pv[npairs] = (idpair){(uint32_t)lo, e->vis};
+        ps[npairs] = (idpair){(uint32_t)lo, e->ses};
+        npairs++;
+    }
+    uint64_t *dv = malloc((nb + 1) * sizeof *dv), *ds = malloc((nb + 1) * sizeof *ds);
+    count_distinct(pv, npairs, dv, nb);
+    count_distinct(ps, npairs, ds, nb);
+
+    use_zone(zones[q->tz]);
+    for (size_t i = 0; i < nb; i++) {
+        const la_point *pt = &pts[i];
+        const mpt *p = &mp[i];
+        TU_CHECK(pt->bucket_start == bs[i], "%s point %zu: bucket_start %lld, model %lld", qd, i,
+                 (long long)pt->bucket_start, (long long)bs[i]);
+        int32_t off = gmtoff_at(bs[i] / SEC);
+        TU_CHECK(pt->utc_offset_s == off, "%s point %zu (start %lld): utc_offset_s %d, model %d", qd,
+                 i, (long long)bs[i], (int)pt->utc_offset_s, (int)off);
+        TU_CHECK(pt->events == p->ev && pt->clicks == p->cl && pt->leads == p->le &&
+                     pt->sales == p->sa,
+                 "%s point %zu [%lld, %lld): events/clicks/leads/sales %llu/%llu/%llu/%llu, model "
+                 "%llu/%llu/%llu/%llu",
+                 qd, i, (long long)(bs[i] > q->from ? bs[i] : q->from),
+                 (long long)(bs[i + 1] < q->to ? bs[i + 1] : q->to), (unsigned long long)pt->events,
+                 (unsigned long long)pt->clicks, (unsigned long long)pt->leads,
+                 (unsigned long long)pt->sales, (unsigned long long)p->ev,
+                 (unsigned long long)p->cl, (unsigned long long)p->le, (unsigned long long)p->sa);
+        TU_CHECK((uint64_t)pt->value == p->val, "%s point %zu: value %lld, model %lld", qd, i,
+                 (long long)pt->value, (long long)p->val);
+        if (p->ev == 0) {
+            TU_CHECK(pt->visitors.exact && pt->visitors.count == 0 && pt->sessions.exact &&
+                         pt->sessions.count == 0,
+                     "%s point %zu: empty bucket with visitors %llu/%d sessions %llu/%d", qd, i,
+                     (unsigned long long)pt->visitors.count, pt->visitors.exact,
+                     (unsigned long long)pt->sessions.count, pt->sessions.exact);
+            continue;
+        }
+        int one_cell = p->d0 == p->d1 && !p->multi_link;
+        g_nonempty++;
+        g_must_exact += one_cell && ds[i] <= LA_DISTINCT_EXACT_MAX && ds[i] > 64;
+        check_distinct(qd, i, "visitors", &pt->visitors, dv[i],
+                       (one_cell && dv[i] <= LA_DISTINCT_EXACT_MAX) || q->ws == 1);
+        check_distinct(qd, i, "sessions", &pt->sessions, ds[i],
+                       one_cell && ds[i] <= LA_DISTINCT_EXACT_MAX);
+    }
+    la_series_free(pts);
+    free(mp);
+    free(pv);
+    free(ps);
+    free(dv);
+    free(ds);
+    free(bs);
+}
+
+static int g_tdim;
+static const uint64_t *g_tcnt;
+static int cmp_topidx(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    if (g_tcnt[x] != g_tcnt[y])
+        return g_tcnt[x] > g_tcnt[y] ? -1 : 1;
+    return bytes_cmp(dim_pool[g_tdim][x].b, dim_pool[g_tdim][x].len, dim_pool[g_tdim][y].b,
+                     dim_pool[g_tdim][y].len);
+}
+
+static int pool_find(int d, la_str v)
+{
+    for (uint32_t i = 0; i < dim_pool_n[d]; i++)
+        if (dim_pool[d][i].len == v.len && (v.len == 0 || memcmp(dim_pool[d][i].b, v.data, v.len) == 0))
+            return (int)i;
+    return -1;
+}
+
+static uint64_t g_top_inexact;
+
+static void check_top(la_db *db, const mev *m, size_t n, const mq *q, int tdim, uint32_t k)
+{
+    const char *qd = describe(q, tdim, k);
+    uint32_t pn = dim_pool_n[tdim];
+    uint64_t *cnt = calloc(pn, sizeof *cnt), total = 0, absent = 0;
+    for (size_t i = 0; i < n; i++) {
+        const mev *e = &m[i];
+        if (!mmatch(e, q))
+            continue;
+        total++;
+        if (e->dim[tdim] < 0)
+            absent++;
+        else
+            cnt[e->dim[tdim]]++;
+    }
+    int *order = malloc(pn * sizeof *order), nval = 0;
+    for (uint32_t i = 0; i < pn; i++)
+        if (cnt[i])
+            order[nval++] = (int)i;
+    g_tdim = tdim;
+    g_tcnt = cnt;
+    qsort(order, (size_t)nval, sizeof *order, cmp_topidx);
+
+    la_query lq = to_query(q);
+    la_top *t = NULL;
+    int rc = la_query_top(db, &lq, g_dim_ix[tdim], k, &t);
+    TU_CHECK(rc == LA_OK, "%s: la_query_top = %d: %s", qd, rc, errtext());
+    g_top_queries++;
+    TU_CHECK(t->total == total && t->absent == absent, "%s: total/absent %llu/%llu, model %llu/%llu",
+             qd, (unsigned long long)t->total, (unsigned long long)t->absent,
+             (unsigned long long)total, (unsigned long long)absent);
+    TU_CHECK(t->n <= k, "%s: %zu entries for k=%u", qd, t->n, k);
+    uint64_t sum = 0;
+    char *listed = calloc(pn, 1);
+    for (size_t i = 0; i < t->n; i++) {
+        const la_top_entry *te = &t->entries[i];
+        TU_CHECK(te->value.data != NULL, "%s entry %zu: absent value", qd, i);
+        if (i > 0) {
+            const la_top_entry *pe = &t->entries[i - 1];
+            TU_CHECK(pe->count > te->count ||
+                         (pe->count == te->count &&
+                          bytes_cmp(pe->value.data, pe->value.len, te->value.data, te->value.len) < 0),
+                     "%s entries %zu, %zu out of order (counts %llu, %llu)", qd, i - 1, i,
+                     (unsigned long long)pe->count, (unsigned long long)te->count);
+        }
+        int v = pool_find(tdim, te->value);
+        uint64_t truth = v >= 0 ? cnt[v] : 0;
+        TU_CHECK(te->count <= truth && truth <= te->count + t->max_error,
+                 "%s entry %zu (pool value %d, %u bytes): count %llu, model %llu, max_error %llu", qd,
+                 i, v, te->value.len, (unsigned long long)te->count, (unsigned long long)truth,
+                 (unsigned long long)t->max_error);
+        if (v >= 0)
+            listed[v] = 1;
+        sum += te->count;
+    }
+    TU_CHECK(sum <= total - absent, "%s: entries sum %llu > total - absent %llu", qd,
+             (unsigned long long)sum, (unsigned long long)(total - absent));
+    TU_CHECK(t->other == total - absent - sum, "%s: other %llu, total - absent - entries = %llu", qd,
+             (unsigned long long)t->other, (unsigned long long)(total - absent - sum));
+    if (t->max_error)
+        g_top_inexact++;
+    if (dim_exact[tdim]) {
+        TU_CHECK(t->max_error == 0, "%s: max_error %llu on an exact dimension", qd,
+                 (unsigned long long)t->max_error);
+        size_t want = (size_t)nval < k ? (size_t)nval : k;
+        TU_CHECK(t->n == want, "%s: %zu entries, model %zu", qd, t->n, want);
+        for (size_t i = 0; i < want; i++) {
+            la_str mv = pool_str(tdim, order[i]);
+            TU_CHECK(bytes_cmp(t->entries[i].value.data, t->entries[i].value.len, mv.data, mv.len) ==
+                             0 &&
+                         t->entries[i].count == cnt[order[i]],
+                     "%s entry %zu: count %llu, model value %d with %llu", qd, i,
+                     (unsigned long long)t->entries[i].count, order[i],
+                     (unsigned long long)cnt[order[i]]);
+        }
+    } else {
+        /* A value left out is short by its whole count: at most max_error, or, when the list is
+         * full, ranked below the last entry's lower bound. */
+        uint64_t bound = t->max_error + (t->n == k && t->n ? t->entries[t->n - 1].count : 0);
+        for (int j = 0; j < nval; j++)
+            TU_CHECK(listed[order[j]] || cnt[order[j]] <= bound,
+                     "%s: pool value %d (count %llu) missing; max_error %llu, %zu entries", qd,
+                     order[j], (unsigned long long)cnt[order[j]], (unsigned long long)t->max_error,
+                     t->n);
+    }
+    la_top_free(t);
+    free(listed);
+    free(order);
+    free(cnt);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Random queries
+ * ------------------------------------------------------------------------------------- */
+
+#define BERLIN_FALLBACK ((int64_t)(T0_DAY + 24) * DAY_MS + 1 * HOUR_MS) /* 2026-10-25 01:00Z */
+#define NY_FALLBACK ((int64_t)(T0_DAY + 31) * DAY_MS + 6 * HOUR_MS)    /* 2026-11-01 06:00Z */
+
+static mq rand_filter(uint64_t *rng)
+{
+    mq q;
+    memset(&q, 0, sizeof q);
+    q.link = q.type = q.dim = q.dimval = -1;
+    uint64_t r = rnd(rng, 100);
+    q.ws = r < 55 ? 0 : r < 80 ? 1 : r < 96 ? 2 : NWS;
+    int w = q.ws == NWS ? 0 : q.ws;
+    r = rnd(rng, 100);
+    if (r < 35)
+        q.link = ws_links[w][pick_skewed(rng, (uint32_t)ws_nlinks[w], 1)];
+    else if (r < 38)
+        q.link = (int)rnd(rng, NLINKS + 1); /* maybe another workspace's link, or none */
+    r = rnd(rng, 100);
+    if (r < 28)
+        q.type = (int)rnd(rng, 4);
+    else if (r < 30)
+        q.type = 4;
+    if (rnd(rng, 100) < 20) {
+        q.dim = (int)rnd(rng, NDIMS);
+        q.dimval = rnd(rng, 100) < 15 ? -1 : pick_skewed(rng, dim_pool_n[q.dim], 2);
+    }
+    q.bucket = (int)rnd(rng, 5);
+    q.tz = (int)rnd(rng, NZONES);
+    return q;
+}
+
+/* Hour queries cover at most this many days: answering one costs a raw-event piece per point
+ * where the zone's hours are not UTC hours, which is slow under ASan. */
+static int64_t g_hour_cap_days = 12;
+
+/* [from, to) in various shapes: whole range, random, aligned to q's buckets or UTC days/hours,
+ * around the DST changes, and wide (coarse levels). Must be called with q->bucket/tz set. */
+static void rand_range(uint64_t *rng, mq *q, int64_t lo_bound)
+{
+    int64_t lo = T0 - 3 * DAY_MS, hi = T0 + (NDAYS + 3) * DAY_MS, a, b;
+    if (lo < lo_bound)
+        lo = lo_bound;
+    uint64_t r = rnd(rng, 100);
+    use_zone(zones[q->tz]);
+    if (r < 15) {
+        a = lo + (int64_t)rnd(rng, 12 * HOUR_MS);
+        b = hi - (int64_t)rnd(rng, 12 * HOUR_MS);
+    } else if (r < 45) {
+        static const int64_t lens[4] = {2 * HOUR_MS, 2 * DAY_MS, 15 * DAY_MS, 50 * DAY_MS};
+        a = lo + (int64_t)rnd(rng, (uint64_t)(hi - lo));
+        if (rnd(rng, 4) == 0 && lo_bound <= T0) /* around a DST change */
+            a = (rnd(rng, 2) ? BERLIN_FALLBACK : NY_FALLBACK) - 3 * HOUR_MS +
+                (int64_t)rnd(rng, 6 * HOUR_MS);
+        b = a + 1 + (int64_t)rnd(rng, (uint64_t)lens[rnd(rng, 4)]);
+    } else if (r < 75) {
+        a = lo + (int64_t)rnd(rng, (uint64_t)(hi - lo));
+        b = lo + (int64_t)rnd(rng, (uint64_t)(hi - lo));
+        if (b < a) {
+            int64_t t = a;
+            a = b;
+            b = t;
+        }
+        a = m_bucket_start(q->bucket, a);
+        if (a < lo_bound)
+            a = m_bucket_next(q->bucket, a);
+        b = m_bucket_start(q->bucket, b);
+        if (b <= a)
+            b = m_bucket_next(q->bucket, a);
+    } else if (r < 90) {
+        a = lo + (int64_t)rnd(rng, (uint64_t)(hi - lo));
+        a -= a % DAY_MS;
+        if (a < lo_bound)
+            a += DAY_MS;
+        b = a + 1 + (int64_t)rnd(rng, 20 * DAY_MS);
+        b -= b % HOUR_MS;
+    } else if (q->bucket != LA_BUCKET_HOUR && lo_bound <= T0) {
+        a = days_from_civil(2025, 6, 1) * DAY_MS + (int64_t)rnd(rng, 30 * DAY_MS);
+        b = days_from_civil(2027, 3, 1) * DAY_MS + (int64_t)rnd(rng, 30 * DAY_MS);
+    } else {
+        a = lo + (int64_t)rnd(rng, DAY_MS);
+        b = hi;
+    }
+    if (q->bucket == LA_BUCKET_HOUR && b - a > g_hour_cap_days * DAY_MS)
+        b = a + g_hour_cap_days * DAY_MS - (int64_t)rnd(rng, HOUR_MS);
+    if (b <= a)
+        b = a + 1 + (int64_t)rnd(rng, HOUR_MS);
+    q->from = a;
+    q->to = b;
+}
+
+/* nseries series queries (the first 25: every level x every zone) and ntop top queries (the
+ * first 10: every dimension with k = 5 and k = 1000) over the model's first n events. */
+static void run_checks(la_db *db, const mev *m, size_t n, uint64_t *rng, int nseries, int ntop,
+                       int64_t lo_bound)
+{
+    for (int i = 0; i < nseries; i++) {
+        mq q = rand_filter(rng);
+        if (i < 25) {
+            q.bucket = i / 5;
+            q.tz = i % 5;
+        }
+        rand_range(rng, &q, lo_bound);
+        check_series(db, m, n, &q);
+    }
+    for (int i = 0; i < ntop; i++) {
+        mq q = rand_filter(rng);
+        rand_range(rng, &q, lo_bound);
+        int tdim = i < 10 ? i / 2 : (int)rnd(rng, NDIMS);
+        static const uint32_t ks[6] = {5, 1000, 5, 1000, 1, 10000};
+        uint32_t k = i < 10 ? ks[i % 2] : ks[rnd(rng, 6)];
+        check_top(db, m, n, &q, tdim, k);
+    }
+}
+
+static void print_summary(const char *test)
+{
+    fprintf(stderr,
+            "%s: seed %llu, %llu series queries (%llu points, %llu not empty, %llu with 65..256 "
+            "sessions that must be exact), %llu top queries (%llu with max_error > 0); distinct "
+            "counts: %llu exact, %llu estimates\n",
+            test, (unsigned long long)g_seed, (unsigned long long)g_series_queries,
+            (unsigned long long)g_points, (unsigned long long)g_nonempty,
+            (unsigned long long)g_must_exact, (unsigned long long)g_top_queries,
+            (unsigned long long)g_top_inexact, (unsigned long long)g_exacts,
+            (unsigned long long)g_sketches);
+}
+
+static void verify_clean(const char *dir)
+{
+    uint64_t problems = 99;
+    ck_assert_int_eq(la_verify(dir, NULL, NULL, &problems), LA_OK);
+    ck_assert_uint_eq(problems, 0);
+}
+
+static la_db *open_db(const char *dir, unsigned flags)
+{
+    la_db *db = NULL;
+    int rc = la_open(&db, dir, flags, NULL);
+    ck_assert_msg(rc == LA_OK, "open %s (flags %u): %d %s", dir, flags, rc, la_errmsg());
+    resolve_dims(db);
+    return db;
+}
+
+/* Append [from, to) in batches of 1000..15000 events, each followed by la_flush. */
+static void append_batches(la_db *db, const mev *m, size_t from, size_t to, uint64_t *rng)
+{
+    for (size_t i = from; i < to;) {
+        size_t k = 1000 + rnd(rng, 14000);
+        if (k > to - i)
+            k = to - i;
+        append_ok(db, m, i, i + k);
+        ck_assert_int_eq(la_flush(db), LA_OK);
+        i += k;
+    }
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Tests
+ * ------------------------------------------------------------------------------------- */
+
+START_TEST(rollup_model__series_and_top_through_batches_and_reopen)
+{
+    init_pools();
+    mev *m = gen_events(NEV, g_seed);
+    uint64_t rng = g_seed * 3 + 1;
+    char *dir = tu_tmpdir();
+    la_db *db = open_db(dir, LA_OPEN_CREATE);
+    size_t half = NEV / 2;
+    append_batches(db, m, 0, half, &rng);
+    g_phase = "writer, first half";
+    run_checks(db, m, half, &rng, 40, 15, INT64_MIN);
+    la_close(db);
+    db = open_db(dir, 0);
+    g_phase = "reopened, first half";
+    run_checks(db, m, half, &rng, 30, 10, INT64_MIN);
+    append_batches(db, m, half, NEV - 3000, &rng);
+    append_ok(db, m, NEV - 3000, NEV); /* not flushed: this handle must still count it */
+    g_phase = "writer, all (tail not flushed)";
+    run_checks(db, m, NEV, &rng, 120, 50, INT64_MIN);
+    la_close(db);
+    db = open_db(dir, 0);
+    g_phase = "reopened, all";
+    g_hour_cap_days = 60;
+    run_checks(db, m, NEV, &rng, 25, 0, INT64_MIN);
+    g_hour_cap_days = 12;
+    run_checks(db, m, NEV, &rng, 75, 50, INT64_MIN);
+    la_close(db);
+    verify_clean(dir);
+    print_summary("series_and_top");
+    tu_rmrf(dir);
+    free(dir);
+    free(m);
+}
+END_TEST
+
+START_TEST(rollup_durability__readonly_handle_beside_writer)
+{
+    init_pools();
+    mev *m = gen_events(NEV, g_seed + 1);
+    uint64_t rng = g_seed * 5 + 2;
+    char *dir = tu_tmpdir();
+    la_db *w = open_db(dir, LA_OPEN_CREATE);
+    size_t a = NEV / 2, b = NEV * 8 / 10;
+    append_batches(w, m, 0, a, &rng);
+    la_db *r = open_db(dir, LA_OPEN_READONLY);
+    g_phase = "read-only beside writer, 50% flushed";
+    run_checks(r, m, a, &rng, 30, 10, INT64_MIN);
+    append_batches(w, m, a, b, &rng);
+    g_phase = "read-only beside writer, 80% flushed";
+    run_checks(r, m, b, &rng, 30, 10, INT64_MIN);
+    append_ok(w, m, b, NEV);
+    g_phase = "writer, 20% not flushed";
+    run_checks(w, m, NEV, &rng, 15, 5, INT64_MIN);
+    ck_assert_int_eq(la_flush(w), LA_OK);
+    g_phase = "read-only beside writer, all flushed";
+    run_checks(r, m, NEV, &rng, 30, 10, INT64_MIN);
+    la_close(w);
+    g_phase = "read-only after the writer closed";
+    run_checks(r, m, NEV, &rng, 30, 10, INT64_MIN);
+    la_close(r);
+    print_summary("readonly");
+    tu_rmrf(dir);
+    free(dir);
+    free(m);
+}
+END_TEST
+
+/* Order-independent fingerprint of an event, from the model or from a scanned row. */
+static uint64_t row_hash(int64_t ts, la_str ws, la_str link, la_str type, uint64_t vis, uint64_t ses,
+                         int hv, int64_t val, const la_str *dims /* model order */)
+{
+    uint8_t buf[4096];
+    size_t o = 0;
+#define PUT(p, n)                                                                                  \
+    do {                                                                                           \
+        memcpy(buf + o, (p), (n));                                                                 \
+        o += (n);                                                                                  \
+    } while (0)
+#define PUTS(s)                                                                                    \
+    do {                                                                                           \
+        uint32_t l_ = (s).data ? (s).len : UINT32_MAX;                                             \
+        PUT(&l_, 4);                                                                               \
+        if ((s).data && (s).len)                                                                   \
+            PUT((s).data, (s).len);                                                                \
+    } while (0)
+    int64_t v = hv ? val : 0;
+    uint8_t h = hv ? 1 : 0;
+    PUT(&ts, 8);
+    PUTS(ws);
+    PUTS(link);
+    PUTS(type);
+    PUT(&vis, 8);
+    PUT(&ses, 8);
+    PUT(&h, 1);
+    PUT(&v, 8);
+    for (int d = 0; d < NDIMS; d++)
+        PUTS(dims[d]);
+#undef PUTS
+#undef PUT
+    return la_hash_id(buf, o);
+}
+
+static uint64_t model_hash(const mev *e)
+{
+    la_str dims[NDIMS];
+    for (int d = 0; d < NDIMS; d++)
+        dims[d] = pool_str(d, e->dim[d]);
+    return row_hash(e->ts, S(ws_names[e->ws]), S(link_names[e->link]), S(type_names[e->type]), e->vis,
+                    e->ses, e->has_value, e->value, dims);
+}
+
+/* Rows of a full scan and the sum of their fingerprints: the ground truth of what is stored. */
+static size_t scan_all(la_db *db, uint64_t *hsum)
+{
+    la_cursor *cur;
+    ck_assert_int_eq(la_scan(db, NULL, &cur), LA_OK);
+    la_batch b;
+    int rc;
+    size_t rows = 0;
+    uint64_t h = 0;
+    while ((rc = la_cursor_next(cur, &b)) == 1)
+        for (size_t r = 0; r < b.nrows; r++) {
+            la_str dims[NDIMS];
+            for (int d = 0; d < NDIMS; d++)
+                dims[d] = b.dims[g_dim_ix[d]].dict[b.dims[g_dim_ix[d]].ids[r]];
+            h += row_hash(b.ts[r], b.workspace.dict[b.workspace.ids[r]], b.link.dict[b.link.ids[r]],
+                          b.event_type.dict[b.event_type.ids[r]], b.visitor_id[r], b.session_id[r],
+                          b.has_value[r], b.value[r], dims);
+            rows++;
+        }
+    ck_assert_int_eq(rc, 0);
+    la_cursor_close(cur);
+    *hsum = h;
+    return rows;
+}
+
+/* The child writer: appends [start, end) in small batches, flushing after about every third
+ * and writing the number of events flushed to fd after each flush. */
+static void writer_child(const char *dir, const mev *m, size_t start, size_t end, int fd,
+                         uint64_t seed)
+{
+    la_db *db;
+    if (la_open(&db, dir, 0, NULL) != LA_OK)
+        _exit(3);
+    uint64_t rng = seed;
+    for (size_t i = start; i < end;) {
+        size_t k = 1 + rnd(&rng, 400);
+        if (k > end - i)
+            k = end - i;
+        if (append_range(db, m, i, i + k) != LA_OK)
+            _exit(4);
+        i += k;
+        if (rnd(&rng, 3) == 0 || i == end) {
+            if (la_flush(db) != LA_OK)
+                _exit(5);
+            uint64_t v = i;
+            if (write(fd, &v, sizeof v) != (ssize_t)sizeof v)
+                _exit(6);
+        }
+    }
+    la_close(db);
+    _exit(0);
+}
+
+START_TEST(rollup_durability__sigkilled_writer)
+{
+    init_pools();
+    mev *m = gen_events(NEV, g_seed + 2);
+    uint64_t *hpre = malloc((NEV + 1) * sizeof *hpre); /* fingerprint sums of prefixes */
+    hpre[0] = 0;
+    for (size_t i = 0; i < NEV; i++)
+        hpre[i + 1] = hpre[i] + model_hash(&m[i]);
+    uint64_t rng = g_seed * 7 + 3;
+    char *dir = tu_tmpdir();
+    la_db *db = open_db(dir, LA_OPEN_CREATE);
+    size_t have = NEV * 4 / 10;
+    append_batches(db, m, 0, have, &rng);
+    la_close(db);
+    char phase[200];
+    for (int round = 0; round < 4; round++) {
+        size_t end = have + 12000 < NEV ? have + 12000 : NEV;
+        int fds[2];
+        ck_assert_int_eq(pipe(fds), 0);
+        fflush(NULL);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            close(fds[0]);
+            writer_child(dir, m, have, end, fds[1], rng ^ (uint64_t)round);
+        }
+        close(fds[1]);
+        uint64_t want = rnd(&rng, 8), got = 0, flushed = have, v;
+        while (got < want && read(fds[0], &v, sizeof v) == (ssize_t)sizeof v) {
+            flushed = v;
+            got++;
+        }
+        struct timespec ts = {0, (long)rnd(&rng, 3000000)};
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        int st;
+        ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+        ck_assert_msg(WIFSIGNALED(st) || WEXITSTATUS(st) == 0, "child failed with status %d",
+                      WEXITSTATUS(st));
+        while (read(fds[0], &v, sizeof v) == (ssize_t)sizeof v)
+            flushed = v;
+        close(fds[0]);
+
+        /* what survived, by a raw scan: a prefix of the append order, at least what was flushed */
+        la_db *r = open_db(dir, LA_OPEN_READONLY);
+        uint64_t h;
+        size_t k = scan_all(r, &h);
+        ck_assert_msg(k >= flushed && k <= end, "round %d: %zu events stored, %llu flushed, %zu sent",
+                      round, k, (unsigned long long)flushed, end);
+        ck_assert_msg(h == hpre[k], "round %d: the %zu stored events are not the first %zu appended",
+                      round, k, k);
+        fprintf(stderr, "sigkill round %d: child sent [%zu, %zu), %llu flushed, %zu stored\n", round,
+                have, end, (unsigned long long)flushed, k);
+        snprintf(phase, sizeof phase, "after SIGKILL round %d, read-only, %zu events (%llu flushed)",
+                 round, k, (unsigned long long)flushed);
+        g_phase = phase;
+        run_checks(r, m, k, &rng, 25, 10, INT64_MIN);
+        la_close(r);
+        /* the writer's recovery keeps the same events and the same answers */
+        db = open_db(dir, 0);
+        uint64_t h2;
+        ck_assert_uint_eq(scan_all(db, &h2), k);
+        ck_assert(h2 == h);
+        snprintf(phase, sizeof phase, "after SIGKILL round %d, recovered writer, %zu events", round, k);
+        run_checks(db, m, k, &rng, 10, 5, INT64_MIN);
+        la_close(db);
+        have = k;
+    }
+    db = open_db(dir, 0);
+    append_batches(db, m, have, NEV, &rng);
+    la_close(db);
+    db = open_db(dir, 0);
+    g_phase = "after the SIGKILL rounds, all appended and reopened";
+    run_checks(db, m, NEV, &rng, 40, 15, INT64_MIN);
+    la_close(db);
+    verify_clean(dir);
+    print_summary("sigkill");
+    tu_rmrf(dir);
+    free(dir);
+    free(hpre);
+    free(m);
+}
+END_TEST
+
+#define DELETED_DAYS 10
+
+static void day_name(int64_t day, const char *suffix, const char *dir, char *out, size_t cap)
+{
+    time_t t = (time_t)(day * 86400);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(out, cap, "%s/%04d-%02d-%02d%s", dir, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             suffix);
+}
+
+static void expect_notkept(la_db *db, const mq *q, int tdim)
+{
+    const char *qd = describe(q, tdim, 5);
+    la_query lq = to_query(q);
+    int rc;
+    if (tdim < 0) {
+        la_point *pts = NULL;
+        size_t np = 0;
+        rc = la_query_series(db, &lq, &pts, &np);
+        la_series_free(pts);
+    } else {
+        la_top *t = NULL;
+        rc = la_query_top(db, &lq, g_dim_ix[tdim], 5, &t);
+        la_top_free(t);
+    }
+    TU_CHECK(rc == LA_ENOTKEPT, "%s: got %d, want LA_ENOTKEPT (%d)", qd, rc, LA_ENOTKEPT);
+}
+
+START_TEST(rollup_retention__deleted_raw_days)
+{
+    init_pools();
+    mev *m = gen_events(NEV, g_seed + 3);
+    uint64_t rng = g_seed * 11 + 4;
+    char *dir = tu_tmpdir();
+    la_db *db = open_db(dir, LA_OPEN_CREATE);
+    append_batches(db, m, 0, NEV, &rng);
+    la_close(db);
+    char path[700];
+    for (int64_t d = T0_DAY; d < T0_DAY + DELETED_DAYS; d++) {
+        day_name(d, ".seg", dir, path, sizeof path);
+        ck_assert_msg(unlink(path) == 0, "unlink %s: %s", path, strerror(errno));
+        day_name(d, ".hr.roll", dir, path, sizeof path);
+        ck_assert_msg(unlink(path) == 0, "unlink %s: %s", path, strerror(errno));
+        day_name(d, ".roll", dir, path, sizeof path);
+        ck_assert_msg(access(path, F_OK) == 0, "%s missing", path);
+    }
+    const int64_t kept = T0 + DELETED_DAYS * DAY_MS;
+    db = open_db(dir, 0);
+
+    /* UTC day/week/month/year without a dimension filter: answered from the daily and coarser
+     * rollups, deleted days included */
+    g_phase = "retention: UTC levels over deleted days";
+    for (int lv = LA_BUCKET_DAY; lv <= LA_BUCKET_YEAR; lv++)
+        for (int i = 0; i < 8; i++) {
+            mq q = rand_filter(&rng);
+            q.dim = q.dimval = -1;
+            q.bucket = lv;
+            q.tz = 0;
+            if (i == 0)
+                q.link = q.type = -1;
+            if (i < 2) { /* the whole range */
+                q.from = T0 - 2 * DAY_MS;
+                q.to = T0 + (NDAYS + 2) * DAY_MS;
+            } else if (i < 4) { /* wide */
+                q.from = days_from_civil(2026, 1, 1) * DAY_MS;
+                q.to = days_from_civil(2027, 1, 1) * DAY_MS;
+            } else { /* random whole UTC days, starting in the deleted ones */
+                q.from = T0 + (int64_t)rnd(&rng, DELETED_DAYS) * DAY_MS;
+                q.to = q.from + (int64_t)(1 + rnd(&rng, 30)) * DAY_MS;
+            }
+            check_series(db, m, NEV, &q);
+        }
+
+    /* what needs raw events or hours of a deleted day */
+    g_phase = "retention: needs deleted data";
+    for (int i = 0; i < 30; i++) {
+        mq q = rand_filter(&rng);
+        q.ws = 0; /* events in every hour: nothing can be answered as "no events" */
+        q.link = q.type = q.dim = q.dimval = -1;
+        int64_t d = T0 + (int64_t)rnd(&rng, DELETED_DAYS) * DAY_MS;
+        q.from = d + (int64_t)rnd(&rng, DAY_MS);
+        q.to = q.from + 1 + (int64_t)rnd(&rng, 3 * DAY_MS);
+        switch (i % 6) {
+        case 0: /* hour buckets, UTC */
+            q.bucket = LA_BUCKET_HOUR;
+            q.tz = 0;
+            break;
+        case 1: /* a dimension filter, whole UTC days */
+            q.bucket = LA_BUCKET_DAY;
+            q.tz = 0;
+            q.dim = (int)rnd(&rng, NDIMS);
+            q.dimval = 0;
+            q.from = d;
+            q.to = d + (int64_t)(1 + rnd(&rng, 15)) * DAY_MS;
+            break;
+        case 2: /* days of a zone whose days are not UTC days (a day starts inside day d),
+                 * over whole UTC days: the clipped pieces need hours of day d */
+            q.bucket = LA_BUCKET_DAY;
+            q.tz = 1 + (int)rnd(&rng, NZONES - 1);
+            if (i % 4 == 2)
+                q.tz = 3; /* Asia/Kolkata */
+            q.from = d;
+            q.to = d + (int64_t)(1 + rnd(&rng, 15)) * DAY_MS;
+            break;
+        case 3: /* UTC days, but starting inside a deleted day */
+            q.bucket = LA_BUCKET_DAY + (int)rnd(&rng, 4);
+            q.tz = 0;
+            q.from = d + HOUR_MS + (int64_t)rnd(&rng, 20 * HOUR_MS);
+            q.to = q.from + 1 + (int64_t)rnd(&rng, 3 * DAY_MS);
+            break;
+        case 4: /* top with a dimension filter */
+            q.dim = (int)rnd(&rng, NDIMS);
+            q.dimval = 0;
+            q.from = d;
+            q.to = d + (int64_t)(1 + rnd(&rng, 15)) * DAY_MS;
+            break;
+        default: /* top starting inside a deleted day */
+            q.from = d + HOUR_MS + (int64_t)rnd(&rng, 20 * HOUR_MS);
+            q.to = q.from + 1 + (int64_t)rnd(&rng, 3 * DAY_MS);
+            break;
+        }
+        expect_notkept(db, &q, i % 6 >= 4 ? (int)rnd(&rng, NDIMS) : -1);
+    }
+
+    /* top over whole deleted UTC days, no dimension filter: the day rollups may answer it;
+     * if they do, the answer must be right */
+    g_phase = "retention: top over whole deleted days";
+    int top_ok = 0, top_notkept = 0;
+    for (int i = 0; i < 10; i++) {
+        mq q = rand_filter(&rng);
+        q.dim = q.dimval = -1;
+        q.from = T0 + (int64_t)rnd(&rng, DELETED_DAYS) * DAY_MS;
+        q.to = q.from + (int64_t)(1 + rnd(&rng, 20)) * DAY_MS;
+        int tdim = i % NDIMS;
+        la_query lq = to_query(&q);
+        la_top *t = NULL;
+        int rc = la_query_top(db, &lq, g_dim_ix[tdim], 5, &t);
+        la_top_free(t);
+        TU_CHECK(rc == LA_OK || rc == LA_ENOTKEPT, "%s: got %d", describe(&q, tdim, 5), rc);
+        if (rc == LA_OK) {
+            top_ok++;
+            check_top(db, m, NEV, &q, tdim, i < 5 ? 5 : 1000);
+        } else {
+            top_notkept++;
+        }
+    }
+    fprintf(stderr, "retention: top over whole deleted days: %d answered, %d LA_ENOTKEPT\n", top_ok,
+            top_notkept);
+
+    /* over the kept days only, everything still works */
+    g_phase = "retention: kept days only";
+    run_checks(db, m, NEV, &rng, 50, 20, kept);
+    la_close(db);
+    db = open_db(dir, LA_OPEN_READONLY);
+    g_phase = "retention: read-only, UTC days over everything";
+    mq q = rand_filter(&rng);
+    q.dim = q.dimval = -1;
+    q.link = q.type = -1;
+    q.ws = 0;
+    q.bucket = LA_BUCKET_DAY;
+    q.tz = 0;
+    q.from = T0;
+    q.to = T0 + NDAYS * DAY_MS;
+    check_series(db, m, NEV, &q);
+    run_checks(db, m, NEV, &rng, 25, 10, kept);
+    la_close(db);
+    print_summary("retention");
+    tu_rmrf(dir);
+    free(dir);
+    free(m);
+}
+END_TEST
+
+START_TEST(rollup_errors__arguments)
+{
+    init_pools();
+    mev *m = gen_events(2000, g_seed + 4);
+    char *dir = tu_tmpdir();
+    la_db *db = open_db(dir, LA_OPEN_CREATE);
+    append_ok(db, m, 0, 2000);
+    la_query q = LA_QUERY_INIT;
+    q.from = T0;
+    q.to = T0 + 10 * DAY_MS;
+    q.workspace = S("acme");
+    la_point *pts = NULL;
+    size_t np = 0;
+    la_top *t = NULL;
+    ck_assert_int_eq(la_query_series(db, &q, &pts, &np), LA_OK);
+    ck_assert_uint_eq(np, 10);
+    la_series_free(pts);
+    ck_assert_int_eq(la_query_top(db, &q, 0, 5, &t), LA_OK);
+    la_top_free(t);
+
+    la_query b = q;
+    b.workspace = (la_str){NULL, 0};
+    ck_assert_int_eq(la_query_series(db, &b, &pts, &np), LA_EINVAL);
+    ck_assert_int_eq(la_query_top(db, &b, 0, 5, &t), LA_EINVAL);
+    b = q;
+    b.to = b.from;
+    ck_assert_int_eq(la_query_series(db, &b, &pts, &np), LA_EINVAL);
+    ck_assert_int_eq(la_query_top(db, &b, 0, 5, &t), LA_EINVAL);
+    b.to = b.from - 1;
+    ck_assert_int_eq(la_query_series(db, &b, &pts, &np), LA_EINVAL);
+    ck_assert_int_eq(la_query_top(db, &b, 0, 5, &t), LA_EINVAL);
+    b = q;
+    b.bucket = -1;
+    ck_assert_int_eq(la_query_series(db, &b, &pts, &np), LA_EINVAL);
+    b.bucket = 5;
+    ck_assert_int_eq(la_query_series(db, &b, &pts, &np), LA_EINVAL);
+    b = q;
+    b.dim = NDIMS;
+    ck_assert_int_eq(la_query_series(db, &b, &pts, &np), LA_EINVAL);
+    ck_assert_int_eq(la_query_top(db, &b, 0, 5, &t), LA_EINVAL);
+    b.dim = -2;
+    ck_assert_int_eq(la_query_series(db, &b, &pts, &np), LA_EINVAL);
+    ck_assert_int_eq(la_query_top(db, &q, NDIMS, 5, &t), LA_EINVAL);
+    ck_assert_int_eq(la_query_top(db, &q, -1, 5, &t), LA_EINVAL);
+    b = q;
+    b.tz = "Mars/Olympus";
+    ck_assert_int_eq(la_query_series(db, &b, &pts, &np), LA_ENOTFOUND);
+    ck_assert_int_eq(la_query_top(db, &b, 0, 5, &t), LA_ENOTFOUND);
+    ck_assert_int_eq(la_query_top(db, &q, 0, 0, &t), LA_EINVAL);
+    ck_assert_int_eq(la_query_top(db, &q, 0, 10001, &t), LA_EINVAL);
+    ck_assert_int_eq(la_query_top(db, &q, 0, 10000, &t), LA_OK);
+    la_top_free(t);
+    b = q; /* more than 100000 buckets */
+    b.bucket = LA_BUCKET_HOUR;
+    b.to = b.from + 100001LL * HOUR_MS;
+    ck_assert_int_eq(la_query_series(db, &b, &pts, &np), LA_EINVAL);
+    b.to = b.from + 100000LL * HOUR_MS;
+    ck_assert_int_eq(la_query_series(db, &b, &pts, &np), LA_OK);
+    ck_assert_uint_eq(np, 100000);
+    la_series_free(pts);
+    la_series_free(NULL);
+    la_top_free(NULL);
+    la_close(db);
+    tu_rmrf(dir);
+    free(dir);
+    free(m);
+}
+END_TEST
+
+static Suite *rollup_suite(void)
+{
+    Suite *s = suite_create("rollup");
+    TCase *tc = tcase_create("model");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, rollup_model__series_and_top_through_batches_and_reopen);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("durability");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, rollup_durability__readonly_handle_beside_writer);
+    tcase_add_test(tc, rollup_durability__sigkilled_writer);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("retention");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, rollup_retention__deleted_raw_days);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("errors");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, rollup_errors__arguments);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TU_MAIN(rollup_suite)
