@@ -698,6 +698,13 @@ int la_day_seal(la_day *d)
         return la_err(LA_ENOMEM, "out of memory");
     }
     d->dict_blocks = d->nblocks;
+    if (d->on_seal) {
+        la_sealed sr = {next.rows_in_blocks - n, n, sb.ts, sb.val, sb.present,
+                        sb.u64[LA_C_VISITOR], sb.u64[LA_C_SESSION], {0}};
+        for (uint32_t c = 0; c < ncols; c++)
+            sr.ids[c] = sb.ids[c];
+        d->on_seal(d->on_seal_ctx, d, &sr);
+    }
     reset_tail(d);
     d->dirty = 0;
     /* Everything after the blocks is dead now that the commit is durable (the old tail and

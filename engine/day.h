@@ -23,7 +23,23 @@ typedef struct la_blkref {
     uint32_t dict_end[LA_MAX_COLS]; /* dictionary size after this block, per dictionary column */
 } la_blkref;
 
-typedef struct la_day {
+typedef struct la_day la_day;
+
+/* The rows one seal turned into a block, as the block holds them: string and id columns as
+ * ids into the day's dictionaries (valid for the life of the la_day). */
+typedef struct la_sealed {
+    uint64_t first_seq;
+    uint32_t n;
+    const int64_t *ts, *value;
+    const uint8_t *has_value;
+    const uint64_t *visitor, *session;
+    const uint32_t *ids[LA_MAX_COLS]; /* per dictionary column */
+} la_sealed;
+
+/* Called after a seal made its block durable (rollups follow sealed rows this way). */
+typedef void (*la_seal_fn)(void *ctx, la_day *d, const la_sealed *rows);
+
+struct la_day {
     int32_t day;
     char name[16];            /* "YYYY-MM-DD.seg" */
     char *path;
@@ -45,7 +61,9 @@ typedef struct la_day {
     int rotated;              /* writer: a fresh tail generation was committed since open */
     uint64_t dirty_from;      /* writer: tail bytes from here are not yet synced */
     int dirty;
-} la_day;
+    la_seal_fn on_seal;
+    void *on_seal_ctx;
+};
 
 /* Open (and with `create`, create) the segment of `day` in directory dir. A writer's open
  * recovers: picks the newest valid commit slot, walks the blocks and keeps the valid prefix of

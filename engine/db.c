@@ -215,6 +215,10 @@ int la_db_day(la_db *db, int32_t day, int create, la_day **out)
         }
         s = find_slot(db, day);
     }
+    if (!db->readonly) {
+        d->on_seal = la_rs_on_seal; /* rollups follow what is sealed */
+        d->on_seal_ctx = db;
+    }
     s->d = d;
     *out = d;
     return 0;
@@ -296,7 +300,13 @@ void la_close(la_db *db)
         return;
     int first_rc = 0;
     char msg[512] = "";
-    if (!db->readonly && db->roll.epoch && (first_rc = la_rs_checkpoint_due(db, 1)) != 0)
+    /* seal first, so that the checkpoint includes every row */
+    for (size_t i = 0; i < db->ndays && !db->readonly && first_rc == 0; i++) {
+        la_day *d = db->days[i].d;
+        if (d && d->rotated && (first_rc = la_day_seal(d)) != 0)
+            snprintf(msg, sizeof msg, "%s", la_errmsg());
+    }
+    if (!db->readonly && db->roll.epoch && first_rc == 0 && (first_rc = la_rs_checkpoint_due(db, 1)) != 0)
         snprintf(msg, sizeof msg, "%s", la_errmsg());
     la_rs_free(db);
     for (size_t i = 0; i < db->ndays; i++) {
@@ -377,13 +387,9 @@ static int append_locked(la_db *db, const la_event *ev)
     if (ev->ts < 0 || ev->ts >= (int64_t)(LA_MAX_DAY + 1) * LA_MS_PER_DAY)
         return la_err(LA_ERANGE, "timestamp %lld outside 1970..9999", (long long)ev->ts);
     la_day *d;
-    int32_t day = (int32_t)(ev->ts / LA_MS_PER_DAY);
-    la_cellset *delta;
-    if ((rc = la_db_day(db, day, 1, &d)) != 0 || (rc = la_rs_delta(db, day, &delta)) != 0 ||
-        (rc = la_day_append(d, &r)) != 0)
+    if ((rc = la_db_day(db, (int32_t)(ev->ts / LA_MS_PER_DAY), 1, &d)) != 0)
         return rc;
-    la_rs_appended(db, day, &r);
-    return 0;
+    return la_day_append(d, &r);
 }
 
 int la_append_batch(la_db *db, const la_event *evs, size_t n, size_t *n_done)

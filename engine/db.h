@@ -32,9 +32,10 @@ int la_db_day(la_db *db, int32_t day, int create, la_day **out);
 int la_db_rescan_days(la_db *db);
 
 /* Cursors for callers that hold db->mu (rollup replay, queries). la_scan_seq_locked reads
- * the rows of one day with seq in [seq_lo, seq_hi). */
+ * the rows of one day with seq in [seq_lo, seq_hi) that match f (NULL = all). */
 int la_scan_locked(la_db *db, const la_filter *f, la_cursor **out);
-int la_scan_seq_locked(la_db *db, int32_t day, uint64_t seq_lo, uint64_t seq_hi, la_cursor **out);
+int la_scan_seq_locked(la_db *db, const la_filter *f, int32_t day, uint64_t seq_lo, uint64_t seq_hi,
+                       la_cursor **out);
 int la_cursor_next_locked(la_cursor *c, la_batch *out);
 
 #define LA_MS_PER_DAY 86400000LL

@@ -191,22 +191,11 @@ static int not_kept(int32_t day, const char *what)
                   m, d);
 }
 
-static int add_raw(const qctx *x, acc *a, int64_t from, int64_t to)
+/* The rows a cursor yields, into the accumulator. */
+static int add_cursor(const qctx *x, acc *a, la_cursor *c)
 {
-    const la_query *q = x->q;
-    la_filter f = LA_FILTER_INIT;
-    f.from = from;
-    f.to = to;
-    f.workspace = q->workspace;
-    f.link = q->link;
-    f.event_type = q->event_type;
-    f.dim = q->dim;
-    f.dim_value = q->dim_value;
-    la_cursor *c;
-    int rc = la_scan_locked(x->db, &f, &c), n;
-    if (rc != LA_OK)
-        return rc;
     la_batch b;
+    int rc = LA_OK, n;
     while (rc == LA_OK && (n = la_cursor_next_locked(c, &b)) == 1)
         for (size_t i = 0; i < b.nrows && rc == LA_OK; i++) {
             count_type(a, b.event_type.dict[b.event_type.ids[i]], 1);
@@ -226,6 +215,49 @@ static int add_raw(const qctx *x, acc *a, int64_t from, int64_t to)
         rc = n;
     la_cursor_close(c);
     return rc;
+}
+
+static la_filter query_filter(const qctx *x, int64_t from, int64_t to)
+{
+    const la_query *q = x->q;
+    la_filter f = LA_FILTER_INIT;
+    f.from = from;
+    f.to = to;
+    f.workspace = q->workspace;
+    f.link = q->link;
+    f.event_type = q->event_type;
+    f.dim = q->dim;
+    f.dim_value = q->dim_value;
+    return f;
+}
+
+static int add_raw(const qctx *x, acc *a, int64_t from, int64_t to)
+{
+    la_filter f = query_filter(x, from, to);
+    la_cursor *c;
+    int rc = la_scan_locked(x->db, &f, &c);
+    return rc != LA_OK ? rc : add_cursor(x, a, c);
+}
+
+/* Rows of a day from seq_lo on, inside [from, to). */
+static int add_rows(const qctx *x, acc *a, int32_t day, uint64_t seq_lo, int64_t from, int64_t to)
+{
+    la_filter f = query_filter(x, from, to);
+    la_cursor *c;
+    int rc = la_scan_seq_locked(x->db, &f, day, seq_lo, UINT64_MAX, &c);
+    return rc != LA_OK ? rc : add_cursor(x, a, c);
+}
+
+/* Hours [h0, h1) of a day that its files do not hold: the delta's cells, and the rows after
+ * it (a writer's unsealed tail) read raw. */
+static int add_delta(const qctx *x, acc *a, int32_t day, int32_t h0, int32_t h1)
+{
+    la_cellset *cs;
+    uint64_t raw_from;
+    int rc = la_rs_delta(x->db, day, &cs, &raw_from);
+    if (rc != LA_OK || !cs || (rc = add_mem(x, a, cs, h0, h1)) != LA_OK)
+        return rc;
+    return add_rows(x, a, day, raw_from, h0 * MS_PER_HOUR, h1 * MS_PER_HOUR);
 }
 
 /* Raw events of [from, to) inside one day. */
@@ -254,22 +286,16 @@ static int add_hours(const qctx *x, acc *a, int32_t day, int32_t h0, int32_t h1)
                                        : LA_OK;
     if (h && (rc = add_file(x, a, h, (uint32_t)(h0 - day * 24), (uint32_t)(h1 - day * 24))) != LA_OK)
         return rc;
-    la_cellset *cs;
-    if ((rc = la_rs_delta(x->db, day, &cs)) != LA_OK || !cs)
-        return rc;
-    return add_mem(x, a, cs, h0, h1);
+    return add_delta(x, a, day, h0, h1);
 }
 
 static int add_day(const qctx *x, acc *a, int32_t day)
 {
     const la_roll_view *v;
-    la_cellset *cs;
     int rc = la_rs_file(x->db, LA_BUCKET_DAY, day, &v);
     if (rc == LA_OK && v)
         rc = add_file(x, a, v, 0, 1);
-    if (rc == LA_OK && (rc = la_rs_delta(x->db, day, &cs)) == LA_OK && cs)
-        rc = add_mem(x, a, cs, day * 24, day * 24 + 24);
-    return rc;
+    return rc == LA_OK ? add_delta(x, a, day, day * 24, day * 24 + 24) : rc;
 }
 
 /* A whole week, month or year from its file, if the file is up to date; *done = 0 if not. */
@@ -283,14 +309,12 @@ static int add_coarse(const qctx *x, acc *a, int level, int32_t first, int *done
         return rc;
     if ((rc = add_file(x, a, v, 0, 1)) != LA_OK)
         return rc;
-    for (uint32_t i = 0; i < v->h.ndays; i++) {
+    for (uint32_t i = 0; i < v->h.ndays && rc == LA_OK; i++) {
         int32_t day = first + (int32_t)i;
-        la_cellset *cs;
-        if ((rc = la_rs_delta(x->db, day, &cs)) != LA_OK)
-            return rc;
-        if (cs && (rc = add_mem(x, a, cs, day * 24, day * 24 + 24)) != LA_OK)
-            return rc;
+        rc = add_delta(x, a, day, day * 24, day * 24 + 24);
     }
+    if (rc != LA_OK)
+        return rc;
     *done = 1;
     return LA_OK;
 }

@@ -37,6 +37,17 @@ int la_rs_init(la_db *db, const la_options *o)
     return LA_OK;
 }
 
+static void delta_drop(la_rdelta *rd)
+{
+    la_cellset_free(rd->cs);
+    rd->cs = NULL;
+    for (int r = 0; r < 3 + LA_MAX_DIMS; r++) {
+        free(rd->memo[r]);
+        rd->memo[r] = NULL;
+        rd->memo_n[r] = 0;
+    }
+}
+
 static void file_drop(la_rfile *f)
 {
     la_roll_close(&f->v);
@@ -55,7 +66,7 @@ void la_rs_free(la_db *db)
     }
     free(rs->files);
     for (size_t i = 0; i < rs->ndeltas; i++)
-        la_cellset_free(rs->deltas[i].cs);
+        delta_drop(&rs->deltas[i]);
     free(rs->deltas);
     la_cellset_free(rs->strings);
     memset(rs, 0, sizeof *rs);
@@ -312,7 +323,7 @@ static la_rdelta *delta_add(la_db *db, int32_t day)
 static int replay(la_db *db, int32_t day, la_cellset *cs, uint64_t lo, uint64_t hi)
 {
     la_cursor *c;
-    int rc = la_scan_seq_locked(db, day, lo, hi, &c);
+    int rc = la_scan_seq_locked(db, NULL, day, lo, hi, &c);
     if (rc != LA_OK)
         return rc;
     uint32_t nd = la_db_ndims(db);
@@ -349,11 +360,44 @@ int la_rs_recompute(la_db *db, int32_t day, uint64_t rows, la_cellset *cs)
     return replay(db, day, cs, 0, rows);
 }
 
-int la_rs_delta(la_db *db, int32_t day, la_cellset **out)
+/* The day's delta, covering its rows from the watermark up to at least `upto` (replayed from
+ * the segment where needed). *out = NULL when the day has no segment. */
+static int delta_ensure(la_db *db, la_day *d, uint64_t upto, la_rdelta **out)
 {
     *out = NULL;
-    if (db->roll.off)
+    la_rdelta *rd = delta_find(db, d->day);
+    if (!db->readonly && rd && rd->cs && rd->to >= upto) {
+        *out = rd; /* the writer's files change only by its own checkpoints */
         return LA_OK;
+    }
+    int64_t wm;
+    int rc = la_rs_day_wm(db, d->day, &wm);
+    if (rc != LA_OK)
+        return rc;
+    uint64_t from = wm < 0 ? 0 : (uint64_t)wm;
+    if (!rd && !(rd = delta_add(db, d->day)))
+        return la_err(LA_ENOMEM, "out of memory");
+    if (!rd->cs || rd->from != from || rd->to > (upto > from ? upto : from)) {
+        delta_drop(rd);
+        if (!(rd->cs = delta_new(db)))
+            return la_err(LA_ENOMEM, "out of memory");
+        rd->from = rd->to = from;
+    }
+    if (rd->to < upto) {
+        if ((rc = replay(db, d->day, rd->cs, rd->to, upto)) != LA_OK) {
+            delta_drop(rd); /* replayed again next time */
+            return rc;
+        }
+        rd->to = upto;
+    }
+    *out = rd;
+    return LA_OK;
+}
+
+int la_rs_delta(la_db *db, int32_t day, la_cellset **out, uint64_t *raw_from)
+{
+    *out = NULL;
+    *raw_from = 0;
     la_day *d;
     int rc = la_db_day(db, day, 0, &d);
     if (rc == LA_ENOTFOUND) {
@@ -362,51 +406,68 @@ int la_rs_delta(la_db *db, int32_t day, la_cellset **out)
     }
     if (rc != LA_OK)
         return rc;
-    la_rdelta *rd = delta_find(db, day);
-    if (!db->readonly && rd && rd->cs && rd->to == d->commit.rows_in_blocks + d->tail_rows) {
-        *out = rd->cs; /* the writer's files change only by its own checkpoints */
+    if (db->roll.off)
         return LA_OK;
-    }
+    la_rdelta *rd = delta_find(db, day);
     if (db->readonly && (!rd || rd->epoch != db->roll.query) && (rc = la_day_refresh(d)) != LA_OK)
         return rc;
-    uint64_t rows = d->commit.rows_in_blocks + d->tail_rows;
-    int64_t wm;
-    if ((rc = la_rs_day_wm(db, day, &wm)) != LA_OK)
+    /* a writer's delta follows sealed rows (la_rs_on_seal); a reader replays every row */
+    uint64_t upto = d->commit.rows_in_blocks + (db->readonly ? d->tail_rows : 0);
+    if ((rc = delta_ensure(db, d, upto, &rd)) != LA_OK)
         return rc;
-    uint64_t from = wm < 0 ? 0 : (uint64_t)wm;
-    if (!rd && !(rd = delta_add(db, day)))
-        return la_err(LA_ENOMEM, "out of memory");
     rd->epoch = db->roll.query;
-    if (!rd->cs || rd->from != from || rd->to > (rows > from ? rows : from)) {
-        la_cellset_free(rd->cs);
-        if (!(rd->cs = delta_new(db)))
-            return la_err(LA_ENOMEM, "out of memory");
-        rd->from = rd->to = from;
-    }
-    if (rd->to < rows) {
-        if ((rc = replay(db, day, rd->cs, rd->to, rows)) != LA_OK) {
-            la_cellset_free(rd->cs);
-            rd->cs = NULL; /* replayed again next time */
-            return rc;
-        }
-        rd->to = rows;
-    }
     *out = rd->cs;
+    *raw_from = rd->to;
     return LA_OK;
 }
 
-void la_rs_appended(la_db *db, int32_t day, const la_row *r)
+/* The shared-dictionary id of the string a day's dictionary holds as `sid` for `role`. */
+static uint32_t memo_id(la_rdelta *rd, la_day *d, uint32_t role, uint32_t sid)
 {
-    la_rdelta *rd = delta_find(db, day);
-    if (!rd || !rd->cs)
-        return;
-    if (la_cellset_add_row(rd->cs, r) != LA_OK) {
-        /* the row is stored; its rollups are rebuilt from the segment when next needed */
-        la_cellset_free(rd->cs);
-        rd->cs = NULL;
+    uint32_t col = role < 3 ? LA_C_WORKSPACE + role : LA_NFIXED + role - 3;
+    if (sid >= rd->memo_n[role]) {
+        uint32_t n = la_dict_size(d->dict[col]) + 1, cap = rd->memo_n[role] ? rd->memo_n[role] : 64;
+        while (cap < n)
+            cap *= 2;
+        uint32_t *m = realloc(rd->memo[role], cap * sizeof *m);
+        if (!m)
+            return 0;
+        memset(m + rd->memo_n[role], 0, (cap - rd->memo_n[role]) * sizeof *m);
+        rd->memo[role] = m;
+        rd->memo_n[role] = cap;
+    }
+    uint32_t *slot = &rd->memo[role][sid];
+    if (!*slot) {
+        la_str s = la_dict_strs(d->dict[col])[sid];
+        *slot = la_dict_intern_str(rd->cs->dict, s.data, s.len);
+    }
+    return *slot;
+}
+
+void la_rs_on_seal(void *ctx, la_day *d, const la_sealed *s)
+{
+    la_db *db = ctx;
+    la_rdelta *rd;
+    if (db->roll.off || delta_ensure(db, d, s->first_seq, &rd) != LA_OK || !rd || rd->to != s->first_seq) {
+        la_err_clear(); /* the rows are stored; their rollups are replayed when next needed */
         return;
     }
-    rd->to++;
+    uint32_t nroles = 3 + la_db_ndims(db), id[3 + LA_MAX_DIMS];
+    for (uint32_t i = 0; i < s->n; i++) {
+        for (uint32_t r = 0; r < nroles; r++) {
+            uint32_t col = r < 3 ? LA_C_WORKSPACE + r : LA_NFIXED + r - 3, sid = s->ids[col][i];
+            id[r] = sid ? memo_id(rd, d, r, sid) : 0;
+            if (sid && !id[r])
+                goto drop;
+        }
+        if (la_cellset_add(rd->cs, (int32_t)(s->ts[i] / 3600000), id, s->visitor[i], s->session[i],
+                           s->has_value[i] ? s->value[i] : 0) != LA_OK)
+            goto drop;
+    }
+    rd->to += s->n;
+    return;
+drop:
+    delta_drop(rd);
 }
 
 /* ---- checkpoints ------------------------------------------------------------------------- */
@@ -537,7 +598,8 @@ static int checkpoint_day(la_db *db, int32_t day, la_cellset **delta_out, la_cel
 {
     *delta_out = *daysum = NULL;
     la_cellset *delta;
-    int rc = la_rs_delta(db, day, &delta);
+    uint64_t unsealed;
+    int rc = la_rs_delta(db, day, &delta, &unsealed);
     if (rc != LA_OK || !delta)
         return rc;
     la_rdelta *rd = delta_find(db, day);
@@ -589,7 +651,8 @@ static int checkpoint_day(la_db *db, int32_t day, la_cellset **delta_out, la_cel
     }
     if (rc != LA_OK)
         goto fail;
-    rd->cs = NULL;
+    rd->cs = NULL; /* detached: the caller frees it */
+    delta_drop(rd);
     rd->from = rd->to = *w_new;
     *delta_out = delta;
     *daysum = sum;
@@ -599,6 +662,9 @@ static int checkpoint_day(la_db *db, int32_t day, la_cellset **delta_out, la_cel
 fail:
     la_cellset_free(cs);
     la_cellset_free(sum);
+    /* A write that failed may still have replaced its file (the directory sync failed after
+     * the rename): rebuild the delta from whatever the files now say. */
+    delta_drop(rd);
     return rc == LA_OK || rc == LA_ENOMEM ? la_err(LA_ENOMEM, "out of memory") : rc;
 }
 
@@ -703,10 +769,8 @@ int la_rs_checkpoint_due(la_db *db, int all)
         empty = rs->deltas[i].to == rs->deltas[i].from;
     if (empty && rs->strings) {
         /* nothing refers to the strings any more: start a fresh dictionary */
-        for (size_t i = 0; i < rs->ndeltas; i++) {
-            la_cellset_free(rs->deltas[i].cs);
-            rs->deltas[i].cs = NULL;
-        }
+        for (size_t i = 0; i < rs->ndeltas; i++)
+            delta_drop(&rs->deltas[i]);
         la_cellset_free(rs->strings);
         rs->strings = NULL;
     }

@@ -29,6 +29,8 @@ typedef struct la_rdelta {
     la_cellset *cs;
     uint64_t from, to;
     uint64_t epoch;
+    uint32_t *memo[3 + LA_MAX_DIMS]; /* writer: day dictionary id -> cs dictionary id, per role */
+    uint32_t memo_n[3 + LA_MAX_DIMS];
 } la_rdelta;
 
 typedef struct la_rstate {
@@ -64,10 +66,12 @@ int la_rs_coarse_valid(la_db *db, const la_roll_view *v, int *valid);
 int la_rs_hours_valid(la_db *db, int32_t day, const la_roll_view *h, int *valid);
 
 /* The cells of the day's rows that its files do not include (replaying them from the segment
- * when needed); *out = NULL when the day has no segment. */
-int la_rs_delta(la_db *db, int32_t day, la_cellset **out);
-/* After la_day_append stored r in day `day` (whose delta was taken just before). */
-void la_rs_appended(la_db *db, int32_t day, const la_row *r);
+ * when needed); *out = NULL when the day has no segment. The delta covers rows up to
+ * *raw_from: a writer's follows sealed rows, so a query reads the rows from there (the tail)
+ * raw. */
+int la_rs_delta(la_db *db, int32_t day, la_cellset **out, uint64_t *raw_from);
+/* The la_day seal callback (la_seal_fn) of a writer's days: sealed rows join the delta. */
+void la_rs_on_seal(void *ctx, la_day *d, const la_sealed *rows);
 
 /* Rows [0, rows) of the day's segment, as hour cells in cs (what its files should hold). */
 int la_rs_recompute(la_db *db, int32_t day, uint64_t rows, la_cellset *cs);

@@ -224,23 +224,17 @@ static int dim_add(la_dimcount *d, uint32_t sid, uint64_t cnt)
     return LA_OK;
 }
 
-int la_cellset_add_row(la_cellset *cs, const la_row *r)
+int la_cellset_add(la_cellset *cs, int32_t hour, const uint32_t *id, uint64_t visitor,
+                   uint64_t session, int64_t value)
 {
-    int32_t hour = (int32_t)(r->ts / MS_PER_HOUR);
-    uint32_t id[3 + LA_MAX_DIMS];
-    for (uint32_t i = 0; i < 3 + cs->ndims; i++) {
-        id[i] = 0;
-        if (r->str[i].data && !(id[i] = la_dict_intern_str(cs->dict, r->str[i].data, r->str[i].len)))
-            return LA_ENOMEM;
-    }
     for (int k = 0; k < 2; k++) {
         int rc;
         la_cell *c = la_cellset_get(cs, hour, id[0], k == 0 ? id[1] : 0, id[2], 1, &rc);
         if (!c)
             return rc;
         c->events++;
-        c->value = (int64_t)((uint64_t)c->value + (uint64_t)(r->has_value ? r->value : 0));
-        if (la_uniq_add(&c->vis, r->visitor) != LA_OK || la_uniq_add(&c->ses, r->session) != LA_OK)
+        c->value = (int64_t)((uint64_t)c->value + (uint64_t)value);
+        if (la_uniq_add(&c->vis, visitor) != LA_OK || la_uniq_add(&c->ses, session) != LA_OK)
             return LA_ENOMEM;
         for (uint32_t d = 0; d < cs->ndims; d++) {
             if (!id[3 + d])
@@ -251,6 +245,18 @@ int la_cellset_add_row(la_cellset *cs, const la_row *r)
     }
     cs->rows++;
     return LA_OK;
+}
+
+int la_cellset_add_row(la_cellset *cs, const la_row *r)
+{
+    uint32_t id[3 + LA_MAX_DIMS];
+    for (uint32_t i = 0; i < 3 + cs->ndims; i++) {
+        id[i] = 0;
+        if (r->str[i].data && !(id[i] = la_dict_intern_str(cs->dict, r->str[i].data, r->str[i].len)))
+            return LA_ENOMEM;
+    }
+    return la_cellset_add(cs, (int32_t)(r->ts / MS_PER_HOUR), id, r->visitor, r->session,
+                          r->has_value ? r->value : 0);
 }
 
 static uint32_t map_str(la_cellset *dst, la_str s) { return la_dict_intern_str(dst->dict, s.data, s.len); }

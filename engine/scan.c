@@ -147,12 +147,16 @@ static int scan_locked(la_db *db, const la_filter *f, la_cursor **out)
 
 int la_scan_locked(la_db *db, const la_filter *f, la_cursor **out) { return scan_locked(db, f, out); }
 
-int la_scan_seq_locked(la_db *db, int32_t day, uint64_t seq_lo, uint64_t seq_hi, la_cursor **out)
+int la_scan_seq_locked(la_db *db, const la_filter *f, int32_t day, uint64_t seq_lo, uint64_t seq_hi,
+                       la_cursor **out)
 {
-    la_filter f = LA_FILTER_INIT;
-    f.from = (int64_t)day * LA_MS_PER_DAY;
-    f.to = f.from + LA_MS_PER_DAY;
-    int rc = scan_locked(db, &f, out);
+    la_filter g = f ? *f : (la_filter)LA_FILTER_INIT;
+    int64_t lo = (int64_t)day * LA_MS_PER_DAY;
+    if (g.from < lo)
+        g.from = lo;
+    if (g.to > lo + LA_MS_PER_DAY)
+        g.to = lo + LA_MS_PER_DAY;
+    int rc = scan_locked(db, &g, out);
     if (rc == 0 && (*out)->ndays == 1) {
         (*out)->seq_lo = seq_lo;
         if ((*out)->snap[0] > seq_hi)
