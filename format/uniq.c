@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bitpack.h"
 #include "le.h"
 #include "mix.h"
 #include "status.h"
@@ -148,6 +147,14 @@ static int to_sketch(la_uniq *u, int with_extra, uint64_t extra)
     return LA_OK;
 }
 
+/* d[i] = max(d[i], s[i]) over a whole sketch. The arrays are distinct allocations (restrict),
+ * so that the compiler vectorizes this without a run-time overlap check. */
+static void reg_max(uint8_t *restrict d, const uint8_t *restrict s)
+{
+    for (size_t i = 0; i < LA_UNIQ_M; i++)
+        d[i] = d[i] > s[i] ? d[i] : s[i];
+}
+
 void la_uniq_init(la_uniq *u)
 {
     memset(u, 0, sizeof *u);
@@ -219,10 +226,7 @@ int la_uniq_merge(la_uniq *dst, const la_uniq *src)
         if (rc != LA_OK)
             return rc;
     }
-    uint8_t *d = dst->u.reg;
-    const uint8_t *s = src->u.reg;
-    for (size_t i = 0; i < LA_UNIQ_M; i++)
-        d[i] = d[i] > s[i] ? d[i] : s[i];
+    reg_max(dst->u.reg, src->u.reg);
     return LA_OK;
 }
 
@@ -260,11 +264,40 @@ static double ertl_tau(double x)
     return z / 3.0;
 }
 
+/* c[k] = registers equal to k (0..51). Eight tables, one per byte of an 8-byte word, so that
+ * increments of the same value do not wait on each other through memory; an all-zero word (most
+ * of a sparse sketch) is counted without touching them. */
+static void register_histogram(const uint8_t *reg, uint32_t c[Q + 2])
+{
+    uint32_t t[8][64];
+    memset(t, 0, sizeof t);
+    uint32_t zero_words = 0;
+    for (size_t i = 0; i < LA_UNIQ_M; i += 8) {
+        uint64_t w;
+        memcpy(&w, reg + i, 8);
+        if (w == 0) {
+            zero_words++;
+            continue;
+        }
+        /* registers are <= 51 < 64: & 63 only tells the compiler the index is in range */
+        t[0][w & 63]++;
+        t[1][(w >> 8) & 63]++;
+        t[2][(w >> 16) & 63]++;
+        t[3][(w >> 24) & 63]++;
+        t[4][(w >> 32) & 63]++;
+        t[5][(w >> 40) & 63]++;
+        t[6][(w >> 48) & 63]++;
+        t[7][(w >> 56) & 63]++;
+    }
+    for (int k = 0; k < Q + 2; k++)
+        c[k] = t[0][k] + t[1][k] + t[2][k] + t[3][k] + t[4][k] + t[5][k] + t[6][k] + t[7][k];
+    c[0] += 8 * zero_words;
+}
+
 static uint64_t sketch_estimate(const uint8_t *reg)
 {
-    uint32_t c[Q + 2] = {0};
-    for (size_t i = 0; i < LA_UNIQ_M; i++)
-        c[reg[i]]++;
+    uint32_t c[Q + 2];
+    register_histogram(reg, c);
     const double m = LA_UNIQ_M;
     if (c[0] == LA_UNIQ_M)
         return 0;
@@ -314,10 +347,65 @@ static int get_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *v, co
     return LA_OK;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* Sort ids[0..n) ascending (distinct or not); tmp has room for n. Insertion sort for few ids;
+ * else one counting-sort pass on the 8 bits just below the highest bit in which the ids differ
+ * (the buckets are then in order), recursing into large buckets, and an insertion sort to finish
+ * the small ones (it only moves ids within their bucket). Depth <= 8: each level uses 8 bits. */
+static void insertion_sort(uint64_t *ids, size_t n)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
+    for (size_t i = 1; i < n; i++) {
+        uint64_t v = ids[i];
+        size_t j = i;
+        for (; j > 0 && ids[j - 1] > v; j--)
+            ids[j] = ids[j - 1];
+        ids[j] = v;
+    }
+}
+
+#define SORT_SMALL 24
+
+static void sort_ids(uint64_t *ids, size_t n, uint64_t *tmp)
+{
+    if (n <= SORT_SMALL) {
+        insertion_sort(ids, n);
+        return;
+    }
+    uint64_t any = 0, all = ~0ull;
+    for (size_t i = 0; i < n; i++) {
+        any |= ids[i];
+        all &= ids[i];
+    }
+    uint64_t differ = any ^ all;
+    if (differ == 0)
+        return;
+    unsigned top = 63u - (unsigned)__builtin_clzll(differ);
+    unsigned sh = top >= 7 ? top - 7 : 0;
+    uint32_t at[257];
+    memset(at, 0, sizeof at);
+    for (size_t i = 0; i < n; i++)
+        at[((ids[i] >> sh) & 255) + 1]++;
+    for (size_t d = 1; d <= 256; d++)
+        at[d] += at[d - 1];
+    uint32_t start[257];
+    memcpy(start, at, sizeof start);
+    for (size_t i = 0; i < n; i++)
+        tmp[at[(ids[i] >> sh) & 255]++] = ids[i];
+    memcpy(ids, tmp, n * sizeof *ids);
+    for (size_t d = 0; d < 256; d++) {
+        size_t lo = start[d], cnt = start[d + 1] - lo;
+        if (cnt > SORT_SMALL)
+            sort_ids(ids + lo, cnt, tmp);
+    }
+    insertion_sort(ids, n);
+}
+
+/* The ids of an exact state, ascending, into ids (room for EXACT_MAX); returns their number. */
+static size_t exact_sorted(const la_uniq *u, uint64_t *ids)
+{
+    uint64_t tmp[EXACT_MAX];
+    size_t n = exact_ids(u, ids);
+    sort_ids(ids, n, tmp);
+    return n;
 }
 
 /* Bytes of the varint form of ascending ids: the first id, then each gap minus one. */
@@ -336,8 +424,9 @@ static inline uint64_t sparse_entry(uint32_t idx, int64_t prev, uint8_t r)
     return ((uint64_t)(idx - prev - 1) << 6) | r;
 }
 
-/* Bytes after the mode byte of the sparse form of reg. */
-static size_t sparse_bytes(const uint8_t *reg)
+/* Bytes after the mode byte of the sparse form of reg, register by register (the definition;
+ * sparse_bytes() below gets the same number faster). */
+static size_t sparse_bytes_slow(const uint8_t *reg)
 {
     size_t s = 0, k = 0;
     int64_t prev = -1;
@@ -351,6 +440,53 @@ static size_t sparse_bytes(const uint8_t *reg)
     return varint_len(k) + s;
 }
 
+/* SWAR on 8 registers (bytes, each <= 63) at a time. */
+#define B01 0x0101010101010101ull
+#define B80 0x8080808080808080ull
+
+/* 0x01 in each byte of w that is zero (bytes <= 127: no borrow crosses a byte). */
+static inline uint64_t zero_bytes(uint64_t w)
+{
+    return (~((w | B80) - B01) & B80) >> 7;
+}
+
+/* Sum of the bytes of a (each lane <= 255). */
+static inline uint32_t byte_sum(uint64_t a)
+{
+    a = (a & 0x00FF00FF00FF00FFull) + ((a >> 8) & 0x00FF00FF00FF00FFull);
+    return (uint32_t)((a * 0x0001000100010001ull) >> 48);
+}
+
+/* Bytes after the mode byte of the sparse form of reg (registers <= 63). An entry takes 1 byte
+ * when its gap is 0 or 1, 2 while the gap is below 256, 3 beyond: the sparse form is
+ * varint_len(k) + k + (entries after >= 2 zero registers) + (entries after >= 256 of them). The
+ * first two terms come 8 registers at a time; the third needs a run of >= 256 zero registers,
+ * which holds 31 all-zero words, and only then is counted register by register. */
+static size_t sparse_bytes(const uint8_t *reg)
+{
+    uint64_t prevz = 0; /* zero flags of the previous word; "register -1, -2" are non-zero */
+    uint32_t k = 0, c2 = 0, run = 0, long_run = 0;
+    for (size_t blk = 0; blk < LA_UNIQ_M; blk += 8 * 128) {
+        uint64_t acck = 0, acc2 = 0; /* byte lanes, +1 at most per word: 128 words fit */
+        for (size_t i = blk; i < blk + 8 * 128; i += 8) {
+            uint64_t w;
+            memcpy(&w, reg + i, 8);
+            uint64_t z = zero_bytes(w), nz = z ^ B01;
+            uint64_t z1 = (z << 8) | (prevz >> 56), z2 = (z << 16) | (prevz >> 48);
+            acck += nz;
+            acc2 += nz & z1 & z2;
+            prevz = z;
+            run = w == 0 ? run + 1 : 0;
+            long_run |= run >= 31;
+        }
+        k += byte_sum(acck);
+        c2 += byte_sum(acc2);
+    }
+    if (long_run)
+        return sparse_bytes_slow(reg);
+    return varint_len(k) + k + c2;
+}
+
 size_t la_uniq_encoded_size(const la_uniq *u)
 {
     if (u->kind == KIND_SKETCH) {
@@ -358,14 +494,38 @@ size_t la_uniq_encoded_size(const la_uniq *u)
         return 1 + (s < LA_UNIQ_DENSE_BYTES ? s : LA_UNIQ_DENSE_BYTES);
     }
     uint64_t ids[EXACT_MAX];
-    size_t n = exact_ids(u, ids);
-    qsort(ids, n, sizeof *ids, cmp_u64);
+    size_t n = exact_sorted(u, ids);
     size_t v = exact_varint_bytes(ids, n);
     return 1 + varint_len(n) + (v < 8 * n ? v : 8 * n);
 }
 
-/* 64 registers of 6 bits are 48 bytes: the bit-packing unit used for the dense form. */
-#define DENSE_CHUNK 64
+/* Dense form: 8 registers (one byte each, <= 63) <-> 6 bytes, bit-packed as in SPEC §2.1. Each
+ * step halves the field width of a lane: 8 x 8 bits <-> 4 x 12 <-> 2 x 24 <-> 48 bits. */
+static inline uint64_t pack8(uint64_t y)
+{
+    y = (y & 0x003F003F003F003Full) | ((y >> 2) & 0x0FC00FC00FC00FC0ull);
+    y = (y & 0x00000FFF00000FFFull) | ((y >> 4) & 0x00FFF00000FFF000ull);
+    return (y & 0xFFFFFFull) | ((y >> 8) & 0xFFFFFF000000ull);
+}
+
+static inline uint64_t unpack8(uint64_t x)
+{
+    x = (x & 0xFFFFFFull) | ((x & 0xFFFFFF000000ull) << 8);
+    x = (x & 0x00000FFF00000FFFull) | ((x & 0x00FFF00000FFF000ull) << 4);
+    return (x & 0x003F003F003F003Full) | ((x & 0x0FC00FC00FC00FC0ull) << 2);
+}
+
+static inline void put_le48(uint8_t *o, uint64_t v)
+{
+    la_put32(o, (uint32_t)v);
+    o[4] = (uint8_t)(v >> 32);
+    o[5] = (uint8_t)(v >> 40);
+}
+
+static inline uint64_t get_le64(const uint8_t *p)
+{
+    return la_le64(p);
+}
 
 size_t la_uniq_encode(const la_uniq *u, uint8_t *out)
 {
@@ -373,33 +533,39 @@ size_t la_uniq_encode(const la_uniq *u, uint8_t *out)
     if (u->kind == KIND_SKETCH) {
         const uint8_t *reg = u->u.reg;
         if (sparse_bytes(reg) < LA_UNIQ_DENSE_BYTES) {
-            size_t k = 0;
-            for (size_t i = 0; i < LA_UNIQ_M; i++)
-                k += reg[i] != 0;
+            uint32_t k = 0;
+            for (size_t i = 0; i < LA_UNIQ_M; i += 8) {
+                uint64_t w;
+                memcpy(&w, reg + i, 8);
+                k += 8 - byte_sum(zero_bytes(w));
+            }
             *o++ = LA_UNIQ_MODE_SPARSE;
             o += la_uvarint_put(o, k);
             int64_t prev = -1;
-            for (uint32_t i = 0; i < LA_UNIQ_M; i++) {
-                if (reg[i] == 0)
+            for (uint32_t i = 0; i < LA_UNIQ_M; i += 8) {
+                uint64_t w;
+                memcpy(&w, reg + i, 8);
+                if (w == 0)
                     continue;
-                o += la_uvarint_put(o, sparse_entry(i, prev, reg[i]));
-                prev = i;
+                for (uint32_t j = i; j < i + 8; j++) {
+                    if (reg[j] == 0)
+                        continue;
+                    o += la_uvarint_put(o, sparse_entry(j, prev, reg[j]));
+                    prev = j;
+                }
             }
             return (size_t)(o - out);
         }
         *o++ = LA_UNIQ_MODE_DENSE;
-        uint32_t v[DENSE_CHUNK];
-        for (size_t i = 0; i < LA_UNIQ_M; i += DENSE_CHUNK) {
-            for (size_t j = 0; j < DENSE_CHUNK; j++)
-                v[j] = reg[i + j];
-            la_bitpack(o, v, DENSE_CHUNK, 6);
-            o += DENSE_CHUNK * 6 / 8;
+        for (size_t i = 0; i < LA_UNIQ_M; i += 8, o += 6) {
+            uint64_t w;
+            memcpy(&w, reg + i, 8);
+            put_le48(o, pack8(w));
         }
         return (size_t)(o - out);
     }
     uint64_t ids[EXACT_MAX];
-    size_t n = exact_ids(u, ids);
-    qsort(ids, n, sizeof *ids, cmp_u64);
+    size_t n = exact_sorted(u, ids);
     int var = exact_varint_bytes(ids, n) < 8 * n;
     *o++ = var ? LA_UNIQ_MODE_EXACT_VARINT : LA_UNIQ_MODE_EXACT_U64;
     o += la_uvarint_put(o, n);
@@ -415,8 +581,8 @@ size_t la_uniq_encode(const la_uniq *u, uint8_t *out)
 }
 
 /* ---------------------------------------------------------------------------------------
- * Decoding. Each form is checked whole before dst is touched, so that a corrupt input
- * leaves dst as it was.
+ * Decoding. A sketch form is decoded whole into a scratch array of registers and checked
+ * before dst is touched, so that a corrupt input leaves dst as it was.
  * ------------------------------------------------------------------------------------- */
 
 /* Exact forms: the ascending ids into ids[0..*n). */
@@ -459,8 +625,8 @@ static int decode_exact(const uint8_t *p, size_t len, uint64_t *ids, size_t *n, 
     return LA_OK;
 }
 
-/* Sparse form: checks it, and if reg != NULL raises reg to its registers. */
-static int walk_sparse(const uint8_t *p, size_t len, uint8_t *reg, const char **why)
+/* Sparse form: its registers into reg (all zero on entry), checked. */
+static int decode_sparse(const uint8_t *p, size_t len, uint8_t *reg, const char **why)
 {
     if (len - 1 >= LA_UNIQ_DENSE_BYTES)
         return la_corrupt(why, "uniq: sparse sketch not shorter than dense");
@@ -474,8 +640,16 @@ static int walk_sparse(const uint8_t *p, size_t len, uint8_t *reg, const char **
     int64_t prev = -1;
     for (uint64_t i = 0; i < k; i++) {
         uint64_t e;
-        if ((rc = get_varint(p, len, &pos, &e, why)) != LA_OK)
+        /* One- and two-byte entries (gaps below 256) inline; those are in shortest form when
+         * the last byte is not 0. Anything else through the checked reader. */
+        if (pos < len && p[pos] < 0x80) {
+            e = p[pos++];
+        } else if (len - pos >= 2 && p[pos + 1] < 0x80 && p[pos + 1] != 0) {
+            e = (uint64_t)(p[pos] & 0x7F) | ((uint64_t)p[pos + 1] << 7);
+            pos += 2;
+        } else if ((rc = get_varint(p, len, &pos, &e, why)) != LA_OK) {
             return rc;
+        }
         uint64_t gap = e >> 6;
         uint8_t r = (uint8_t)(e & 63);
         if (r == 0 || r > LA_UNIQ_MAX_RANK)
@@ -483,39 +657,49 @@ static int walk_sparse(const uint8_t *p, size_t len, uint8_t *reg, const char **
         if (gap >= (uint64_t)(LA_UNIQ_M - 1 - prev))
             return la_corrupt(why, "uniq: sparse register index beyond 16383");
         prev += (int64_t)gap + 1;
-        if (reg && reg[prev] < r)
-            reg[prev] = r;
+        reg[prev] = r;
     }
     if (pos != len)
         return la_corrupt(why, "uniq: trailing bytes");
     return LA_OK;
 }
 
-/* Dense form: checks it, and if reg != NULL raises reg to its registers. */
-static int walk_dense(const uint8_t *p, size_t len, uint8_t *reg, const char **why)
+/* Dense form: its registers into reg, checked. Four 48-bit groups of 8 registers per 24 input
+ * bytes, read as three little-endian u64; register values above 51 and zero registers are
+ * tallied on the way (SWAR), so that the canonical-form check rarely needs another pass. */
+static int decode_dense(const uint8_t *p, size_t len, uint8_t *reg, const char **why)
 {
     if (len != 1 + LA_UNIQ_DENSE_BYTES)
         return la_corrupt(why, "uniq: dense sketch not 12289 bytes");
     const uint8_t *in = p + 1;
-    uint32_t v[DENSE_CHUNK];
-    size_t sparse = 0, k = 0;
-    int64_t prev = -1;
-    for (uint32_t i = 0; i < LA_UNIQ_M; i += DENSE_CHUNK, in += DENSE_CHUNK * 6 / 8) {
-        if (la_bitunpack(in, DENSE_CHUNK * 6 / 8, v, DENSE_CHUNK, 6) != 0)
-            return la_corrupt(why, "uniq: bad dense registers"); /* cannot happen: sizes fixed */
-        for (uint32_t j = 0; j < DENSE_CHUNK; j++) {
-            if (v[j] > LA_UNIQ_MAX_RANK)
-                return la_corrupt(why, "uniq: register above 51");
-            if (v[j] == 0)
-                continue;
-            sparse += varint_len(sparse_entry(i + j, prev, (uint8_t)v[j]));
-            prev = i + j;
-            k++;
-            if (reg && reg[i + j] < v[j])
-                reg[i + j] = (uint8_t)v[j];
+    uint64_t bad = 0;
+    size_t k = 0; /* non-zero registers */
+    const uint64_t M48 = 0xFFFFFFFFFFFFull;
+    for (size_t blk = 0; blk < LA_UNIQ_M; blk += 1024) {
+        uint64_t nz = 0; /* byte lanes, + 4 at most per 32 registers: 1024 fit */
+        for (size_t i = blk; i < blk + 1024; i += 32, in += 24) {
+            uint64_t w0 = get_le64(in), w1 = get_le64(in + 8), w2 = get_le64(in + 16);
+            uint64_t y0 = unpack8(w0 & M48), y1 = unpack8(((w0 >> 48) | (w1 << 16)) & M48),
+                     y2 = unpack8(((w1 >> 32) | (w2 << 32)) & M48), y3 = unpack8(w2 >> 16);
+            /* bytes are <= 63: + 12 reaches bit 6 iff above 51; + 63 iff not 0 */
+            bad |= (y0 + 0x0C0C0C0C0C0C0C0Cull) | (y1 + 0x0C0C0C0C0C0C0C0Cull) |
+                   (y2 + 0x0C0C0C0C0C0C0C0Cull) | (y3 + 0x0C0C0C0C0C0C0C0Cull);
+            nz += (((y0 + 0x3F3F3F3F3F3F3F3Full) >> 6) & B01) +
+                  (((y1 + 0x3F3F3F3F3F3F3F3Full) >> 6) & B01) +
+                  (((y2 + 0x3F3F3F3F3F3F3F3Full) >> 6) & B01) +
+                  (((y3 + 0x3F3F3F3F3F3F3F3Full) >> 6) & B01);
+            memcpy(reg + i, &y0, 8);
+            memcpy(reg + i + 8, &y1, 8);
+            memcpy(reg + i + 16, &y2, 8);
+            memcpy(reg + i + 24, &y3, 8);
         }
+        k += byte_sum(nz);
     }
-    if (!reg && varint_len(k) + sparse < LA_UNIQ_DENSE_BYTES)
+    if (bad & 0x4040404040404040ull)
+        return la_corrupt(why, "uniq: register above 51");
+    /* The sparse form takes at least varint_len(k) + k bytes; count it exactly only when that
+     * does not already reach the dense size. */
+    if (varint_len(k) + k < LA_UNIQ_DENSE_BYTES && sparse_bytes(reg) < LA_UNIQ_DENSE_BYTES)
         return la_corrupt(why, "uniq: dense sketch where sparse is shorter");
     return LA_OK;
 }
@@ -539,13 +723,19 @@ int la_uniq_merge_encoded(la_uniq *dst, const uint8_t *p, size_t len, const char
     }
     case LA_UNIQ_MODE_SPARSE:
     case LA_UNIQ_MODE_DENSE: {
-        int (*walk)(const uint8_t *, size_t, uint8_t *, const char **) =
-            p[0] == LA_UNIQ_MODE_SPARSE ? walk_sparse : walk_dense;
-        if ((rc = walk(p, len, NULL, why)) != LA_OK)
+        uint8_t reg[LA_UNIQ_M];
+        if (p[0] == LA_UNIQ_MODE_SPARSE) {
+            memset(reg, 0, sizeof reg);
+            rc = decode_sparse(p, len, reg, why);
+        } else {
+            rc = decode_dense(p, len, reg, why);
+        }
+        if (rc != LA_OK)
             return rc;
         if (dst->kind != KIND_SKETCH && (rc = to_sketch(dst, 0, 0)) != LA_OK)
             return rc;
-        return walk(p, len, dst->u.reg, why);
+        reg_max(dst->u.reg, reg);
+        return LA_OK;
     }
     default:
         return la_corrupt(why, "uniq: unknown mode");

@@ -772,6 +772,167 @@ START_TEST(uniq_rejects)
 }
 END_TEST
 
+/* The count, the encoding and the decoding of sketches against the reference model, on
+ * register arrays of many shapes: sketches of random sets, random registers with every share of
+ * zeros (around the sparse/dense boundary in fine steps), long runs of zero registers (gaps of
+ * 256 and more) and extreme values; and exact sets whose ids share long prefixes. */
+static double ref_sigma(double x)
+{
+    if (x == 1.0)
+        return INFINITY;
+    double y = 1.0, z = x, zp;
+    do {
+        x = x * x;
+        zp = z;
+        z = z + x * y;
+        y = 2 * y;
+    } while (z != zp);
+    return z;
+}
+
+static double ref_tau(double x)
+{
+    if (x == 0.0 || x == 1.0)
+        return 0.0;
+    double y = 1.0, z = 1.0 - x, zp;
+    do {
+        x = sqrt(x);
+        zp = z;
+        y = y / 2;
+        z = z - (1 - x) * (1 - x) * y;
+    } while (z != zp);
+    return z / 3;
+}
+
+static uint64_t ref_count(const uint8_t *reg)
+{
+    uint32_t c[52] = {0};
+    for (int i = 0; i < 16384; i++)
+        c[reg[i]]++;
+    if (c[0] == 16384)
+        return 0;
+    const double m = 16384;
+    double z = m * ref_tau(1 - c[51] / m);
+    for (int k = 50; k >= 1; k--)
+        z = (z + c[k]) / 2;
+    z = z + m * ref_sigma(c[0] / m);
+    double est = m * m / (2 * log(2.0)) / z;
+    if (!(est < 18446744073709551616.0))
+        return UINT64_MAX;
+    return (uint64_t)llround(est);
+}
+
+static void check_registers(const uint8_t *reg, const char *what, int shape)
+{
+    static uint8_t ref[LA_UNIQ_ENCODED_MAX], dense[LA_UNIQ_ENCODED_MAX];
+    static uint32_t v[16384];
+    size_t lr = ref_encode_sketch(reg, ref);
+    uint8_t *p = dup_exact(ref, lr);
+    la_uniq u, w;
+    la_uniq_init(&u);
+    TU_CHECK(la_uniq_merge_encoded(&u, p, lr, NULL) == LA_OK, "%s %d: rejected", what, shape);
+    free(p);
+    if (la_uniq_is_exact(&u)) { /* all-zero registers: canonical only as nothing */
+        la_uniq_free(&u);
+        return;
+    }
+    size_t ln = enc(&u, enc_c);
+    TU_CHECK(ln == lr && memcmp(enc_c, ref, lr) == 0, "%s %d: encoding differs (%zu vs %zu)",
+             what, shape, ln, lr);
+    TU_CHECK(la_uniq_count(&u, NULL, NULL) == ref_count(reg), "%s %d: count differs", what, shape);
+    /* the dense spelling is accepted if and only if it is the canonical one */
+    for (int i = 0; i < 16384; i++)
+        v[i] = reg[i];
+    dense[0] = LA_UNIQ_MODE_DENSE;
+    la_bitpack(dense + 1, v, 16384, 6);
+    p = dup_exact(dense, sizeof dense);
+    la_uniq_init(&w);
+    const char *why = NULL;
+    int rc = la_uniq_merge_encoded(&w, p, sizeof dense, &why);
+    TU_CHECK(rc == (ref[0] == LA_UNIQ_MODE_DENSE ? LA_OK : LA_ECORRUPT), "%s %d: dense form rc %d",
+             what, shape, rc);
+    TU_CHECK(rc != LA_OK || la_uniq_count(&w, NULL, NULL) == ref_count(reg), "%s %d: dense count",
+             what, shape);
+    la_uniq_free(&w);
+    free(p);
+    la_uniq_free(&u);
+}
+
+START_TEST(uniq_fast_paths_vs_reference)
+{
+    static uint8_t reg[16384];
+    uint64_t seed = 7;
+    /* sketches of random sets */
+    for (int t = 0; t < 60; t++) {
+        memset(reg, 0, sizeof reg);
+        size_t n = 257 + (size_t)(tu_rand(&seed) % (t < 40 ? 60000 : 3000000));
+        for (size_t i = 0; i < n; i++)
+            ref_add(reg, tu_rand(&seed));
+        check_registers(reg, "random set", t);
+    }
+    /* random registers, zero with probability z/1000, in fine steps around the boundary */
+    for (int z = 0; z <= 1000; z += (z >= 250 && z <= 400) ? 3 : 37) {
+        for (int t = 0; t < 2; t++) {
+            for (int i = 0; i < 16384; i++)
+                reg[i] = (int)(tu_rand(&seed) % 1000) < z ? 0 : (uint8_t)(1 + tu_rand(&seed) % 51);
+            check_registers(reg, "zero share", z);
+        }
+    }
+    /* runs of zero registers of assorted lengths (gaps of 2, 255, 256, 257 and more) */
+    static const int runs[] = {1, 2, 3, 200, 255, 256, 257, 300, 1000, 5000};
+    for (int t = 0; t < 300; t++) {
+        int len = runs[t % 10];
+        memset(reg, 0, sizeof reg);
+        for (int i = 0; i < 16384;) {
+            int r = (int)(tu_rand(&seed) % 4) == 0 ? len : 1 + (int)(tu_rand(&seed) % 3);
+            if (t % 3 == 0)
+                r = len; /* regular: one register then len zeros */
+            reg[i] = (uint8_t)(1 + tu_rand(&seed) % 51);
+            i += 1 + r;
+        }
+        if (t % 7 == 0)
+            reg[0] = 0;
+        if (t % 11 == 0)
+            memset(reg + 16384 - 300, 0, 300);
+        check_registers(reg, "zero runs", t);
+    }
+    /* extremes: every register 51 (count 2^64 - 1), 1, or a single register set */
+    memset(reg, 51, sizeof reg);
+    check_registers(reg, "all 51", 0);
+    memset(reg, 1, sizeof reg);
+    check_registers(reg, "all 1", 0);
+    for (int j = 0; j < 16384; j += 4095) {
+        memset(reg, 0, sizeof reg);
+        reg[j] = 51;
+        check_registers(reg, "single", j);
+    }
+
+    /* exact sets of ids with long common prefixes, clustered, or descending */
+    uint64_t *ids = xids(256);
+    for (int t = 0; t < 400; t++) {
+        size_t n = (size_t)(tu_rand(&seed) % 257);
+        uint64_t base = tu_rand(&seed), mask = ~0ull >> (tu_rand(&seed) % 64);
+        la_uniq u;
+        la_uniq_init(&u);
+        for (size_t i = 0; i < n; i++) {
+            uint64_t id;
+            switch (t % 4) {
+            case 0: id = base ^ (tu_rand(&seed) & mask); break;
+            case 1: id = base + (uint64_t)(n - i) * (1 + (uint64_t)t % 5); break;
+            case 2: id = (tu_rand(&seed) % 3) << 62 | (tu_rand(&seed) & 0xFFF); break;
+            default: id = tu_rand(&seed) & (tu_rand(&seed) % 2 ? 0xFF : ~0ull); break;
+            }
+            ids[i] = id;
+            TU_CHECK(la_uniq_add(&u, id) == LA_OK, "add");
+        }
+        size_t ln = enc(&u, enc_a), lr = ref_encode_ids(ids, n, enc_b);
+        TU_CHECK(ln == lr && memcmp(enc_a, enc_b, ln) == 0, "exact %d: encoding differs", t);
+        la_uniq_free(&u);
+    }
+    free(ids);
+}
+END_TEST
+
 static Suite *uniq_suite(void)
 {
     Suite *s = suite_create("uniq");
@@ -796,6 +957,7 @@ static Suite *uniq_suite(void)
     tcase_add_test(tc, uniq_dense_layout);
     tcase_add_test(tc, uniq_truncations_and_flips);
     tcase_add_test(tc, uniq_rejects);
+    tcase_add_test(tc, uniq_fast_paths_vs_reference);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("accuracy");
