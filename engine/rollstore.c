@@ -69,6 +69,7 @@ void la_rs_free(la_db *db)
         delta_drop(&rs->deltas[i]);
     free(rs->deltas);
     la_cellset_free(rs->strings);
+    free(rs->enc);
     memset(rs, 0, sizeof *rs);
 }
 
@@ -475,16 +476,16 @@ drop:
 static int write_set(la_db *db, la_cellset *cs, int level, int32_t first_day, const int32_t *sd,
                      const uint64_t *sr, uint32_t ns)
 {
-    uint8_t *buf;
+    la_rstate *rs = &db->roll;
     size_t len;
-    int rc = la_cellset_encode(cs, level, first_day, sd, sr, ns, &buf, &len);
+    int rc = la_cellset_encode(cs, level, first_day, sd, sr, ns, &rs->enc, &rs->enc_cap, &len);
     if (rc != LA_OK)
         return la_err(rc, "out of memory");
+    uint8_t *buf = rs->enc;
     char name[40];
     la_roll_name(name, sizeof name, level, first_day);
     rc = la_write_atomic(db->path, name, buf, len);
     file_forget(db, level, first_day);
-    free(buf);
     return rc;
 }
 

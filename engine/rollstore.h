@@ -45,6 +45,8 @@ typedef struct la_rstate {
     uint64_t dir_size, dir_ino;
     uint64_t checkpoint_rows;  /* pending rows that make the next flush checkpoint */
     int off;                   /* la_options.no_rollups: no deltas, no checkpoints */
+    uint8_t *enc;              /* writer: the buffer files are encoded into, kept between files */
+    size_t enc_cap;
     la_cellset *strings;       /* writer: owns the dictionary every delta shares, so that
                                 * checkpoints merge days without string lookups; renewed when
                                 * a checkpoint leaves every delta empty */

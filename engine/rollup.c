@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "mix.h"
+#include "varint.h"
 
 #define MS_PER_HOUR 3600000LL
 
@@ -102,6 +103,11 @@ static uint64_t key_hash(int32_t t, uint32_t ws, uint32_t link, uint32_t type)
     return la_fmix64(la_fmix64(((uint64_t)(uint32_t)t << 32 | ws) ^ la_fmix64((uint64_t)link << 32 | type)));
 }
 
+/* Table slots hold the key's hash above the cell's index, so that a probe compares hashes
+ * before it touches a cell (cells are scattered: each touch is likely a cache miss). */
+#define SLOT(h, i) (((h) & 0xFFFFFFFF00000000ull) | ((uint64_t)(i) + 1))
+#define SLOT_INDEX(v) ((size_t)((v) & 0xFFFFFFFFu) - 1)
+
 static int grow_table(la_cellset *cs)
 {
     size_t cap = cs->cap ? cs->cap * 2 : 64;
@@ -109,16 +115,17 @@ static int grow_table(la_cellset *cs)
     if (!cells)
         return LA_ENOMEM;
     cs->cells = cells;
-    uint32_t *table = calloc(cap * 2, sizeof *table);
+    uint64_t *table = calloc(cap * 2, sizeof *table);
     if (!table)
         return LA_ENOMEM;
     size_t mask = cap * 2 - 1;
     for (size_t i = 0; i < cs->n; i++) {
         la_cell *c = cs->cells[i];
-        size_t s = key_hash(c->t, c->ws, c->link, c->type) & mask;
+        uint64_t h = key_hash(c->t, c->ws, c->link, c->type);
+        size_t s = h & mask;
         while (table[s])
             s = (s + 1) & mask;
-        table[s] = (uint32_t)i + 1;
+        table[s] = SLOT(h, i);
     }
     free(cs->table);
     cs->table = table;
@@ -141,10 +148,13 @@ la_cell *la_cellset_get(la_cellset *cs, int32_t t, uint32_t ws, uint32_t link, u
                         int create, int *rc)
 {
     *rc = LA_OK;
+    uint64_t h = key_hash(t, ws, link, type), tag = h & 0xFFFFFFFF00000000ull;
     if (cs->cap) {
         size_t mask = cs->cap * 2 - 1;
-        for (size_t s = key_hash(t, ws, link, type) & mask; cs->table[s]; s = (s + 1) & mask) {
-            la_cell *c = cs->cells[cs->table[s] - 1];
+        for (size_t s = h & mask; cs->table[s]; s = (s + 1) & mask) {
+            if ((cs->table[s] & 0xFFFFFFFF00000000ull) != tag)
+                continue;
+            la_cell *c = cs->cells[SLOT_INDEX(cs->table[s])];
             if (c->t == t && c->ws == ws && c->link == link && c->type == type)
                 return c;
         }
@@ -163,10 +173,10 @@ la_cell *la_cellset_get(la_cellset *cs, int32_t t, uint32_t ws, uint32_t link, u
     c->link = link;
     c->type = type;
     c->dims = (la_dimcount *)(c + 1);
-    size_t mask = cs->cap * 2 - 1, s = key_hash(t, ws, link, type) & mask;
+    size_t mask = cs->cap * 2 - 1, s = h & mask;
     while (cs->table[s])
         s = (s + 1) & mask;
-    cs->table[s] = (uint32_t)cs->n + 1;
+    cs->table[s] = SLOT(h, cs->n);
     cs->cells[cs->n++] = c;
     note_type(cs, type);
     return c;
@@ -432,9 +442,9 @@ static int by_key(const void *a, const void *b)
 }
 
 int la_cellset_encode(la_cellset *cs, int level, int32_t first_day, const int32_t *src_day,
-                      const uint64_t *src_rows, uint32_t nsources, uint8_t **out, size_t *len)
+                      const uint64_t *src_rows, uint32_t nsources, uint8_t **out, size_t *cap,
+                      size_t *len)
 {
-    *out = NULL;
     uint32_t nstr = la_dict_size(cs->dict);
     const la_str *strs = la_dict_strs(cs->dict);
     size_t max_entries = 1;
@@ -453,21 +463,31 @@ int la_cellset_encode(la_cellset *cs, int level, int32_t first_day, const int32_
     int rc = LA_ENOMEM;
     if (!newid || !used || !ent || !order || !uniq_buf || !kept || !ksid || !kcnt)
         goto out;
-    /* pass 1: which strings the file needs */
+    /* pass 1: which strings the file needs (newid[0] collects empty slots) */
     for (size_t i = 0; i < cs->n; i++) {
         la_cell *c = cs->cells[i];
         newid[c->ws] = newid[c->type] = 1;
         if (c->link)
             newid[c->link] = 1;
         for (uint32_t k = 0; k < cs->ndims; k++) {
+            const la_dimcount *d = &c->dims[k];
+            if (d->n <= cs->caps[k]) { /* all kept: no need to rank them */
+                const uint32_t *ss;
+                const uint64_t *sc;
+                uint32_t slots = la_dim_slots(d, &ss, &sc);
+                for (uint32_t j = 0; j < slots; j++)
+                    newid[ss[j]] = 1;
+                continue;
+            }
             uint64_t s, m;
-            uint32_t n = dim_keep(&c->dims[k], cs->caps[k], strs, ent, &s, &m);
+            uint32_t n = dim_keep(d, cs->caps[k], strs, ent, &s, &m);
             for (uint32_t j = 0; j < n; j++)
                 newid[ent[j].sid] = 1;
         }
     }
     uint32_t nused = 0;
     uint64_t strings_len = 0;
+    newid[0] = 0;
     for (uint32_t id = 1; id <= nstr; id++)
         if (newid[id]) {
             used[nused++] = id;
@@ -489,13 +509,26 @@ int la_cellset_encode(la_cellset *cs, int level, int32_t first_day, const int32_
         la_roll_dim_src ds[LA_MAX_DIMS];
         for (uint32_t k = 0; k < cs->ndims; k++)
             ds[k].n = order[i].c->dims[k].n;
-        cells_bound += la_roll_cell_bound(la_uniq_encoded_size(&order[i].c->vis),
-                                          la_uniq_encoded_size(&order[i].c->ses), cs->ndims, ds);
+        /* a bound without encoding the states twice: exact sets take at most 8 bytes an id */
+        const la_uniq *u[2] = {&order[i].c->vis, &order[i].c->ses};
+        size_t ub[2];
+        for (int j = 0; j < 2; j++)
+            ub[j] = la_uniq_is_exact(u[j]) ? 2 + LA_VARINT_MAX + 8 * (size_t)la_uniq_count(u[j], NULL, NULL)
+                                           : LA_UNIQ_ENCODED_MAX;
+        cells_bound += la_roll_cell_bound(ub[0], ub[1], cs->ndims, ds);
     }
     size_t head = LA_ROLL_HEADER + (size_t)nsources * LA_ROLL_SOURCE + strings_len +
                   cs->n * LA_ROLL_ENTRY;
-    if (!(file = malloc(head + cells_bound + 4)))
-        goto out;
+    if (head + cells_bound + 4 > *cap) {
+        /* grown, not renewed: a buffer that stays mapped saves page faults per file */
+        size_t want = head + cells_bound + 4;
+        uint8_t *b = realloc(*out, want);
+        if (!b)
+            goto out;
+        *out = b;
+        *cap = want;
+    }
+    file = *out;
     uint8_t *p = file + LA_ROLL_HEADER;
     for (uint32_t i = 0; i < nsources; i++, p += LA_ROLL_SOURCE)
         la_roll_put_source(p, src_day[i], src_rows[i]);
@@ -516,7 +549,8 @@ int la_cellset_encode(la_cellset *cs, int level, int32_t first_day, const int32_
             dim_entry *kk = kept + used_k;
             for (uint32_t j = 0; j < n; j++)
                 kk[j] = (dim_entry){newid[ent[j].sid], ent[j].cnt};
-            qsort(kk, n, sizeof *kk, by_sid);
+            if (n > 1)
+                qsort(kk, n, sizeof *kk, by_sid);
             for (uint32_t j = 0; j < n; j++) {
                 ksid[used_k + j] = kk[j].sid;
                 kcnt[used_k + j] = kk[j].cnt;
@@ -537,16 +571,13 @@ int la_cellset_encode(la_cellset *cs, int level, int32_t first_day, const int32_
                      (uint32_t)cs->n, strings_len, total};
     la_roll_put_header(file, &h);
     la_roll_finish(file, total);
-    *out = file;
     *len = total;
-    file = NULL;
     rc = LA_OK;
 out:
     free(newid);
     free(used);
     free(ent);
     free(order);
-    free(file);
     free(uniq_buf);
     free(kept);
     free(ksid);

@@ -47,7 +47,7 @@ typedef struct la_cellset {
     int own_dict;
     la_cell **cells;
     size_t n, cap;
-    uint32_t *table;           /* index + 1 into cells; 0 = empty; 2 * cap slots */
+    uint64_t *table;           /* 2 * cap slots: hash << 32 | (index + 1); 0 = empty */
     uint32_t types[16];        /* distinct type ids, for queries over all types */
     uint32_t ntypes;
     int many_types;            /* more than 16: queries look at every cell */
@@ -87,9 +87,11 @@ int la_cellset_merge_all(la_cellset *dst, const la_cellset *from, int from_level
 int la_cellset_merge_view(la_cellset *dst, const la_roll_view *v, int level);
 
 /* Encode the set as a rollup file of `level` starting at first_day with the given sources
- * (SPEC.md §10). *out is malloc'ed. */
+ * (SPEC.md §10), into *out: a malloc'ed buffer of *cap bytes (NULL, 0 at first) that is grown
+ * when too small and may be reused for the next file. *len gets the file's length. */
 int la_cellset_encode(la_cellset *cs, int level, int32_t first_day, const int32_t *src_day,
-                      const uint64_t *src_rows, uint32_t nsources, uint8_t **out, size_t *len);
+                      const uint64_t *src_rows, uint32_t nsources, uint8_t **out, size_t *cap,
+                      size_t *len);
 
 /* The bucket number of an hour at a level: the hour itself, or the first day of its bucket. */
 int32_t la_level_t(int level, int32_t hour);

@@ -76,9 +76,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint64_t sr[366];
             for (uint32_t i = 0; i < v.h.nsources; i++)
                 la_roll_source_at(&v, i, &sd[i], &sr[i]);
-            uint8_t *out;
-            size_t len;
-            FZ_ASSERT(la_cellset_encode(cs, v.h.level, v.h.first_day, sd, sr, v.h.nsources, &out, &len) == LA_OK);
+            uint8_t *out = NULL;
+            size_t cap = 0, len;
+            FZ_ASSERT(la_cellset_encode(cs, v.h.level, v.h.first_day, sd, sr, v.h.nsources, &out, &cap, &len) == LA_OK);
             la_roll_view w;
             FZ_ASSERT(la_roll_open(&w, out, len, ndims, &why, &off) == LA_OK);
             FZ_ASSERT(w.h.ncells == v.h.ncells && total_events(&w) == events);

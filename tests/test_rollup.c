@@ -7,6 +7,7 @@
  *
  * Every random choice comes from tu_rand; the seed is printed in each failure message and can
  * be changed with LA_ROLLUP_SEED=<n>. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -1411,6 +1412,127 @@ START_TEST(rollup_errors__arguments)
 }
 END_TEST
 
+
+/* Damage to rollup files: every flipped bit is reported by verify, and a query then fails with
+ * LA_ECORRUPT or gives the undamaged answer, never a wrong one. A day file swapped in from
+ * another database (valid bytes, wrong counts) is reported as differing from its segment. */
+/* A copy whose rollup files may be damaged: segments are hard links (nothing writes them). */
+static void copy_tree(const char *from, const char *to)
+{
+    char cmd[2400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir '%s' && ln '%s'/*.seg '%s'/ && cp '%s'/*.roll '%s'/la.meta '%s'/",
+             to, to, from, to, from, from, to);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static uint64_t series_sum(la_db *db, int64_t from, int64_t to, int bucket, int *rc)
+{
+    la_query q = LA_QUERY_INIT;
+    q.workspace = S(ws_names[0]);
+    q.from = from;
+    q.to = to;
+    q.bucket = bucket;
+    la_point *p;
+    size_t n;
+    uint64_t sum = 0;
+    if ((*rc = la_query_series(db, &q, &p, &n)) != LA_OK)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        sum = sum * 31 + p[i].events * 7 + (uint64_t)p[i].value + p[i].visitors.count;
+    la_series_free(p);
+    return sum;
+}
+
+START_TEST(rollup_damage__flips_detected_answers_never_wrong)
+{
+    init_pools();
+    const size_t n = 6000;
+    mev *m = gen_events(n, g_seed + 9);
+    char *dir = tu_tmpdir(), work[700], other[700];
+    snprintf(work, sizeof work, "%s.work", dir);
+    snprintf(other, sizeof other, "%s.other", dir);
+    la_db *db = open_db(dir, LA_OPEN_CREATE);
+    append_ok(db, m, 0, n);
+    la_close(db);
+    mev *m2 = gen_events(n, g_seed + 10); /* the same days, other events */
+    db = open_db(other, LA_OPEN_CREATE);
+    append_ok(db, m2, 0, n);
+    la_close(db);
+    free(m2);
+    const int64_t from = T0, to = T0 + (int64_t)NDAYS * DAY_MS;
+    int rc;
+    db = open_db(dir, LA_OPEN_READONLY);
+    uint64_t want_day = series_sum(db, from, to, LA_BUCKET_DAY, &rc);
+    ck_assert_int_eq(rc, LA_OK);
+    uint64_t want_month = series_sum(db, from, to, LA_BUCKET_MONTH, &rc);
+    ck_assert_int_eq(rc, LA_OK);
+    la_close(db);
+    verify_clean(dir);
+
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    struct dirent *e;
+    char names[256][300];
+    int nfiles = 0;
+    while ((e = readdir(d)) && nfiles < 256)
+        if (strstr(e->d_name, ".roll") && strlen(e->d_name) < sizeof names[0])
+            memcpy(names[nfiles++], e->d_name, strlen(e->d_name) + 1);
+    closedir(d);
+    ck_assert_int_gt(nfiles, 10);
+    uint64_t rng = 77;
+    int flips = 0, errors = 0;
+    for (int i = 0; i < nfiles; i++) {
+        char path[1100];
+        snprintf(path, sizeof path, "%s/%.250s", work, names[i]);
+        for (int t = 0; t < 1; t++) {
+            copy_tree(dir, work);
+            struct stat st;
+            ck_assert_int_eq(stat(path, &st), 0);
+            int fd = open(path, O_RDWR);
+            ck_assert_int_ge(fd, 0);
+            off_t off = (off_t)(tu_rand(&rng) % (uint64_t)st.st_size);
+            uint8_t byte;
+            ck_assert_int_eq(pread(fd, &byte, 1, off), 1);
+            byte ^= (uint8_t)(1u << (tu_rand(&rng) % 8));
+            ck_assert_int_eq(pwrite(fd, &byte, 1, off), 1);
+            close(fd);
+            uint64_t problems = 0;
+            ck_assert_int_eq(la_verify(work, NULL, NULL, &problems), LA_OK);
+            ck_assert_msg(problems > 0, "flip in %s at %lld not reported", names[i], (long long)off);
+            la_db *w = open_db(work, LA_OPEN_READONLY);
+            uint64_t got = series_sum(w, from, to, LA_BUCKET_DAY, &rc);
+            ck_assert_msg(rc == LA_ECORRUPT || (rc == LA_OK && got == want_day),
+                          "flip in %s at %lld: day series rc %d, %s", names[i], (long long)off, rc,
+                          rc == LA_OK ? "a wrong answer" : la_errmsg());
+            errors += rc != LA_OK;
+            got = series_sum(w, from, to, LA_BUCKET_MONTH, &rc);
+            ck_assert_msg(rc == LA_ECORRUPT || (rc == LA_OK && got == want_month),
+                          "flip in %s at %lld: month series rc %d", names[i], (long long)off, rc);
+            la_close(w);
+            flips++;
+        }
+    }
+    /* valid bytes, wrong content: a day file from the other database */
+    copy_tree(dir, work);
+    char src[900], dst[900];
+    snprintf(src, sizeof src, "%s/%s", other, "2026-10-05.roll");
+    snprintf(dst, sizeof dst, "%s/%s", work, "2026-10-05.roll");
+    char cmd[2000];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", src, dst);
+    ck_assert_int_eq(system(cmd), 0);
+    uint64_t problems = 0;
+    ck_assert_int_eq(la_verify(work, NULL, NULL, &problems), LA_OK);
+    ck_assert_msg(problems > 0, "a day file from another database was not reported");
+    fprintf(stderr, "damage: %d flips in %d rollup files, all reported; %d queries failed, the rest answered right\n",
+            flips, nfiles, errors);
+    tu_rmrf(work);
+    tu_rmrf(other);
+    tu_rmrf(dir);
+    free(dir);
+    free(m);
+}
+END_TEST
+
 static Suite *rollup_suite(void)
 {
     Suite *s = suite_create("rollup");
@@ -1422,6 +1544,10 @@ static Suite *rollup_suite(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, rollup_durability__readonly_handle_beside_writer);
     tcase_add_test(tc, rollup_durability__sigkilled_writer);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("damage");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, rollup_damage__flips_detected_answers_never_wrong);
     suite_add_tcase(s, tc);
     tc = tcase_create("retention");
     tcase_set_timeout(tc, 600);
