@@ -309,6 +309,9 @@ void la_close(la_db *db)
     if (!db->readonly && db->roll.epoch && first_rc == 0 && (first_rc = la_rs_checkpoint_due(db, 1)) != 0)
         snprintf(msg, sizeof msg, "%s", la_errmsg());
     la_rs_free(db);
+    for (size_t i = 0; i < db->ndays; i++)
+        if (db->days[i].d)
+            db->days[i].d->on_seal = NULL; /* the rollups are gone: seals below feed nothing */
     for (size_t i = 0; i < db->ndays; i++) {
         la_day *d = db->days[i].d;
         if (!d)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "io.h"
 #include "mix.h"
 #include "varint.h"
 
@@ -53,7 +54,7 @@ static void dim_free(la_dimcount *d)
     }
 }
 
-#define ARENA_CHUNK (256u << 10)
+#define ARENA_CHUNK (1u << 20)
 
 /* Chunks are chained through their first pointer; calloc'ed, so cells start zeroed. */
 static void *arena_alloc(la_cellset *cs, size_t n)
@@ -61,9 +62,13 @@ static void *arena_alloc(la_cellset *cs, size_t n)
     n = (n + 15) & ~(size_t)15;
     if (n > cs->arena_left) {
         size_t sz = n + 16 > ARENA_CHUNK ? n + 16 : ARENA_CHUNK;
-        uint8_t *chunk = calloc(1, sz);
-        if (!chunk)
+        void *mem;
+        if (posix_memalign(&mem, 4096, sz) != 0)
             return NULL;
+        uint8_t *chunk = mem;
+        /* one call instead of a page fault per page (faults are slow in VMs) */
+        la_io_current()->prefault(chunk, sz);
+        memset(chunk, 0, sz);
         *(uint8_t **)chunk = cs->arena;
         cs->arena = chunk;
         cs->arena_next = chunk + 16;

@@ -168,7 +168,10 @@ LA_API int la_append(la_db *db, const la_event *ev);
 LA_API int la_append_batch(la_db *db, const la_event *evs, size_t n, size_t *n_done);
 
 /*! la_flush() : make every event appended before the call durable (msync + fsync of the
- *  touched segments and directory). Returns LA_OK only if all of it reached stable storage. */
+ *  touched segments and directory). Returns LA_OK only if all of it reached stable storage.
+ *  When checkpoint_rows rows have been appended since the last checkpoint it also writes the
+ *  rollup files (see "Dashboard queries"), which takes longer; an error there is returned
+ *  too, and loses nothing (the rollups are rebuilt from the events). */
 LA_API int la_flush(la_db *db);
 
 /* ---------------------------------------------------------------------------------------
@@ -259,10 +262,11 @@ typedef struct la_distinct {
     double rel_stderr;  /* 0 when exact; about 0.008 for an estimate */
 } la_distinct;
 
-/* One bucket of a series. Buckets are those of the zone `tz` (a DST day has 23 or 25 hours;
- * a bucket whose local midnight does not exist starts at the first instant of that date), and
- * the first and last are clipped to [from, to): a point covers
- * [max(bucket_start, from), min(next bucket_start, to)). */
+/* One bucket of a series. Buckets are those of the zone `tz`: a DST day has 23 or 25 hours;
+ * a bucket whose local midnight does not exist starts at the first instant of that date; when
+ * clocks go back, the repeated local hour belongs to one hour bucket (two hours long), so an
+ * hour series over that day has 24 points, not 25. The first and last points are clipped to
+ * [from, to): a point covers [max(bucket_start, from), min(next bucket_start, to)). */
 typedef struct la_point {
     int64_t bucket_start;  /* UTC ms of the bucket's first instant (not clipped) */
     int32_t utc_offset_s;  /* the zone's offset from UTC at bucket_start, seconds east */
@@ -274,7 +278,9 @@ typedef struct la_point {
 
 /*! la_query_series() : one point per bucket of q->bucket intersecting [from, to), in time
  *  order, empty buckets included (all zero, exact). *out (free with la_series_free) holds *n
- *  points. At most 100000 buckets per call (LA_EINVAL beyond).
+ *  points. At most 100000 buckets per call (LA_EINVAL beyond). Thread safety: a query holds
+ *  the handle's lock while it reads (appends on the same handle wait; other handles and
+ *  processes do not).
  *  Answerable: everything while raw events are kept (retention_days). After retention
  *  deleted a day's raw events and hourly rollups, unfiltered UTC day/week/month/year buckets
  *  still answer from the daily and coarser rollups; a query that needs that day's raw events

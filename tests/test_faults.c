@@ -75,7 +75,7 @@ static int workload(const char *dir, long at, int err, uint8_t *acked, size_t fr
     install(at, err);
     la_options o = LA_OPTIONS_INIT;
     o.block_rows = 100;
-    o.checkpoint_rows = 150; /* flushes write rollup files: faults hit checkpoints too */
+    o.checkpoint_rows = 300; /* flushes write rollup files: faults hit checkpoints too */
     la_db *db = NULL;
     int rc = la_open(&db, dir, LA_OPEN_CREATE, &o);
     for (size_t i = from; rc == LA_OK && i < n; i++) {

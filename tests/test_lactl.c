@@ -2,6 +2,7 @@
  * same multiset, scan output ingests to the same events, verify catches a flipped byte, and bad
  * input is reported by line while the rest goes in. Commands run in a forked child with stdout
  * and stderr captured to files. */
+#include <ctype.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -10,6 +11,7 @@
 #include "gen.h"
 #include "la.h"
 #include "lactl.h"
+#include "rollfile.h"
 #include "testutil.h"
 #include "tsv.h"
 
@@ -700,6 +702,357 @@ START_TEST(lactl_query__errors)
 }
 END_TEST
 
+/* ---- lactl dump on rollup files ----
+ *
+ * A hand-made database (default dimensions country, city, device, browser, referrer; only the
+ * first two set), closed so that its hour and day rollup files exist:
+ *   2026-11-01T10:00Z  w1 a click  v1 s1        DE  Berlin
+ *   2026-11-01T10:30Z  w1 a click  v2 s2        US  -
+ *   2026-11-01T12:00Z  w1 b sale   v1 s3  500   DE  Berlin
+ *   2026-11-02T03:00Z  w1 a click  v1 s4    7   -   -
+ *   2026-11-02T03:10Z  w1 a click  v3 s5        DE  "New York"
+ *   2026-11-02T03:20Z  w1 a click  v1 s4        DE  Berlin
+ *   2026-11-01T05:00Z + i s, i < 300: w3 x click, visitor 1000 + i, session 7 (beyond the exact
+ *   distinct limit of 256: the visitor count is an estimate) */
+static void build_dump_db(const char *path)
+{
+    static const struct {
+        int64_t ts;
+        const char *link, *type, *visitor, *session;
+        int64_t value;
+        int has_value;
+        const char *country, *city;
+    } evs[] = {
+        {1793527200000, "a", "click", "v1", "s1", 0, 0, "DE", "Berlin"},
+        {1793529000000, "a", "click", "v2", "s2", 0, 0, "US", NULL},
+        {1793534400000, "b", "sale", "v1", "s3", 500, 1, "DE", "Berlin"},
+        {1793588400000, "a", "click", "v1", "s4", 7, 1, NULL, NULL},
+        {1793589000000, "a", "click", "v3", "s5", 0, 0, "DE", "New York"},
+        {1793589600000, "a", "click", "v1", "s4", 0, 0, "DE", "Berlin"},
+    };
+    la_db *db;
+    ck_assert_int_eq(la_open(&db, path, LA_OPEN_CREATE, NULL), LA_OK);
+    for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++) {
+        const char *c = evs[i].country, *city = evs[i].city;
+        la_str dims[2] = {{c, c ? (uint32_t)strlen(c) : 0}, {city, city ? (uint32_t)strlen(city) : 0}};
+        la_event e = {
+            .ts = evs[i].ts,
+            .workspace = {"w1", 2},
+            .link = {evs[i].link, (uint32_t)strlen(evs[i].link)},
+            .event_type = {evs[i].type, (uint32_t)strlen(evs[i].type)},
+            .visitor_id = la_hash_id(evs[i].visitor, strlen(evs[i].visitor)),
+            .session_id = la_hash_id(evs[i].session, strlen(evs[i].session)),
+            .value = evs[i].value,
+            .has_value = evs[i].has_value,
+            .dims = dims,
+            .ndims = 2,
+        };
+        ck_assert_int_eq(la_append(db, &e), LA_OK);
+    }
+    for (uint64_t v = 0; v < 300; v++) {
+        la_event e = {
+            .ts = 1793509200000 + (int64_t)v * 1000,
+            .workspace = {"w3", 2}, .link = {"x", 1}, .event_type = {"click", 5},
+            .visitor_id = 1000 + v, .session_id = 7,
+        };
+        ck_assert_int_eq(la_append(db, &e), LA_OK);
+    }
+    ck_assert_int_eq(la_flush(db), LA_OK);
+    la_close(db);
+}
+
+/* A JSON syntax check (RFC 8259 grammar, no semantics): returns the end of one value, or NULL. */
+static const char *json_value(const char *p);
+
+static const char *json_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    return p;
+}
+
+static const char *json_string(const char *p)
+{
+    if (*p++ != '"')
+        return NULL;
+    for (; *p != '"'; p++) {
+        if ((unsigned char)*p < 0x20)
+            return NULL;
+        if (*p == '\\') {
+            p++;
+            if (*p == 'u') {
+                for (int i = 1; i <= 4; i++)
+                    if (!isxdigit((unsigned char)p[i]))
+                        return NULL;
+                p += 4;
+            } else if (!*p || !strchr("\"\\/bfnrt", *p)) {
+                return NULL;
+            }
+        }
+    }
+    return p + 1;
+}
+
+static const char *json_list(const char *p, char close, int members)
+{
+    p = json_ws(p + 1);
+    if (*p == close)
+        return p + 1;
+    for (;;) {
+        if (members) {
+            p = json_string(json_ws(p));
+            if (!p || *(p = json_ws(p)) != ':')
+                return NULL;
+            p++;
+        }
+        p = json_value(p);
+        if (!p)
+            return NULL;
+        p = json_ws(p);
+        if (*p == close)
+            return p + 1;
+        if (*p++ != ',')
+            return NULL;
+    }
+}
+
+static const char *json_value(const char *p)
+{
+    p = json_ws(p);
+    if (*p == '{')
+        return json_list(p, '}', 1);
+    if (*p == '[')
+        return json_list(p, ']', 0);
+    if (*p == '"')
+        return json_string(p);
+    for (const char *lit = "true\0false\0null\0"; *lit; lit += strlen(lit) + 1)
+        if (strncmp(p, lit, strlen(lit)) == 0)
+            return p + strlen(lit);
+    const char *q = p + (*p == '-');
+    if (!isdigit((unsigned char)*q) || (*q == '0' && isdigit((unsigned char)q[1])))
+        return NULL;
+    while (isdigit((unsigned char)*q))
+        q++;
+    if (*q == '.' && isdigit((unsigned char)q[1]))
+        for (q++; isdigit((unsigned char)*q); q++) {}
+    return q;
+}
+
+static void check_json(const char *text)
+{
+    const char *end = json_value(text);
+    ck_assert_msg(end != NULL, "not JSON:\n%s", text);
+    ck_assert_msg(*json_ws(end) == '\0', "text after the JSON value: '%.40s'", end);
+}
+
+static void expect_in(const char *text, const char *needle)
+{
+    ck_assert_msg(strstr(text, needle) != NULL, "no '%s' in:\n%s", needle, text);
+}
+
+static void flip_byte(const char *path, off_t off)
+{
+    int fd = open(path, O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    uint8_t b;
+    ck_assert_int_eq(pread(fd, &b, 1, off), 1);
+    b ^= 0x20;
+    ck_assert_int_eq(pwrite(fd, &b, 1, off), 1);
+    close(fd);
+}
+
+START_TEST(lactl_dump__rollup_files)
+{
+    char *dir = tu_tmpdir(), db[600], day1[700], day2[700], hour1[700], loose[700];
+    snprintf(db, sizeof db, "%s/db", dir);
+    snprintf(day1, sizeof day1, "%s/2026-11-01.roll", db);
+    snprintf(day2, sizeof day2, "%s/2026-11-02.roll", db);
+    snprintf(hour1, sizeof hour1, "%s/2026-11-01.hr.roll", db);
+    snprintf(loose, sizeof loose, "%s/copy-of-a-rollup", dir);
+    build_dump_db(db);
+
+    /* the whole database: segments, then rollups, hour files first; one line per cell */
+    run_out r = run(dir, lactl_dump, (char *[]){"dump", db, NULL});
+    ck_assert_msg(r.status == 0, "dump exited %d: %s", r.status, r.err);
+    const char *segs = strstr(r.out, "\nsegments: "), *rolls = strstr(r.out, "\nrollups: ");
+    ck_assert_msg(segs && rolls && segs < rolls, "segments, then rollups:\n%s", r.out);
+    const char *h1 = strstr(r.out, "rollup: 2026-11-01.hr.roll"), *h2 = strstr(r.out, "rollup: 2026-11-02.hr.roll"),
+               *d1 = strstr(r.out, "rollup: 2026-11-01.roll"), *d2 = strstr(r.out, "rollup: 2026-11-02.roll");
+    ck_assert_msg(h1 && h2 && d1 && d2 && rolls < h1 && h1 < h2 && h2 < d1 && d1 < d2, "order:\n%s", r.out);
+    expect_in(d1, "\n    level: day\n    first_day: 2026-11-01\n    days: 1\n"
+                  "    sources: 2026-11-01 (303 rows)\n");
+    expect_in(h1, "\n    level: hour\n");
+    expect_in(r.out, "\n      10:00 w1 a click: events 2, value 0, visitors 2, sessions 2 | country: DE=1 US=1"
+                     " | city: Berlin=1 (absent 1) | device: (absent 2) | browser: (absent 2)"
+                     " | referrer: (absent 2)\n");
+    expect_in(r.out, "\n      12:00 w1 * sale: events 1, value 500, visitors 1, sessions 1 | country: DE=1"
+                     " | city: Berlin=1 |");
+    expect_in(d1, "\n      w1 * click: events 2, value 0, visitors 2, sessions 2 | country: DE=1 US=1 |");
+    expect_in(d1, "\n      w1 b sale: events 1, value 500, visitors 1, sessions 1 |");
+    expect_in(d2, "\n      w1 * click: events 3, value 7, visitors 2, sessions 2 | country: DE=2 (absent 1)"
+                  " | city: Berlin=1 \"New York\"=1 (absent 1) | device: (absent 3)");
+    expect_in(d1, "\n      w3 x click: events 300, value 0, visitors ~");
+    expect_in(d1, ", sessions 1 |");
+    ck_assert_ptr_null(strstr(r.out, "problem"));
+    run_free(&r);
+
+    /* one rollup file as JSON */
+    r = run(dir, lactl_dump, (char *[]){"dump", day2, "--json", NULL});
+    ck_assert_msg(r.status == 0, "dump exited %d: %s", r.status, r.err);
+    check_json(r.out);
+    expect_in(r.out, "{\"rollup\":\"2026-11-02.roll\",\"level\":\"day\",\"first_day\":\"2026-11-02\","
+                     "\"days\":1,\"sources\":[{\"day\":\"2026-11-02\",\"rows\":3}],");
+    expect_in(r.out, "\"cells\":2,");
+    expect_in(r.out, "{\"workspace\":\"w1\",\"link\":null,\"event_type\":\"click\",\"events\":3,"
+                     "\"value\":7,\"unique_visitors\":{\"count\":2,\"exact\":true},"
+                     "\"unique_sessions\":{\"count\":2,\"exact\":true},\"dims\":{\"country\":"
+                     "{\"values\":[{\"value\":\"DE\",\"count\":2}],\"absent\":1,\"other\":0,\"err\":0},"
+                     "\"city\":{\"values\":[{\"value\":\"Berlin\",\"count\":1},"
+                     "{\"value\":\"New York\",\"count\":1}],\"absent\":1,\"other\":0,\"err\":0},");
+    expect_in(r.out, "{\"workspace\":\"w1\",\"link\":\"a\",\"event_type\":\"click\",\"events\":3,");
+    run_free(&r);
+    /* the hour file's cells carry their hour; the whole database is one JSON document too */
+    r = run(dir, lactl_dump, (char *[]){"dump", hour1, "--json", NULL});
+    ck_assert_int_eq(r.status, 0);
+    check_json(r.out);
+    expect_in(r.out, "\"level\":\"hour\"");
+    expect_in(r.out, "{\"hour\":12,\"workspace\":\"w1\",\"link\":\"b\",\"event_type\":\"sale\",\"events\":1,"
+                     "\"value\":500,");
+    expect_in(r.out, "{\"hour\":5,\"workspace\":\"w3\",\"link\":null,\"event_type\":\"click\",\"events\":300,"
+                     "\"value\":0,\"unique_visitors\":{\"count\":");
+    expect_in(r.out, ",\"exact\":false},\"unique_sessions\":{\"count\":1,\"exact\":true}");
+    run_free(&r);
+    r = run(dir, lactl_dump, (char *[]){"dump", db, "--json", "--cells", "0", NULL});
+    ck_assert_int_eq(r.status, 0);
+    check_json(r.out);
+    expect_in(r.out, "\"rollups\":[{\"rollup\":\"2026-11-01.hr.roll\"");
+    run_free(&r);
+
+    /* --cells N lists the first N cells (index order: w1 all links, w1 a, w1 b, w3 ...) */
+    r = run(dir, lactl_dump, (char *[]){"dump", day1, "--cells", "1", NULL});
+    ck_assert_int_eq(r.status, 0);
+    expect_in(r.out, "\n  cells: 6\n");
+    expect_in(r.out, "cell_list: first 1 of 6");
+    expect_in(r.out, "\n    w1 * click: events 2,");
+    ck_assert_msg(strstr(r.out, "sale") == NULL && strstr(r.out, "w3") == NULL, "more than one cell:\n%s", r.out);
+    run_free(&r);
+    r = run(dir, lactl_dump, (char *[]){"dump", day1, "--json", "--cells", "1", NULL});
+    ck_assert_int_eq(r.status, 0);
+    check_json(r.out);
+    expect_in(r.out, "\"cells\":6,\"file_bytes\":");
+    expect_in(r.out, "\"cells_listed\":1,\"cell_list\":[{\"workspace\":\"w1\",\"link\":null,\"event_type\":\"click\"");
+    ck_assert_ptr_null(strstr(r.out, "\"sale\""));
+    run_free(&r);
+    r = run(dir, lactl_dump, (char *[]){"dump", day1, "--cells", "0", NULL});
+    ck_assert_int_eq(r.status, 0);
+    expect_in(r.out, "cell_list: all 6");
+    expect_in(r.out, "\n    w3 * click: events 300,");
+    run_free(&r);
+    r = run(dir, lactl_dump, (char *[]){"dump", day1, "--cells", "-1", NULL});
+    ck_assert_int_eq(r.status, 2);
+    run_free(&r);
+
+    /* a rollup file outside any database, known by its magic: ndims from its own header */
+    size_t len;
+    char *bytes = slurp(day2, &len);
+    FILE *f = fopen(loose, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+    free(bytes);
+    r = run(dir, lactl_dump, (char *[]){"dump", loose, NULL});
+    ck_assert_msg(r.status == 0, "dump exited %d: %s", r.status, r.err);
+    expect_in(r.out, "rollup: copy-of-a-rollup\n  level: day\n");
+    expect_in(r.out, "\n    w1 * click: events 3, value 7, visitors 2, sessions 2 | dim0: DE=2 (absent 1) | dim1:");
+    run_free(&r);
+
+    /* a flipped body byte: reported with the offset of the checksum that caught it, the walk
+     * goes on with the next file, exit status 1 */
+    flip_byte(day1, 70);
+    char want[100];
+    r = run(dir, lactl_dump, (char *[]){"dump", db, NULL});
+    ck_assert_int_eq(r.status, 1);
+    expect_in(r.err, "lactl dump: 1 problem found");
+    d1 = strstr(r.out, "rollup: 2026-11-01.roll");
+    d2 = strstr(r.out, "rollup: 2026-11-02.roll");
+    ck_assert_msg(d1 && d2 && d1 < d2, "%s", r.out);
+    struct stat st;
+    ck_assert_int_eq(stat(day1, &st), 0);
+    snprintf(want, sizeof want, "\n    problem: \n      offset: %lld\n      reason: body checksum mismatch",
+             (long long)st.st_size - 4);
+    expect_in(d1, want);
+    ck_assert_msg(strstr(d1, want) < d2, "the problem belongs to 2026-11-01.roll");
+    expect_in(d2, "\n      w1 * click: events 3, value 7,");
+    run_free(&r);
+    r = run(dir, lactl_dump, (char *[]){"dump", day1, "--json", NULL});
+    ck_assert_int_eq(r.status, 1);
+    check_json(r.out);
+    snprintf(want, sizeof want, "\"problem\":{\"offset\":%lld,\"reason\":\"body checksum mismatch\"}",
+             (long long)st.st_size - 4);
+    expect_in(r.out, want);
+    run_free(&r);
+    flip_byte(day1, 70); /* clean again */
+    r = run(dir, lactl_dump, (char *[]){"dump", day1, NULL});
+    ck_assert_int_eq(r.status, 0);
+    run_free(&r);
+
+    /* a distinct-count state that is not one (la_roll_open does not decode these), under a
+     * valid checksum: the cell is listed with "?" and the problem points at the cell */
+    bytes = slurp(day1, &len);
+    la_roll_view v;
+    const char *why;
+    uint64_t bad_off;
+    ck_assert_int_eq(la_roll_open(&v, (const uint8_t *)bytes, len, 5, &why, &bad_off), LA_OK);
+    uint64_t cell0 = (uint64_t)(v.cells + v.cell_off[0] - v.base);
+    la_roll_close(&v);
+    ck_assert_uint_eq((uint8_t)bytes[cell0], 2); /* events 2, value 0, visitors' length */
+    ck_assert_uint_eq((uint8_t)bytes[cell0 + 1], 0);
+    bytes[cell0 + 3] = 9; /* the state's mode byte (SPEC.md §11): no such mode */
+    la_roll_finish((uint8_t *)bytes, len);
+    f = fopen(day1, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+    free(bytes);
+    r = run(dir, lactl_dump, (char *[]){"dump", day1, NULL});
+    ck_assert_int_eq(r.status, 1);
+    expect_in(r.out, "\n    w1 * click: events 2, value 0, visitors ?, sessions 2 |");
+    snprintf(want, sizeof want, "\n      problem: \n        offset: %llu\n", (unsigned long long)cell0);
+    expect_in(r.out, want);
+    expect_in(r.out, "\n    w1 * sale: events 1, value 500,"); /* and the cells after it */
+    run_free(&r);
+    r = run(dir, lactl_dump, (char *[]){"dump", day1, "--json", NULL});
+    ck_assert_int_eq(r.status, 1);
+    check_json(r.out);
+    expect_in(r.out, "\"unique_visitors\":null,");
+    run_free(&r);
+
+    /* a flipped header byte, and a file cut short */
+    flip_byte(hour1, 20);
+    r = run(dir, lactl_dump, (char *[]){"dump", hour1, NULL});
+    ck_assert_int_eq(r.status, 1);
+    expect_in(r.out, "offset: 60\n    reason: header checksum mismatch");
+    run_free(&r);
+    ck_assert_int_eq(truncate(day2, 40), 0);
+    r = run(dir, lactl_dump, (char *[]){"dump", day2, "--json", NULL});
+    ck_assert_int_eq(r.status, 1);
+    check_json(r.out);
+    expect_in(r.out, "\"problem\":{\"offset\":0,\"reason\":\"file shorter than a header\"}");
+    run_free(&r);
+    ck_assert_int_eq(truncate(loose, 13), 0); /* not even its ndims byte */
+    r = run(dir, lactl_dump, (char *[]){"dump", loose, NULL});
+    ck_assert_int_eq(r.status, 1);
+    expect_in(r.out, "file shorter than a header");
+    run_free(&r);
+    r = run(dir, lactl_dump, (char *[]){"dump", db, "--json", NULL});
+    ck_assert_int_eq(r.status, 1);
+    check_json(r.out);
+    run_free(&r);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *lactl_suite(void)
 {
     Suite *s = suite_create("lactl");
@@ -711,6 +1064,7 @@ static Suite *lactl_suite(void)
     tcase_add_test(tc, lactl_query__fixed_vector_tsv);
     tcase_add_test(tc, lactl_query__table_json_and_estimates);
     tcase_add_test(tc, lactl_query__errors);
+    tcase_add_test(tc, lactl_dump__rollup_files);
     suite_add_tcase(s, tc);
     return s;
 }
