@@ -21,7 +21,7 @@ static const command commands[] = {
     {"query", lactl_query, "clicks, leads, sales, value, uniques per hour/day/week/month/year"},
     {"top", lactl_top, "the most frequent values of a dimension (country, city, ...)"},
     {"verify", lactl_verify, "check every checksum and invariant; exit 1 on any problem"},
-    {"dump", lactl_dump, "show the structure of a database or of one file (--json)"},
+    {"dump", lactl_dump, "show a database or one segment or rollup file (--json, --cells N)"},
 };
 
 static int help(FILE *to)
