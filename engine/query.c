@@ -133,11 +133,9 @@ static int add_mem_cell(const qctx *x, acc *a, const la_cellset *cs, const la_ce
     a->absent += d->absent;
     a->other += d->other;
     a->err += d->err;
-    const uint32_t *ss;
-    const uint64_t *sc;
-    uint32_t slots = la_dim_slots(d, &ss, &sc);
+    uint32_t slots = la_dim_slots(d);
     for (uint32_t i = 0; i < slots; i++)
-        if (ss[i] && count_value(a, strs[ss[i]], sc[i]) != LA_OK)
+        if (la_dim_sid(d, i) && count_value(a, strs[la_dim_sid(d, i)], la_dim_cnt(d, i)) != LA_OK)
             return la_err(LA_ENOMEM, "out of memory");
     return LA_OK;
 }

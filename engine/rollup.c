@@ -49,8 +49,8 @@ la_cellset *la_cellset_new_shared(la_cellset *with)
 static void dim_free(la_dimcount *d)
 {
     if (d->cap) {
-        free(d->sid);
-        free(d->cnt);
+        free(d->u.h.sid);
+        free(d->u.h.cnt);
     }
 }
 
@@ -191,17 +191,20 @@ static int dim_add(la_dimcount *d, uint32_t sid, uint64_t cnt)
 {
     if (!d->cap) {
         for (uint32_t i = 0; i < d->n; i++)
-            if (d->in_sid[i] == sid) {
-                d->in_cnt[i] += cnt;
+            if (d->u.in.sid[i] == sid && cnt <= UINT32_MAX - d->u.in.cnt[i]) {
+                d->u.in.cnt[i] += (uint32_t)cnt;
                 return LA_OK;
             }
-        if (d->n < 2) {
-            d->in_sid[d->n] = sid;
-            d->in_cnt[d->n++] = cnt;
-            return LA_OK;
+        if (d->n < 2 && cnt <= UINT32_MAX) {
+            int dup = d->n == 1 && d->u.in.sid[0] == sid; /* a count that outgrew 32 bits */
+            if (!dup) {
+                d->u.in.sid[d->n] = sid;
+                d->u.in.cnt[d->n++] = (uint32_t)cnt;
+                return LA_OK;
+            }
         }
     }
-    if (2 * (d->n + 1) > d->cap) {
+    if (!d->cap || 2 * (d->n + 1) > d->cap) {
         uint32_t cap = d->cap ? d->cap * 2 : 8;
         uint32_t *sids = calloc(cap, sizeof *sids);
         uint64_t *cnts = malloc(cap * sizeof *cnts);
@@ -210,32 +213,31 @@ static int dim_add(la_dimcount *d, uint32_t sid, uint64_t cnt)
             free(cnts);
             return LA_ENOMEM;
         }
-        const uint32_t *os;
-        const uint64_t *oc;
-        uint32_t slots = la_dim_slots(d, &os, &oc);
+        uint32_t slots = la_dim_slots(d);
         for (uint32_t i = 0; i < slots; i++) {
-            if (!os[i])
+            uint32_t os = la_dim_sid(d, i);
+            if (!os)
                 continue;
-            uint32_t s = (os[i] * 0x9E3779B1u) & (cap - 1);
+            uint32_t s = (os * 0x9E3779B1u) & (cap - 1);
             while (sids[s])
                 s = (s + 1) & (cap - 1);
-            sids[s] = os[i];
-            cnts[s] = oc[i];
+            sids[s] = os;
+            cnts[s] = la_dim_cnt(d, i);
         }
         dim_free(d);
-        d->sid = sids;
-        d->cnt = cnts;
+        d->u.h.sid = sids;
+        d->u.h.cnt = cnts;
         d->cap = cap;
     }
     uint32_t s = (sid * 0x9E3779B1u) & (d->cap - 1);
-    while (d->sid[s] && d->sid[s] != sid)
+    while (d->u.h.sid[s] && d->u.h.sid[s] != sid)
         s = (s + 1) & (d->cap - 1);
-    if (!d->sid[s]) {
-        d->sid[s] = sid;
-        d->cnt[s] = 0;
+    if (!d->u.h.sid[s]) {
+        d->u.h.sid[s] = sid;
+        d->u.h.cnt[s] = 0;
         d->n++;
     }
-    d->cnt[s] += cnt;
+    d->u.h.cnt[s] += cnt;
     return LA_OK;
 }
 
@@ -290,14 +292,13 @@ int la_cell_merge(la_cellset *dst, la_cell *d, const la_cellset *from, const la_
         dd->absent += sd->absent;
         dd->other += sd->other;
         dd->err += sd->err;
-        const uint32_t *ss;
-        const uint64_t *sc;
-        uint32_t slots = la_dim_slots(sd, &ss, &sc);
+        uint32_t slots = la_dim_slots(sd);
         for (uint32_t i = 0; i < slots; i++) {
-            if (!ss[i])
+            uint32_t ss = la_dim_sid(sd, i);
+            if (!ss)
                 continue;
-            uint32_t sid = same ? ss[i] : map_str(dst, strs[ss[i]]);
-            if (!sid || dim_add(dd, sid, sc[i]) != LA_OK)
+            uint32_t sid = same ? ss : map_str(dst, strs[ss]);
+            if (!sid || dim_add(dd, sid, la_dim_cnt(sd, i)) != LA_OK)
                 return LA_ENOMEM;
         }
     }
@@ -405,13 +406,10 @@ static int by_count(const void *a, const void *b, void *ctx)
 static uint32_t dim_keep(const la_dimcount *d, uint32_t cap, const la_str *strs, dim_entry *out,
                          uint64_t *dropped_sum, uint64_t *dropped_max)
 {
-    uint32_t n = 0;
-    const uint32_t *ss;
-    const uint64_t *sc;
-    uint32_t slots = la_dim_slots(d, &ss, &sc);
+    uint32_t n = 0, slots = la_dim_slots(d);
     for (uint32_t i = 0; i < slots; i++)
-        if (ss[i])
-            out[n++] = (dim_entry){ss[i], sc[i]};
+        if (la_dim_sid(d, i))
+            out[n++] = (dim_entry){la_dim_sid(d, i), la_dim_cnt(d, i)};
     *dropped_sum = *dropped_max = 0;
     if (n <= cap)
         return n;
@@ -477,11 +475,9 @@ int la_cellset_encode(la_cellset *cs, int level, int32_t first_day, const int32_
         for (uint32_t k = 0; k < cs->ndims; k++) {
             const la_dimcount *d = &c->dims[k];
             if (d->n <= cs->caps[k]) { /* all kept: no need to rank them */
-                const uint32_t *ss;
-                const uint64_t *sc;
-                uint32_t slots = la_dim_slots(d, &ss, &sc);
+                uint32_t slots = la_dim_slots(d);
                 for (uint32_t j = 0; j < slots; j++)
-                    newid[ss[j]] = 1;
+                    newid[la_dim_sid(d, j)] = 1;
                 continue;
             }
             uint64_t s, m;

@@ -15,20 +15,29 @@
 /* Value counts of one dimension in one cell: string id -> count (open addressing, 0 = empty
  * slot), plus the parts a file summary carries (SPEC.md §10.4). */
 typedef struct la_dimcount {
-    uint32_t n, cap;           /* cap 0: the n <= 2 entries are inline */
-    uint32_t *sid;
-    uint64_t *cnt;
-    uint32_t in_sid[2];
-    uint64_t in_cnt[2];
+    uint32_t n, cap;           /* cap 0: the n <= 2 entries are inline (counts below 2^32) */
+    union {
+        struct {
+            uint32_t sid[2], cnt[2];
+        } in;
+        struct {
+            uint32_t *sid;
+            uint64_t *cnt;
+        } h;
+    } u;
     uint64_t absent, other, err;
 } la_dimcount;
 
-/* The slots of a summary: `len` pairs, of which those with sid != 0 are entries. */
-static inline uint32_t la_dim_slots(const la_dimcount *d, const uint32_t **sid, const uint64_t **cnt)
+/* Entries of a summary by slot: slots 0..la_dim_slots()-1, of which those with sid != 0 hold
+ * an entry. */
+static inline uint32_t la_dim_slots(const la_dimcount *d) { return d->cap ? d->cap : d->n; }
+static inline uint32_t la_dim_sid(const la_dimcount *d, uint32_t i)
 {
-    *sid = d->cap ? d->sid : d->in_sid;
-    *cnt = d->cap ? d->cnt : d->in_cnt;
-    return d->cap ? d->cap : d->n;
+    return d->cap ? d->u.h.sid[i] : d->u.in.sid[i];
+}
+static inline uint64_t la_dim_cnt(const la_dimcount *d, uint32_t i)
+{
+    return d->cap ? d->u.h.cnt[i] : d->u.in.cnt[i];
 }
 
 typedef struct la_cell {
