@@ -322,7 +322,8 @@ static int add_range(const qctx *x, acc *a, int64_t from, int64_t to)
 {
     int rc = LA_OK;
     if (x->raw_only) {
-        for (int64_t day = from / LA_MS_PER_DAY; day <= (to - 1) / LA_MS_PER_DAY; day++)
+        for (int64_t day = la_rs_next_data_day(x->db, (int32_t)(from / LA_MS_PER_DAY));
+             day <= (to - 1) / LA_MS_PER_DAY; day = la_rs_next_data_day(x->db, (int32_t)day + 1))
             if (!has_segment(x->db, (int32_t)day)) {
                 int64_t wm;
                 if ((rc = la_rs_day_wm(x->db, (int32_t)day, &wm)) != LA_OK)
@@ -334,7 +335,11 @@ static int add_range(const qctx *x, acc *a, int64_t from, int64_t to)
     }
     int64_t p = from;
     while (p < to && rc == LA_OK) {
-        int32_t day = (int32_t)(p / LA_MS_PER_DAY);
+        int32_t day = (int32_t)(p / LA_MS_PER_DAY), next = la_rs_next_data_day(x->db, day);
+        if (next != day) { /* nothing is stored before `next`: skip without looking */
+            p = next == INT32_MAX || (int64_t)next * LA_MS_PER_DAY > to ? to : (int64_t)next * LA_MS_PER_DAY;
+            continue;
+        }
         if (p % LA_MS_PER_DAY == 0) {
             int done = 0;
             for (int lv = LA_BUCKET_YEAR; lv >= LA_BUCKET_WEEK && !done && rc == LA_OK; lv--) {
@@ -390,7 +395,7 @@ static void distinct(const la_uniq *u, la_distinct *out)
     out->count = la_uniq_count(u, &out->exact, &out->rel_stderr);
 }
 
-static int check_query(la_db *db, const la_query *q, la_tz **tz)
+static int check_query(la_db *db, const la_query *q, int series, la_tz **tz)
 {
     if (!db || !q)
         return la_err(LA_EINVAL, "NULL argument");
@@ -404,7 +409,7 @@ static int check_query(la_db *db, const la_query *q, la_tz **tz)
         return la_err(LA_EINVAL, "empty range: from >= to");
     if (q->dim < -1 || q->dim >= (int)la_db_ndims(db))
         return la_err(LA_EINVAL, "dimension %d out of range", q->dim);
-    if (q->bucket < LA_BUCKET_HOUR || q->bucket > LA_BUCKET_YEAR)
+    if (series && (q->bucket < LA_BUCKET_HOUR || q->bucket > LA_BUCKET_YEAR))
         return la_err(LA_EINVAL, "unknown bucket %d", q->bucket);
     return la_tz_open(tz, q->tz);
 }
@@ -436,7 +441,7 @@ int la_query_series(la_db *db, const la_query *q, la_point **out, size_t *n)
     *out = NULL;
     *n = 0;
     la_tz *tz = NULL;
-    int rc = check_query(db, q, &tz);
+    int rc = check_query(db, q, 1, &tz);
     if (rc != LA_OK)
         return rc;
     int64_t from = q->from, to = q->to;
@@ -510,7 +515,7 @@ int la_query_top(la_db *db, const la_query *q, int dim, uint32_t k, la_top **out
         return la_err(LA_EINVAL, "NULL argument");
     *out = NULL;
     la_tz *tz = NULL;
-    int rc = check_query(db, q, &tz);
+    int rc = check_query(db, q, 0, &tz);
     if (rc != LA_OK)
         return rc;
     la_tz_free(tz);

@@ -5,6 +5,7 @@
  * delta and are replayed from the segment when a database opens. A checkpoint writes the hour
  * file, then the day file, then the week, month and year files, each atomically; a file that a
  * crash left behind the others is detected by its sources and never used (SPEC.md §10.5). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,6 +27,77 @@ static uint32_t cap_for(const char *dim)
     return 64;
 }
 
+static int fday_add(la_rstate *rs, int32_t day)
+{
+    size_t lo = 0, hi = rs->nfdays;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rs->fdays[mid] == day)
+            return LA_OK;
+        if (rs->fdays[mid] < day)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (rs->nfdays == rs->fdays_cap) {
+        size_t cap = rs->fdays_cap ? rs->fdays_cap * 2 : 64;
+        int32_t *f = realloc(rs->fdays, cap * sizeof *f);
+        if (!f)
+            return la_err(LA_ENOMEM, "out of memory");
+        rs->fdays = f;
+        rs->fdays_cap = cap;
+    }
+    memmove(rs->fdays + lo + 1, rs->fdays + lo, (rs->nfdays - lo) * sizeof *rs->fdays);
+    rs->fdays[lo] = day;
+    rs->nfdays++;
+    return LA_OK;
+}
+
+/* The days that have a day file, from the directory. */
+static int fdays_scan(la_db *db)
+{
+    DIR *dir = opendir(db->path);
+    if (!dir)
+        return la_err_errno(errno, "opendir", db->path);
+    int rc = LA_OK;
+    struct dirent *e;
+    db->roll.nfdays = 0;
+    while (rc == LA_OK && (e = readdir(dir)) != NULL) {
+        int level;
+        int32_t first;
+        if (la_roll_name_parse(e->d_name, &level, &first) == 0 && level == LA_BUCKET_DAY)
+            rc = fday_add(&db->roll, first);
+    }
+    closedir(dir);
+    return rc;
+}
+
+int32_t la_rs_next_data_day(la_db *db, int32_t day)
+{
+    int32_t best = INT32_MAX;
+    la_rstate *rs = &db->roll;
+    size_t lo = 0, hi = rs->nfdays;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rs->fdays[mid] < day)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < rs->nfdays)
+        best = rs->fdays[lo];
+    for (lo = 0, hi = db->ndays; lo < hi;) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (db->days[mid].day < day)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < db->ndays && db->days[lo].day < best)
+        best = db->days[lo].day;
+    return best;
+}
+
 int la_rs_init(la_db *db, const la_options *o)
 {
     la_rstate *rs = &db->roll;
@@ -34,7 +106,7 @@ int la_rs_init(la_db *db, const la_options *o)
     rs->checkpoint_rows = o->checkpoint_rows ? o->checkpoint_rows : DEFAULT_CHECKPOINT_ROWS;
     rs->off = o->no_rollups != 0;
     rs->epoch = 1;
-    return LA_OK;
+    return fdays_scan(db);
 }
 
 static void delta_drop(la_rdelta *rd)
@@ -70,6 +142,7 @@ void la_rs_free(la_db *db)
     free(rs->deltas);
     la_cellset_free(rs->strings);
     free(rs->enc);
+    free(rs->fdays);
     memset(rs, 0, sizeof *rs);
 }
 
@@ -89,6 +162,8 @@ void la_rs_begin(la_db *db)
         rs->dir_mtime_ns = mt;
         rs->dir_ino = ino;
         rs->dir_size = size;
+        if (fdays_scan(db) != LA_OK)
+            la_err_clear(); /* a missed day file only makes a query skip a day with no segment */
     }
 }
 
@@ -486,6 +561,10 @@ static int write_set(la_db *db, la_cellset *cs, int level, int32_t first_day, co
     la_roll_name(name, sizeof name, level, first_day);
     rc = la_write_atomic(db->path, name, buf, len);
     file_forget(db, level, first_day);
+    if (level == LA_BUCKET_DAY) { /* even after an error: the rename may have happened */
+        int rc2 = fday_add(rs, first_day);
+        rc = rc ? rc : rc2;
+    }
     return rc;
 }
 

@@ -45,6 +45,9 @@ typedef struct la_rstate {
     uint64_t dir_size, dir_ino;
     uint64_t checkpoint_rows;  /* pending rows that make the next flush checkpoint */
     int off;                   /* la_options.no_rollups: no deltas, no checkpoints */
+    int32_t *fdays;            /* days that have a day file, sorted (queries skip days with
+                                * neither a day file nor a segment) */
+    size_t nfdays, fdays_cap;
     uint8_t *enc;              /* writer: the buffer files are encoded into, kept between files */
     size_t enc_cap;
     la_cellset *strings;       /* writer: owns the dictionary every delta shares, so that
@@ -57,6 +60,9 @@ void la_rs_free(la_db *db);
 
 /* Read-only handles: look again at files and segments (a writer may have changed them). */
 void la_rs_begin(la_db *db);
+
+/* The first day >= day that has a segment or a day file (INT32_MAX if none). */
+int32_t la_rs_next_data_day(la_db *db, int32_t day);
 
 /* The file of a bucket; *out = NULL when there is none. */
 int la_rs_file(la_db *db, int level, int32_t first_day, const la_roll_view **out);

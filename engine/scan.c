@@ -8,6 +8,7 @@
 #include "error.h"
 
 #define TAIL_BATCH 4096u
+#define TAIL_BYTES (256u << 10)
 
 /* A filter string the cursor owns (the caller's may go away after la_scan). */
 typedef struct owned_str {
@@ -341,12 +342,17 @@ static int scan_tail(la_cursor *c, la_day *d, uint64_t end, la_batch *out)
     for (uint32_t k = 0; k < c->nstr; k++)
         if (!c->t_dict[k] && !(c->t_dict[k] = malloc((TAIL_BATCH + 1) * sizeof(la_str))))
             return la_err(LA_ENOMEM, "out of memory");
-    if (!c->t_bytes && !(c->t_bytes = malloc((size_t)TAIL_BATCH * c->nstr * LA_MAX_STR)))
+    /* Sized for typical rows, not for the longest possible ones (a cursor per query piece
+     * must stay cheap): a batch ends early when the next row might not fit. */
+    const size_t cap = TAIL_BYTES > (size_t)c->nstr * LA_MAX_STR ? TAIL_BYTES : (size_t)c->nstr * LA_MAX_STR;
+    if (!c->t_bytes && !(c->t_bytes = malloc(cap)))
         return la_err(LA_ENOMEM, "out of memory");
     char *bytes = c->t_bytes;
     uint32_t n = 0;
     while (c->pos < end && n < TAIL_BATCH) {
         la_row row;
+        if ((size_t)(bytes - c->t_bytes) + (size_t)c->nstr * LA_MAX_STR > cap)
+            break;
         if ((rc = la_day_tail_row(d, c->pos++ - d->commit.rows_in_blocks, &row)) != 0)
             return rc;
         if (row.ts < c->from || row.ts >= c->to)
