@@ -823,8 +823,6 @@ static int checkpoint_days(la_db *db, const int32_t *days, size_t n)
     return rc != LA_OK ? rc : rc2;
 }
 
-int la_rs_checkpoint(la_db *db, int32_t day) { return checkpoint_days(db, &day, 1); }
-
 int la_rs_checkpoint_due(la_db *db, int all)
 {
     la_rstate *rs = &db->roll;

@@ -84,8 +84,6 @@ void la_rs_on_seal(void *ctx, la_day *d, const la_sealed *rows);
 /* Rows [0, rows) of the day's segment, as hour cells in cs (what its files should hold). */
 int la_rs_recompute(la_db *db, int32_t day, uint64_t rows, la_cellset *cs);
 
-/* Merge the day's delta into its hour, day, week, month and year files. */
-int la_rs_checkpoint(la_db *db, int32_t day);
 /* Checkpoint the deltas that are due (all = every one), e.g. at flush and close. */
 int la_rs_checkpoint_due(la_db *db, int all);
 
