@@ -8,6 +8,7 @@
 #include "crc32c.h"
 #include "le.h"
 #include "meta.h"
+#include "uniq.h"
 
 #include "fuzz.h"
 
@@ -166,6 +167,29 @@ static void make_row(la_row *row, const la_schema *s, const rows *r, uint32_t i)
         }
 }
 
+/* Distinct-count states in each encoding: exact (random ids as u64, sequential as varints),
+ * a sparse sketch and a dense one. */
+static void uniq_seeds(void)
+{
+    static const struct {
+        const char *name;
+        uint32_t n;
+        uint64_t mul;
+    } sets[] = {{"exact-empty", 0, 1},      {"exact-seq-200", 200, 1},
+                {"exact-rand-20", 20, 0x9E3779B97F4A7C15ull}, {"sketch-sparse-400", 400, 0x9E3779B97F4A7C15ull},
+                {"sketch-dense-40000", 40000, 0x9E3779B97F4A7C15ull}};
+    static uint8_t buf[LA_UNIQ_ENCODED_MAX];
+    for (size_t k = 0; k < sizeof sets / sizeof *sets; k++) {
+        la_uniq u;
+        la_uniq_init(&u);
+        for (uint32_t i = 0; i < sets[k].n; i++)
+            if (la_uniq_add(&u, (uint64_t)(i + 1) * sets[k].mul) != LA_OK)
+                exit(1);
+        put("uniq", sets[k].name, NULL, 0, buf, la_uniq_encode(&u, buf));
+        la_uniq_free(&u);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -238,5 +262,6 @@ int main(int argc, char **argv)
         snprintf(name, sizeof name, "t%zu", i);
         put("timefmt", name, NULL, 0, (const uint8_t *)times[i], strlen(times[i]));
     }
+    uniq_seeds();
     return 0;
 }

@@ -25,6 +25,16 @@ end=$("$B/lactl" dump "$seg" | awk '/active_slot/ { s = $2 } /blocks_end/ { e[n+
 { printf '\0'; head -c "$end" "$seg"; } > "$C/segment/real-lz4"
 { printf '\0'; head -c "$end" "$seg" | tail -c +4097; } > "$C/block/real-lz4"
 
+# Rollup files of that database (hour, day, week): the flag byte 0 keeps their checksums.
+for f in "$T"/db/*.hr.roll "$T"/db/????-??-??.roll "$T"/db/*-W*.roll; do
+    [ -e "$f" ] && { printf '\0'; cat "$f"; } > "$C/rollfile/real-$(basename "$f")"
+done
+
+# Zones from the system tzdata: whole hours, 30/45-minute offsets, a midnight DST change.
+for z in Europe/Berlin Asia/Kolkata Asia/Kathmandu America/Santiago Australia/Lord_Howe; do
+    cp "/usr/share/zoneinfo/$z" "$C/tzif/${z//\//_}"
+done
+
 # TSV lines: the header and a few rows of lagen output, plus escapes and absent values.
 head -4 "$T/events.tsv" | awk -v d="$C/tsv" '{ f = d "/line" NR; printf "%s", $0 > f }'
 printf 'a\\tb\\\\c\t\\N\t\\Nx\t\\0\\b\\f\\r\\n\\'"'"'\tlast\r' > "$C/tsv/escapes"
