@@ -2,9 +2,11 @@
  *
  * The rows of a day's segment are the truth; rollups are a function of them. A day file says
  * how many rows of its day it includes (its watermark); the rows after it live in memory as a
- * delta and are replayed from the segment when a database opens. A checkpoint writes the hour
- * file, then the day file, then the week, month and year files, each atomically; a file that a
- * crash left behind the others is detected by its sources and never used (SPEC.md §10.5). */
+ * delta: a writer adds the rows each seal makes durable, and any handle replays rows from the
+ * segment when its delta is missing or behind (after open, after a failure). A checkpoint
+ * writes the hour file, then the day file, then the files of complete weeks, months and years,
+ * each atomically; a file that a crash left behind the others is detected by its sources and
+ * never used (SPEC.md §10.5). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
