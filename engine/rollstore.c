@@ -321,15 +321,16 @@ int la_rs_day_wm(la_db *db, int32_t day, int64_t *wm)
     return rc;
 }
 
-/* Whether week/month/year file v includes, for every day of its bucket, exactly the rows its
- * day file includes (none without a day file) — for days[0..n) the rows w[j] instead (what
- * their day files held before a checkpoint; 0 = none). */
-static int coarse_check(la_db *db, const la_roll_view *v, const int32_t *days, const uint64_t *w,
-                        size_t n, int *valid)
+/* Whether the week/month/year file of the bucket [first, first + ndays), v (NULL: no file,
+ * which includes nothing), includes for every day exactly the rows its day file includes (none
+ * without a day file) — for days[0..n) the rows w[j] instead (what their day files held before
+ * a checkpoint; 0 = none). */
+static int coarse_check(la_db *db, const la_roll_view *v, int32_t first, uint32_t ndays,
+                        const int32_t *days, const uint64_t *w, size_t n, int *valid)
 {
     *valid = 1;
-    for (uint32_t i = 0; i < v->h.ndays && *valid; i++) {
-        int32_t d = v->h.first_day + (int32_t)i;
+    for (uint32_t i = 0; i < ndays && *valid; i++) {
+        int32_t d = first + (int32_t)i;
         size_t j = 0;
         while (j < n && days[j] != d)
             j++;
@@ -339,14 +340,14 @@ static int coarse_check(la_db *db, const la_roll_view *v, const int32_t *days, c
             if (rc != LA_OK)
                 return rc;
         }
-        *valid = la_roll_source_rows(v, d) == want;
+        *valid = (v ? la_roll_source_rows(v, d) : -1) == want;
     }
     return LA_OK;
 }
 
 int la_rs_coarse_valid(la_db *db, const la_roll_view *v, int *valid)
 {
-    return coarse_check(db, v, NULL, NULL, 0, valid);
+    return coarse_check(db, v, v->h.first_day, v->h.ndays, NULL, NULL, 0, valid);
 }
 
 int la_rs_hours_valid(la_db *db, int32_t day, const la_roll_view *h, int *valid)
@@ -582,45 +583,14 @@ static int checkpoint_coarse(la_db *db, int level, int32_t first, size_t nday, c
     uint32_t ns = 0;
     if (!cs)
         return la_err(LA_ENOMEM, "out of memory");
+    /* no file counts as an empty one: up to date when nothing of the bucket was in files */
     const la_roll_view *v;
-    int valid = 0, rc = la_rs_file(db, level, first, &v), fresh = 0;
-    if (rc == LA_OK && !v) {
-        /* no file yet: the deltas are all there is if no other day of the bucket has a day
-         * file and none of the checkpointed days had one before */
-        fresh = 1;
-        for (size_t j = 0; j < nday; j++)
-            fresh = fresh && w_old[j] == 0;
-        for (uint32_t i = 0; i < ndays && fresh && rc == LA_OK; i++) {
-            int32_t d = first + (int32_t)i;
-            size_t j = 0;
-            while (j < nday && day[j] != d)
-                j++;
-            int64_t wm;
-            if (j == nday && (rc = la_rs_day_wm(db, d, &wm)) == LA_OK)
-                fresh = wm < 0;
-        }
-    }
-    if (rc == LA_OK && fresh) {
-        for (size_t j = 0; j < nday && rc == LA_OK; j++) {
-            rc = la_cellset_merge_all(cs, delta[j], LA_BUCKET_DAY, level);
-            sd[ns] = day[j];
-            sr[ns++] = w_new[j];
-        }
-        for (uint32_t i = ns; i > 1; i--) /* the days in order */
-            for (uint32_t j = 1; j < i; j++)
-                if (sd[j - 1] > sd[j]) {
-                    int32_t td = sd[j];
-                    uint64_t tr = sr[j];
-                    sd[j] = sd[j - 1], sr[j] = sr[j - 1];
-                    sd[j - 1] = td, sr[j - 1] = tr;
-                }
-    } else if (rc == LA_OK && v) {
-        rc = coarse_check(db, v, day, w_old, nday, &valid);
-    }
-    if (rc == LA_OK && fresh) {
-        /* built above */
-    } else if (rc == LA_OK && v && valid) {
-        rc = la_cellset_merge_view(cs, v, level);
+    int valid = 0, rc = la_rs_file(db, level, first, &v);
+    if (rc == LA_OK)
+        rc = coarse_check(db, v, first, ndays, day, w_old, nday, &valid);
+    if (rc == LA_OK && valid) {
+        if (v)
+            rc = la_cellset_merge_view(cs, v, level);
         for (size_t j = 0; j < nday && rc == LA_OK; j++)
             rc = la_cellset_merge_all(cs, delta[j], LA_BUCKET_DAY, level);
         for (uint32_t i = 0; i < ndays; i++) {
@@ -628,7 +598,7 @@ static int checkpoint_coarse(la_db *db, int level, int32_t first, size_t nday, c
             size_t j = 0;
             while (j < nday && day[j] != d)
                 j++;
-            int64_t had = la_roll_source_rows(v, d);
+            int64_t had = v ? la_roll_source_rows(v, d) : -1;
             if (j < nday) {
                 sd[ns] = d;
                 sr[ns++] = w_new[j];
@@ -645,7 +615,7 @@ static int checkpoint_coarse(la_db *db, int level, int32_t first, size_t nday, c
             const la_roll_view *mv = NULL;
             int mvalid = 0;
             if (level == LA_BUCKET_YEAR && (rc = la_rs_file(db, LA_BUCKET_MONTH, d, &mv)) == LA_OK && mv &&
-                (rc = coarse_check(db, mv, NULL, NULL, 0, &mvalid)) == LA_OK && mvalid) {
+                (rc = coarse_check(db, mv, d, mv->h.ndays, NULL, NULL, 0, &mvalid)) == LA_OK && mvalid) {
                 rc = la_cellset_merge_view(cs, mv, level);
                 for (uint32_t k = 0; k < mv->h.nsources; k++, ns++)
                     la_roll_source_at(mv, k, &sd[ns], &sr[ns]);
@@ -785,7 +755,7 @@ static int checkpoint_days(la_db *db, const int32_t *days, size_t n)
             const la_roll_view *v;
             int valid = 0;
             if ((rc2 = la_rs_file(db, lv, done_first, &v)) == LA_OK && v)
-                rc2 = coarse_check(db, v, day, w_old, m, &valid);
+                rc2 = coarse_check(db, v, done_first, v->h.ndays, day, w_old, m, &valid);
             int touched = 0;
             for (size_t i = 0; i < m; i++)
                 touched |= la_bucket_first_day(lv, day[i]) == done_first;
