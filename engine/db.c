@@ -113,6 +113,17 @@ static int check_options(const la_options *o)
         return la_err(LA_EINVAL, "zstd_level %d outside 1..19", o->zstd_level);
     if (o->n_extra_dims && !o->extra_dims)
         return la_err(LA_EINVAL, "n_extra_dims without extra_dims");
+    if (o->version < 3)
+        return 0;
+    if (o->future_skew_ms < -1)
+        return la_err(LA_EINVAL, "future_skew_ms %lld: use -1 for no limit", (long long)o->future_skew_ms);
+    if (o->live_window_min > 1440)
+        return la_err(LA_EINVAL, "live_window_min %u above 1440", o->live_window_min);
+    uint32_t window = o->live_window_min ? o->live_window_min : 30;
+    if (o->live_active_min > window)
+        return la_err(LA_EINVAL, "live_active_min %u above the live window (%u)", o->live_active_min, window);
+    if (o->seal_level < 0 || o->seal_level > 19)
+        return la_err(LA_EINVAL, "seal_level %d outside 1..19", o->seal_level);
     return 0;
 }
 
@@ -235,7 +246,9 @@ int la_open(la_db **out, const char *path, unsigned flags, const la_options *opt
         return rc;
     la_options given = LA_OPTIONS_INIT;
     if (opts) /* a version-1 caller's struct ends before the version-2 fields */
-        memcpy(&given, opts, opts->version == 1 ? offsetof(la_options, checkpoint_rows) : sizeof given);
+        memcpy(&given, opts, opts->version == 1   ? offsetof(la_options, checkpoint_rows)
+                             : opts->version == 2 ? offsetof(la_options, future_skew_ms)
+                                                  : sizeof given);
     opts = &given;
     const la_io *io = la_io_current();
     la_db *db = calloc(1, sizeof *db);

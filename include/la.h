@@ -129,10 +129,20 @@ typedef struct la_options {
      * la_flush() after checkpoint_rows of them, and by la_close(). 0 = default 1048576. */
     uint32_t checkpoint_rows;
     int no_rollups;          /* 1 = this handle keeps no rollups; its queries read raw events */
+    /* Version 3. The life of a day (see "Realtime", "Late events", "Sealing", "Retention"). */
+    int64_t future_skew_ms;  /* events later than now + this are LA_EFUTURE; 0 = default 1 hour,
+                              * -1 = accept any future time */
+    uint32_t live_window_min; /* realtime sliding window in minutes; 0 = default 30, max 1440 */
+    uint32_t live_active_min; /* "active visitors" window in minutes; 0 = default 5, at most
+                               * live_window_min */
+    uint32_t seal_after_days; /* a UTC day is sealed (sorted, zstd) once it ended this many days
+                               * before the newest event's day; 0 = default 2 */
+    int seal_level;           /* zstd level of sealed days, 1..19; 0 = default 9 */
+    int no_auto_seal;         /* 1 = seal only through la_compact() */
 } la_options;
 
-#define LA_OPTIONS_VERSION 2
-#define LA_OPTIONS_INIT {LA_OPTIONS_VERSION, 0, LA_CODEC_LZ4, 0, 0, NULL, 0, 0, 0, 0}
+#define LA_OPTIONS_VERSION 3
+#define LA_OPTIONS_INIT {LA_OPTIONS_VERSION, 0, LA_CODEC_LZ4, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 
 /*! la_open() : open the database in directory `path` (flags: LA_OPEN_*), options may be NULL.
  *  A writer recovers every day segment after a crash: torn tails are cut, nothing flushed is
