@@ -139,10 +139,11 @@ typedef struct la_options {
                                * before the newest event's day; 0 = default 2 */
     int seal_level;           /* zstd level of sealed days, 1..19; 0 = default 9 */
     int no_auto_seal;         /* 1 = seal only through la_compact() */
+    int no_auto_retention;    /* 1 = delete expired days only through la_retention() */
 } la_options;
 
 #define LA_OPTIONS_VERSION 3
-#define LA_OPTIONS_INIT {LA_OPTIONS_VERSION, 0, LA_CODEC_LZ4, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+#define LA_OPTIONS_INIT {LA_OPTIONS_VERSION, 0, LA_CODEC_LZ4, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 
 /*! la_open() : open the database in directory `path` (flags: LA_OPEN_*), options may be NULL.
  *  A writer recovers every day segment after a crash: torn tails are cut, nothing flushed is
