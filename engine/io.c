@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -105,10 +106,17 @@ static int px_identity(const char *path, uint64_t *ino, int64_t *mtime_ns, uint6
     return 0;
 }
 
+static int64_t px_now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 static const la_io posix_io = {
     LA_IO_VERSION, px_open,  px_close,  px_pread, px_pwrite, px_allocate, px_punch,
     px_truncate,   px_size,  px_fsync,  px_map,   px_unmap,  px_sync,     px_rename,
-    px_unlink,     px_mkdir, px_sync_dir, px_lock, px_prefault, px_identity,
+    px_unlink,     px_mkdir, px_sync_dir, px_lock, px_prefault, px_identity, px_now_ms,
 };
 
 static const la_io *current = &posix_io;

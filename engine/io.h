@@ -36,6 +36,9 @@ typedef struct la_io {
     /* Identity of a file by path (inode, modification time in ns, size): how a read-only handle
      * notices that a writer replaced a rollup file. */
     int (*identity)(const char *path, uint64_t *ino, int64_t *mtime_ns, uint64_t *size);
+    /* Wall-clock time in ms since 1970 (UTC): the "now" of the future-skew check, retention
+     * and realtime windows, so that tests can set the clock. */
+    int64_t (*now_ms)(void);
 } la_io;
 
 /* The backend in use (the POSIX one unless a test installed another). */
