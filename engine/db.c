@@ -154,7 +154,7 @@ static int day_cmp(const void *a, const void *b)
 
 static la_day_slot *find_slot(la_db *db, int32_t day)
 {
-    la_day_slot key = {day, NULL};
+    la_day_slot key = {day, NULL, 0};
     return db->ndays ? bsearch(&key, db->days, db->ndays, sizeof key, day_cmp) : NULL;
 }
 
@@ -177,6 +177,7 @@ static int add_slot(la_db *db, int32_t day)
     }
     db->days[i].day = day;
     db->days[i].d = NULL;
+    db->days[i].sealed = 0;
     db->ndays++;
     return 0;
 }
@@ -233,6 +234,51 @@ int la_db_day(la_db *db, int32_t day, int create, la_day **out)
     s->d = d;
     *out = d;
     return 0;
+}
+
+int la_db_day_retire(la_db *db, int32_t day)
+{
+    la_day_slot *s = find_slot(db, day);
+    if (!s || !s->d)
+        return LA_OK;
+    la_db_free_retired(db);
+    if (atomic_load(&db->open_cursors) == 0) {
+        la_day_close(s->d);
+    } else {
+        if (db->nretired == db->retired_cap) {
+            size_t cap = db->retired_cap ? db->retired_cap * 2 : 8;
+            la_day **r = realloc(db->retired, cap * sizeof *r);
+            if (!r)
+                return la_err(LA_ENOMEM, "out of memory");
+            db->retired = r;
+            db->retired_cap = cap;
+        }
+        s->d->on_seal = NULL;
+        db->retired[db->nretired++] = s->d;
+    }
+    s->d = NULL;
+    return LA_OK;
+}
+
+void la_db_free_retired(la_db *db)
+{
+    if (atomic_load(&db->open_cursors) != 0)
+        return;
+    for (size_t i = 0; i < db->nretired; i++)
+        la_day_close(db->retired[i]);
+    db->nretired = 0;
+}
+
+int la_db_day_fresh(la_db *db, int32_t day, la_day **out)
+{
+    int rc = la_db_day(db, day, 0, out);
+    if (rc != LA_OK || !db->readonly)
+        return rc;
+    if (la_day_replaced(*out)) {
+        if ((rc = la_db_day_retire(db, day)) != LA_OK || (rc = la_db_day(db, day, 0, out)) != LA_OK)
+            return rc;
+    }
+    return la_day_refresh(*out);
 }
 
 int la_open(la_db **out, const char *path, unsigned flags, const la_options *opts)
@@ -298,6 +344,10 @@ int la_open(la_db **out, const char *path, unsigned flags, const la_options *opt
     db->cfg.block_rows = opts && opts->block_rows ? opts->block_rows : db->meta.block_rows;
     db->cfg.codec = opts ? opts->codec : db->meta.codec;
     db->cfg.level = opts && opts->zstd_level ? opts->zstd_level : db->meta.zstd_level;
+    db->seal_after_days = opts->seal_after_days ? opts->seal_after_days : 2;
+    db->seal_level = opts->seal_level ? opts->seal_level : 9;
+    db->auto_seal = !opts->no_auto_seal;
+    db->seal_failed_newest = INT32_MIN;
     if ((rc = la_db_rescan_days(db)) != 0 || (rc = la_rs_init(db, opts)) != 0)
         goto fail;
     *out = db;
@@ -341,6 +391,9 @@ void la_close(la_db *db)
         }
         la_day_close(d);
     }
+    for (size_t i = 0; i < db->nretired; i++)
+        la_day_close(db->retired[i]);
+    free(db->retired);
     if (db->lock_fd >= 0)
         la_io_current()->close(db->lock_fd);
     pthread_mutex_destroy(&db->mu);
@@ -403,9 +456,14 @@ static int append_locked(la_db *db, const la_event *ev)
     if (ev->ts < 0 || ev->ts >= (int64_t)(LA_MAX_DAY + 1) * LA_MS_PER_DAY)
         return la_err(LA_ERANGE, "timestamp %lld outside 1970..9999", (long long)ev->ts);
     la_day *d;
-    if ((rc = la_db_day(db, (int32_t)(ev->ts / LA_MS_PER_DAY), 1, &d)) != 0)
+    int32_t day = (int32_t)(ev->ts / LA_MS_PER_DAY);
+    if ((rc = la_db_day(db, day, 1, &d)) != 0 || (rc = la_day_append(d, &r)) != 0)
         return rc;
-    return la_day_append(d, &r);
+    if (la_day_sealed(d)) { /* a late event: automatic sealing looks at the day again */
+        la_day_slot *s = find_slot(db, day);
+        s->sealed = 0;
+    }
+    return 0;
 }
 
 int la_append_batch(la_db *db, const la_event *evs, size_t n, size_t *n_done)
@@ -442,8 +500,20 @@ int la_flush(la_db *db)
     for (size_t i = 0; i < db->ndays && rc == 0; i++)
         if (db->days[i].d)
             rc = la_day_flush(db->days[i].d);
+    if (rc == 0 && db->dir_unsynced) {
+        if (la_io_current()->sync_dir(db->path) != 0)
+            rc = la_err_errno(errno, "fsync directory", db->path);
+        else
+            db->dir_unsynced = 0;
+    }
     if (rc == 0)
         rc = la_rs_checkpoint_due(db, 0);
+    if (rc == 0 && db->auto_seal && db->ndays && db->days[db->ndays - 1].day != db->seal_failed_newest &&
+        la_compact_locked(db, 0, NULL) != LA_OK) {
+        /* the events are durable; sealing is tried again once a newer day arrives */
+        db->seal_failed_newest = db->days[db->ndays - 1].day;
+        la_err_clear();
+    }
     pthread_mutex_unlock(&db->mu);
     return rc;
 }

@@ -182,8 +182,44 @@ LA_API int la_append_batch(la_db *db, const la_event *evs, size_t n, size_t *n_d
  *  touched segments and directory). Returns LA_OK only if all of it reached stable storage.
  *  When checkpoint_rows rows have been appended since the last checkpoint it also writes the
  *  rollup files (see "Dashboard queries"), which takes longer; an error there is returned
- *  too, and loses nothing (the rollups are rebuilt from the events). */
+ *  too, and loses nothing (the rollups are rebuilt from the events).
+ *  Unless no_auto_seal, it then seals the days that are due (see "Sealing days"), holding the
+ *  handle's lock meanwhile (appends from other threads wait; about a second per million
+ *  rows). A sealing failure is not returned: the events are durable, and sealing is tried
+ *  again once an event of a newer day arrives (or by la_compact(), which reports it). */
 LA_API int la_flush(la_db *db);
+
+/* ---------------------------------------------------------------------------------------
+ * Sealing days
+ *
+ * A UTC day is appended to in arrival order, in LZ4 blocks. Once it ended seal_after_days
+ * days (default 2) before the newest event's day, it is sealed: rewritten once, its rows
+ * sorted by (workspace, link, ts) into zstd blocks (seal_level) that record their workspace
+ * and link ranges, so a scan for one workspace or link reads only its blocks. The new file
+ * is written beside the old one, synced and renamed over it: readers (cursors already open,
+ * other processes) keep reading the file they opened; a crash leaves the old file or the new
+ * one. An event that arrives for a sealed day is appended after its sorted blocks (never a
+ * rewrite); a sealed day is sealed again once such late events reach 1/8 of its rows.
+ * Sealing needs the day's rollups up to date, so it checkpoints them first.
+ * Scans of a sealed day return its sorted rows first, then its late rows in arrival order.
+ * ------------------------------------------------------------------------------------- */
+
+#define LA_COMPACT_ALL 1u /* seal every day now, the newest too; re-seal any with late rows */
+
+typedef struct la_compact_stats {
+    uint32_t days;          /* days sealed by the call */
+    uint64_t rows;          /* their rows */
+    uint64_t bytes_before;  /* their files' sizes before (apparent size, sparse reserve
+                             * included) and after */
+    uint64_t bytes_after;
+} la_compact_stats;
+
+/*! la_compact() : seal the days that are due now (flags 0: what la_flush() does on its own),
+ *  or with LA_COMPACT_ALL every day. out (may be NULL) says what was done. Stops at the first
+ *  failure: the day being sealed keeps its old file. Errors: LA_EREADONLY, LA_ENOSPC, LA_EIO,
+ *  LA_ECORRUPT, LA_ENOMEM; LA_EBUSY if the handle was opened with no_rollups and the day's
+ *  rollup files lack some of its rows (sealing would make them unprovable). Thread-safe. */
+LA_API int la_compact(la_db *db, unsigned flags, la_compact_stats *out);
 
 /* ---------------------------------------------------------------------------------------
  * Reading: cursors over events, returned as column batches

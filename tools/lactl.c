@@ -21,6 +21,7 @@ static const command commands[] = {
     {"query", lactl_query, "clicks, leads, sales, value, uniques per hour/day/week/month/year"},
     {"top", lactl_top, "the most frequent values of a dimension (country, city, ...)"},
     {"verify", lactl_verify, "check every checksum and invariant; exit 1 on any problem"},
+    {"compact", lactl_compact, "seal the days that are due (--all: every day) into sorted zstd"},
     {"dump", lactl_dump, "show a database or one segment or rollup file (--json, --cells N)"},
 };
 
