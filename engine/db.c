@@ -14,6 +14,7 @@
 
 #include "error.h"
 #include "io.h"
+#include "live.h"
 
 #define META_NAME "la.meta"
 #define LOCK_NAME "la.lock"
@@ -300,6 +301,8 @@ int la_open(la_db **out, const char *path, unsigned flags, const la_options *opt
     db->cfg.level = opts && opts->zstd_level ? opts->zstd_level : db->meta.zstd_level;
     if ((rc = la_db_rescan_days(db)) != 0 || (rc = la_rs_init(db, opts)) != 0)
         goto fail;
+    if ((rc = la_live_open(db, opts)) != 0)
+        goto fail;
     *out = db;
     return 0;
 fail:
@@ -322,6 +325,7 @@ void la_close(la_db *db)
     if (!db->readonly && db->roll.epoch && first_rc == 0 && (first_rc = la_rs_checkpoint_due(db, 1)) != 0)
         snprintf(msg, sizeof msg, "%s", la_errmsg());
     la_rs_free(db);
+    la_live_free(db->live);
     for (size_t i = 0; i < db->ndays; i++)
         if (db->days[i].d)
             db->days[i].d->on_seal = NULL; /* the rollups are gone: seals below feed nothing */
@@ -405,7 +409,9 @@ static int append_locked(la_db *db, const la_event *ev)
     la_day *d;
     if ((rc = la_db_day(db, (int32_t)(ev->ts / LA_MS_PER_DAY), 1, &d)) != 0)
         return rc;
-    return la_day_append(d, &r);
+    if ((rc = la_day_append(d, &r)) == 0)
+        la_live_add(db->live, ev->workspace, ev->link, ev->ts, ev->visitor_id);
+    return rc;
 }
 
 int la_append_batch(la_db *db, const la_event *evs, size_t n, size_t *n_done)
@@ -419,6 +425,7 @@ int la_append_batch(la_db *db, const la_event *evs, size_t n, size_t *n_done)
         rc = la_err(LA_EREADONLY, "%s is open read-only", db->path);
     else {
         pthread_mutex_lock(&db->mu);
+        la_live_tick(db->live); /* one clock reading per batch */
         for (; i < n && (rc = append_locked(db, &evs[i])) == 0; i++)
             ;
         pthread_mutex_unlock(&db->mu);

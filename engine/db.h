@@ -24,6 +24,7 @@ struct la_db {
     la_day_slot *days; /* sorted by day */
     size_t ndays, days_cap;
     la_rstate roll;
+    struct la_realtime *live;  /* the realtime layer (live.h) */
 };
 
 /* With db->mu held: the day's handle, opened (and with create, created) on first use. */
