@@ -246,11 +246,12 @@ static void free_entries(la_realtime *lv)
     lv->n = 0;
 }
 
-/* Free entries with nothing left in the window, drop idle visitors, shrink the table. */
+/* Free entries with nothing left in the window, drop idle visitors, shrink the table. Costs
+ * a pass over the table; allocates only when something goes. */
 static void evict(la_realtime *lv, int64_t now_min)
 {
     int64_t lo = now_min - lv->window + 1, alo = now_min - lv->active + 1;
-    size_t kept = 0;
+    size_t gone = 0;
     /* links first, so that a workspace's list is empty when the workspace goes */
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < lv->cap; i++) {
@@ -258,11 +259,11 @@ static void evict(la_realtime *lv, int64_t now_min)
             if (!e || (pass == 0) != (e->ws != NULL))
                 continue;
             if (e->head >= lo || e->first) {
-                if (e->vis && vis_rebuild(e, alo, 0) != 0)
+                uint32_t idle = 0;
+                for (uint32_t k = 0; k < e->vis_cap && idle == 0; k++)
+                    idle = e->vis[k].min >= 0 && e->vis[k].min < alo;
+                if (idle && vis_rebuild(e, alo, 0) != 0)
                     lv->stale = 1;
-                lv->slots[kept++] = e; /* kept < i + 1: compacting in place is safe */
-                if (kept - 1 != i)
-                    lv->slots[i] = NULL;
                 continue;
             }
             if (e->ws) {
@@ -276,35 +277,18 @@ static void evict(la_realtime *lv, int64_t now_min)
             free(e->vis);
             free(e);
             lv->slots[i] = NULL;
+            gone++;
         }
-    /* the kept entries sit at the front, unhashed: place them again */
-    size_t cap = 64;
-    while (cap < kept * 2)
-        cap *= 2;
-    entry **front = malloc((kept ? kept : 1) * sizeof *front);
-    if (!front) {
-        lv->stale = 1; /* the rebuild frees what is in the table */
-        lv->n = kept;
-        return;
-    }
-    memcpy(front, lv->slots, kept * sizeof *front);
-    memset(lv->slots, 0, lv->cap * sizeof *lv->slots);
-    if (cap < lv->cap) {
-        entry **s = realloc(lv->slots, cap * sizeof *s);
-        if (s) {
-            lv->slots = s;
-            lv->cap = cap;
-        }
-    }
-    for (size_t k = 0; k < kept; k++) {
-        size_t j = front[k]->hash & (lv->cap - 1);
-        while (lv->slots[j])
-            j = (j + 1) & (lv->cap - 1);
-        lv->slots[j] = front[k];
-    }
-    free(front);
-    lv->n = kept;
     lv->swept_min = now_min;
+    if (!gone)
+        return;
+    lv->n -= gone;
+    /* the holes broke probe sequences: place every entry again */
+    size_t cap = 64;
+    while (cap < lv->n * 2)
+        cap *= 2;
+    if (resize(lv, cap) != 0)
+        lv->stale = 1; /* lookups may miss now: the rebuild starts from scratch */
 }
 
 void la_live_tick(la_realtime *lv)
