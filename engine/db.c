@@ -14,6 +14,7 @@
 
 #include "error.h"
 #include "io.h"
+#include "live.h"
 
 #define META_NAME "la.meta"
 #define LOCK_NAME "la.lock"
@@ -350,6 +351,8 @@ int la_open(la_db **out, const char *path, unsigned flags, const la_options *opt
     db->seal_failed_newest = INT32_MIN;
     if ((rc = la_db_rescan_days(db)) != 0 || (rc = la_rs_init(db, opts)) != 0)
         goto fail;
+    if ((rc = la_live_open(db, opts)) != 0)
+        goto fail;
     *out = db;
     return 0;
 fail:
@@ -372,6 +375,7 @@ void la_close(la_db *db)
     if (!db->readonly && db->roll.epoch && first_rc == 0 && (first_rc = la_rs_checkpoint_due(db, 1)) != 0)
         snprintf(msg, sizeof msg, "%s", la_errmsg());
     la_rs_free(db);
+    la_live_free(db->live);
     for (size_t i = 0; i < db->ndays; i++)
         if (db->days[i].d)
             db->days[i].d->on_seal = NULL; /* the rollups are gone: seals below feed nothing */
@@ -459,6 +463,7 @@ static int append_locked(la_db *db, const la_event *ev)
     int32_t day = (int32_t)(ev->ts / LA_MS_PER_DAY);
     if ((rc = la_db_day(db, day, 1, &d)) != 0 || (rc = la_day_append(d, &r)) != 0)
         return rc;
+    la_live_add(db->live, ev->workspace, ev->link, ev->ts, ev->visitor_id);
     if (la_day_sealed(d)) { /* a late event: automatic sealing looks at the day again */
         la_day_slot *s = find_slot(db, day);
         s->sealed = 0;
@@ -477,6 +482,7 @@ int la_append_batch(la_db *db, const la_event *evs, size_t n, size_t *n_done)
         rc = la_err(LA_EREADONLY, "%s is open read-only", db->path);
     else {
         pthread_mutex_lock(&db->mu);
+        la_live_tick(db->live); /* one clock reading per batch */
         for (; i < n && (rc = append_locked(db, &evs[i])) == 0; i++)
             ;
         pthread_mutex_unlock(&db->mu);

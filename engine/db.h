@@ -38,6 +38,7 @@ struct la_db {
     la_day **retired;
     size_t nretired, retired_cap;
     atomic_int open_cursors;
+    struct la_realtime *live;  /* the realtime layer (live.h) */
 };
 
 /* With db->mu held: the day's handle, opened (and with create, created) on first use. */

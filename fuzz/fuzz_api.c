@@ -4,7 +4,9 @@
  * model aborts. Queries (la_query_series, la_query_top) are checked against a brute-force pass
  * over the model's events, in UTC only (zone math has its own tests), on the writer, on a
  * long-lived read-only handle and on fresh read-only handles, with rollups written during the
- * sequence (small checkpoint_rows) or only at close, or not at all (no_rollups). */
+ * sequence (small checkpoint_rows) or only at close, or not at all (no_rollups). The realtime
+ * figures (la_live, la_live_top) are checked against the model too, with the clock set through
+ * the I/O seam and moved forward by flushes. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "io.h"
 #include "la.h"
 
 #define DAY_MS 86400000LL
@@ -71,12 +74,22 @@ static int draw_str(fz *s, int required)
     return b % NPOOL;
 }
 
+/* The clock (the I/O seam's now_ms) and the realtime windows of every handle, in minutes. */
+#define MIN_MS 60000LL
+#define LIVE_FUTURE 60 /* the default future skew, one hour */
+static int64_t clock_ms;
+static uint32_t live_window, live_active;
+static int64_t fake_now(void) { return clock_ms; }
+
 static mev draw_event(fz *s)
 {
     mev e;
     uint8_t kind = next(s);
     int64_t day = BASE_DAY + next(s) % 4;
     e.ts = day * DAY_MS + (int64_t)(next64(s) % (uint64_t)DAY_MS);
+    if (kind >= 200 && kind < 250) /* around the clock: in the realtime window, or just outside */
+        e.ts = clock_ms - (int64_t)(live_window + 3) * MIN_MS +
+               (int64_t)(next64(s) % (uint64_t)((live_window + 3 + LIVE_FUTURE) * MIN_MS));
     if (kind == 250)
         e.ts = -1 - (int64_t)next(s); /* before 1970 */
     else if (kind == 251)
@@ -313,8 +326,13 @@ static void clear_dir(void)
     closedir(d);
 }
 
+static la_io clock_io;
+
 static void setup(void)
 {
+    clock_io = *la_io_posix();
+    clock_io.now_ms = fake_now;
+    la_io_set(&clock_io);
     const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     snprintf(dir, sizeof dir, "%s/la-fuzz-api-XXXXXX", base);
     if (!mkdtemp(dir))
@@ -864,12 +882,90 @@ static void check_queries_all(la_db *db, int all)
     }
 }
 
+/* ---- realtime: la_live and la_live_top against the model's events around the clock ---- */
+
+typedef struct mlive {
+    uint64_t events, active;
+    int64_t last;
+} mlive;
+
+/* Workspace ws (link -1: all of its links) from scratch: events whose minute is in
+ * [N - window + 1, N + 60], visitors in [N - active + 1, N + 60], N the clock's minute. */
+static mlive model_live(int ws, int link)
+{
+    int64_t nm = fdiv(clock_ms, MIN_MS), lo = nm - live_window + 1, hi = nm + LIVE_FUTURE;
+    int64_t alo = nm - live_active + 1;
+    static uint64_t vis[MAX_EVENTS];
+    size_t nv = 0;
+    mlive r = {0, 0, -1};
+    for (size_t i = 0; i < nmodel; i++) {
+        const mev *e = &model[i];
+        int64_t m = fdiv(e->ts, MIN_MS);
+        if (e->ws != ws || (link >= 0 && e->link != link) || m < lo || m > hi)
+            continue;
+        r.events++;
+        r.last = e->ts > r.last ? e->ts : r.last;
+        if (m < alo)
+            continue;
+        size_t k = 0;
+        while (k < nv && vis[k] != e->vis)
+            k++;
+        if (k == nv)
+            vis[nv++] = e->vis;
+    }
+    r.active = nv;
+    return r;
+}
+
+/* The figures of workspace ws and its top links; the link order by events, then bytes. */
+static void check_live(la_db *db, int ws)
+{
+    la_live_stats st = LA_LIVE_STATS_INIT;
+    if (la_live(db, pick(ws), (la_str){NULL, 0}, &st) != LA_OK)
+        FZ_ASSERT(0);
+    mlive w = model_live(ws, -1);
+    if (st.events != w.events || st.active_visitors != w.active || st.last_ts != w.last)
+        FZ_ASSERT(0);
+    int links[NPOOL + 1];
+    mlive f[NPOOL + 1];
+    int n = 0;
+    for (int l = 0; l <= NPOOL; l++) {
+        mlive x = model_live(ws, l);
+        if (!x.events)
+            continue;
+        int at = n++;
+        while (at > 0 && (f[at - 1].events < x.events ||
+                          (f[at - 1].events == x.events && str_cmp(pick(links[at - 1]), pick(l)) > 0))) {
+            links[at] = links[at - 1];
+            f[at] = f[at - 1];
+            at--;
+        }
+        links[at] = l;
+        f[at] = x;
+    }
+    la_live_board *b;
+    uint32_t k = 1 + (uint32_t)ws % 4;
+    if (la_live_top(db, pick(ws), k, &b) != LA_OK)
+        FZ_ASSERT(0);
+    if (b->links != (uint64_t)n || b->n != (n < (int)k ? (size_t)n : k) || b->events != w.events)
+        FZ_ASSERT(0);
+    for (size_t i = 0; i < b->n; i++) {
+        const la_live_link *e = &b->entries[i];
+        if (!str_eq(e->link, pick(links[i])) || e->events != f[i].events ||
+            e->active_visitors != f[i].active || e->last_ts != f[i].last)
+            FZ_ASSERT(0);
+    }
+    la_live_board_free(b);
+}
+
 static la_db *ro; /* a read-only handle kept across operations (and writer reopens) */
 
 static void open_ro(la_db **out, int no_rollups)
 {
     la_options o = LA_OPTIONS_INIT;
     o.no_rollups = no_rollups;
+    o.live_window_min = live_window;
+    o.live_active_min = live_active;
     if (la_open(out, dir, LA_OPEN_READONLY, &o) != LA_OK)
         FZ_ASSERT(0);
 }
@@ -892,6 +988,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.no_auto_seal = 1; /* days are sealed by the operation below, which the model follows */
     if (b0 & 0x80)
         o.checkpoint_rows = 1 + ((b0 & 63u) | (uint32_t)(b1 / 3) << 6) % 500;
+    live_window = 1 + (b1 >> 2) % 40;
+    live_active = 1 + b0 % live_window;
+    o.live_window_min = live_window;
+    o.live_active_min = live_active;
+    clock_ms = (BASE_DAY + 4) * DAY_MS + (int64_t)(b0 ^ b1) * 7 * MIN_MS + b1 * 997;
     la_db *db;
     if (la_open(&db, dir, LA_OPEN_CREATE, &o) != LA_OK)
         FZ_ASSERT(0);
@@ -931,17 +1032,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else if (op == 5) {
             if (la_flush(db) != LA_OK)
                 FZ_ASSERT(0);
+            clock_ms += (int64_t)next(&s) * 3000; /* up to 13 minutes */
+            check_live(db, next(&s) % NPOOL);
         } else if (op == 6) {
             la_close(db);
             if (la_open(&db, dir, 0, &o) != LA_OK)
                 FZ_ASSERT(0);
         } else if (op == 7) {
             la_db *r;
-            if (la_open(&r, dir, LA_OPEN_READONLY, NULL) != LA_OK)
-                FZ_ASSERT(0);
+            open_ro(&r, 0);
             if (la_flush(db) != LA_OK)
                 FZ_ASSERT(0);
             check_scan(r, &all);
+            check_live(r, next(&s) % NPOOL);
             la_close(r);
         } else if (op == 8) {
             mfilter f = draw_filter(&s);
@@ -963,6 +1066,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (la_flush(db) != LA_OK)
                     FZ_ASSERT(0);
                 check_query(&s, ro, bit4);
+                check_live(ro, sub % NPOOL);
                 break;
             case 4: /* reopen the writer with rollups on or off, another checkpoint_rows */
                 la_close(db);
@@ -1002,10 +1106,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     check_scan(db, &all);
     check_queries_all(db, 0);
+    for (int w = 0; w <= NPOOL; w++)
+        check_live(db, w);
     if (ro) {
         if (la_flush(db) != LA_OK)
             FZ_ASSERT(0);
         check_queries_all(ro, 1);
+        for (int w = 0; w <= NPOOL; w++)
+            check_live(ro, w);
         la_close(ro);
         ro = NULL;
     }
@@ -1013,10 +1121,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t problems = 1;
     if (la_verify(dir, NULL, NULL, &problems) != LA_OK || problems != 0)
         FZ_ASSERT(0);
-    if (la_open(&db, dir, LA_OPEN_READONLY, NULL) != LA_OK)
-        FZ_ASSERT(0);
+    open_ro(&db, 0);
     check_scan(db, &all);
     check_queries_all(db, 1);
+    for (int w = 0; w <= NPOOL; w++)
+        check_live(db, w); /* rebuilt at open: a restart loses nothing */
     la_close(db);
     return 0;
 }

@@ -362,6 +362,87 @@ LA_API int la_query_top(la_db *db, const la_query *q, int dim, uint32_t k, la_to
 LA_API void la_top_free(la_top *top);
 
 /* ---------------------------------------------------------------------------------------
+ * Realtime: what is happening now
+ *
+ * Every handle keeps, in memory, per workspace and per (workspace, link): the events of a
+ * sliding window of live_window_min minutes (la_options, default 30), the distinct visitors
+ * active in its last live_active_min minutes (default 5; exact) and the newest event time.
+ * "Now" is the wall clock read at each call. The window moves a minute at a time and never
+ * resets: with N = the current UTC minute, an event counts while its minute lies in
+ * [N - live_window_min + 1, N + F], F being future_skew_ms in whole minutes (default 60, at
+ * most 1440; 1440 when the skew is unlimited). So an event stamped slightly in the future (a
+ * client clock running fast) counts at once and stays counted until N passes its minute by
+ * the window; a late event counts only while its own minute is in the window. Events stamped
+ * further ahead than N + F when appended are never counted (the future-skew check rejects
+ * them). Active visitors likewise: a visitor counts while one of their events has its minute in
+ * [N - live_active_min + 1, N + F].
+ *
+ * It is fed by every append (a writer's answers include every event appended before the
+ * call) and rebuilt when a database opens from the raw events of the window's days, so a
+ * restart loses nothing. Read-only handles catch up on each call with what a writer flushed
+ * since (reading only the new rows of the window's days). Memory: about 4 * (window + F)
+ * bytes per workspace and per link with an event in the window plus 16 bytes per active
+ * visitor; entries idle for a whole window are freed (checked once a minute). Assumes the
+ * clock does not go back.
+ * ------------------------------------------------------------------------------------- */
+
+#define LA_LIVE_VERSION 1
+
+/* Figures for one workspace or one link. The caller sets version (LA_LIVE_STATS_INIT) so that
+ * later versions can append fields. */
+typedef struct la_live_stats {
+    uint32_t version;          /* LA_LIVE_VERSION */
+    uint32_t window_min;       /* out: the window, minutes */
+    uint32_t active_min;       /* out: the active-visitor window, minutes */
+    int64_t now;               /* out: start of the current minute N (ms), what the answer is for */
+    uint64_t events;           /* out: events in the window */
+    uint64_t active_visitors;  /* out: distinct visitor_id active in the last active_min minutes */
+    int64_t last_ts;           /* out: newest event time in the window; -1 if none */
+} la_live_stats;
+
+#define LA_LIVE_STATS_INIT {LA_LIVE_VERSION, 0, 0, 0, 0, 0, -1}
+
+/*! la_live() : the realtime figures of `workspace` (required), or of one of its links when
+ *  link.data != NULL. An unknown workspace or link, or one idle for the whole window, gives
+ *  zeros and last_ts -1 (not an error). out->version must be LA_LIVE_VERSION.
+ *  Cost: a hash lookup plus the window's minutes and the active visitors of the entry; on a
+ *  read-only handle also reading the rows a writer flushed since the last call.
+ *  Thread safety: holds the handle's lock (appends on the same handle wait).
+ *  Errors: LA_EINVAL (NULL argument, workspace absent, string > LA_MAX_STR, bad version),
+ *  LA_ENOMEM, and on read-only handles (or after a failed rebuild) LA_EIO / LA_ECORRUPT from
+ *  reading the segments. */
+LA_API int la_live(la_db *db, la_str workspace, la_str link, la_live_stats *out);
+
+/* One link of la_live_top(). */
+typedef struct la_live_link {
+    la_str link;               /* points into the la_live_board */
+    uint64_t events;           /* events in the window */
+    uint64_t active_visitors;  /* distinct visitors in the last active_min minutes */
+    int64_t last_ts;           /* newest event time in the window */
+} la_live_link;
+
+/* The top links of a workspace right now, allocated by the library (fields may be appended
+ * in later versions; free with la_live_board_free). */
+typedef struct la_live_board {
+    int64_t now;               /* start of the current minute (ms) */
+    uint32_t window_min, active_min;
+    uint64_t events;           /* the workspace: events in the window */
+    uint64_t active_visitors;  /* the workspace: distinct active visitors */
+    int64_t last_ts;           /* the workspace: newest event time in the window, -1 if none */
+    uint64_t links;            /* links with at least one event in the window */
+    size_t n;                  /* entries: min(k, links), by events descending, then link bytes
+                                * ascending (a prefix first) */
+    la_live_link *entries;
+} la_live_board;
+
+/*! la_live_top() : the k (1..10000) links of `workspace` with the most events in the window,
+ *  with the workspace's own figures. *out is the caller's; free it with la_live_board_free().
+ *  Cost: one pass over the workspace's links with events in the window (window minutes each)
+ *  and a sort. Errors and thread safety as la_live(); LA_EINVAL also for k out of range. */
+LA_API int la_live_top(la_db *db, la_str workspace, uint32_t k, la_live_board **out);
+LA_API void la_live_board_free(la_live_board *board);
+
+/* ---------------------------------------------------------------------------------------
  * Checking
  * ------------------------------------------------------------------------------------- */
 

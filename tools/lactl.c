@@ -8,6 +8,8 @@
 /* The dashboard commands of cmd_query.c (not in lactl.h, which this change does not own). */
 int lactl_query(int argc, char **argv);
 int lactl_top(int argc, char **argv);
+/* cmd_live.c */
+int lactl_live(int argc, char **argv);
 
 typedef struct command {
     const char *name;
@@ -20,6 +22,7 @@ static const command commands[] = {
     {"scan", lactl_scan, "print events as TSV, filtered by time, workspace, link, dimension"},
     {"query", lactl_query, "clicks, leads, sales, value, uniques per hour/day/week/month/year"},
     {"top", lactl_top, "the most frequent values of a dimension (country, city, ...)"},
+    {"live", lactl_live, "the top links of a workspace right now, refreshing (--once for scripts)"},
     {"verify", lactl_verify, "check every checksum and invariant; exit 1 on any problem"},
     {"compact", lactl_compact, "seal the days that are due (--all: every day) into sorted zstd"},
     {"dump", lactl_dump, "show a database or one segment or rollup file (--json, --cells N)"},

@@ -15,4 +15,13 @@ int lactl_compact(int argc, char **argv);
 /* "lactl CMD: <error name>: <detail>" on stderr for a failed la_* call; returns LACTL_FAIL. */
 int lactl_report(const char *cmd, const char *what, int rc);
 
+/* Text output shared by the commands that print tables and JSON (cmd_query.c). */
+#include "tsv.h"
+/* printf into a tsv_writer, unescaped (at most 255 bytes). */
+void lactl_outf(tsv_writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A JSON string of arbitrary bytes: valid UTF-8 passes through, other bytes become U+FFFD. */
+void lactl_json_str(tsv_writer *w, const char *s, size_t n);
+/* Terminal columns s takes once TSV-escaped (escapes two, UTF-8 continuation bytes none). */
+size_t lactl_shown_width(const char *s, size_t n);
+
 #endif
