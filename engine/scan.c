@@ -127,7 +127,7 @@ static int scan_locked(la_db *db, const la_filter *f, la_cursor **out)
             rc = la_err(LA_ENOMEM, "out of memory");
         for (size_t i = 0; rc == 0 && i < db->ndays; i++) {
             int32_t day = db->days[i].day;
-            if (day < dfrom || day > dto)
+            if (day < dfrom || day > dto || db->days[i].gone)
                 continue;
             la_day *d;
             if ((rc = la_db_day(db, day, 0, &d)) != 0)
@@ -394,6 +394,12 @@ static int next_locked(la_cursor *c, la_batch *out)
     while (c->di < c->ndays) {
         la_day *d;
         int rc = la_db_day(c->db, c->days[c->di], 0, &d);
+        if (rc == LA_ENOTFOUND) { /* la_retention on this handle deleted the day meanwhile */
+            la_err_clear();
+            c->di++;
+            c->day_started = 0;
+            continue;
+        }
         if (rc != 0)
             return rc;
         uint64_t snap = c->snap[c->di];
