@@ -21,6 +21,7 @@ static const command commands[] = {
     {"query", lactl_query, "clicks, leads, sales, value, uniques per hour/day/week/month/year"},
     {"top", lactl_top, "the most frequent values of a dimension (country, city, ...)"},
     {"verify", lactl_verify, "check every checksum and invariant; exit 1 on any problem"},
+    {"retention", lactl_retention, "delete the raw events of expired days (--days N, --dry-run)"},
     {"dump", lactl_dump, "show a database or one segment or rollup file (--json, --cells N)"},
 };
 
@@ -29,7 +30,7 @@ static int help(FILE *to)
     fprintf(to, "lactl %s — inspect and feed la databases\n\nusage: lactl COMMAND [ARGS]\n\n",
             LA_VERSION_STRING);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(to, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(to, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(to, "\n`lactl COMMAND --help` describes a command. Exit status: 0 success, 1 failure\n"
                 "or problems found, 2 bad usage.\n");
     return to == stdout ? LACTL_OK : LACTL_USAGE;
