@@ -14,6 +14,7 @@ typedef struct la_day_slot {
     int32_t day;
     la_day *d;      /* NULL until first used */
     uint8_t sealed; /* known sealed, and no late event since: automatic sealing skips it */
+    int gone;       /* read-only: retention deleted the file; d keeps its mapping for open cursors */
 } la_day_slot;
 
 struct la_db {
@@ -39,6 +40,12 @@ struct la_db {
     size_t nretired, retired_cap;
     atomic_int open_cursors;
     struct la_realtime *live;  /* the realtime layer (live.h) */
+    /* the life of a day (retention.c) */
+    uint32_t retention_days;
+    int64_t future_skew_ms;   /* -1: no limit */
+    int auto_retention;
+    int newest_known;         /* writer: newest_ts is the newest event stored */
+    int64_t newest_ts;        /* INT64_MIN: no event */
 };
 
 /* With db->mu held: the day's handle, opened (and with create, created) on first use. */
@@ -63,6 +70,13 @@ int la_cursor_next_locked(la_cursor *c, la_batch *out);
 
 /* With db->mu held: la_compact() (compact.c). */
 int la_compact_locked(la_db *db, unsigned flags, la_compact_stats *st);
+/* With db->mu held: close a day whose files retention deleted and forget its slot. */
+void la_db_forget_day(la_db *db, int32_t day);
+
+/* retention.c, with db->mu held. la_db_check_time: LA_EFUTURE / LA_ETOOOLD for an event time
+ * (SPEC.md §14); la_db_auto_retention: the retention la_flush runs when a day expired. */
+int la_db_check_time(la_db *db, int64_t ts);
+int la_db_auto_retention(la_db *db);
 
 #define LA_MS_PER_DAY 86400000LL
 #define LA_MAX_DAY 2932896 /* 9999-12-31 */

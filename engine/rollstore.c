@@ -839,3 +839,18 @@ int la_rs_checkpoint_due(la_db *db, int all)
     }
     return rc;
 }
+
+int la_rs_checkpoint_day(la_db *db, int32_t day) { return db->roll.off ? LA_OK : checkpoint_days(db, &day, 1); }
+
+void la_rs_forget_day(la_db *db, int32_t day)
+{
+    file_forget(db, LA_BUCKET_HOUR, day);
+    la_rstate *rs = &db->roll;
+    la_rdelta *rd = delta_find(db, day);
+    if (rd) {
+        delta_drop(rd);
+        size_t i = (size_t)(rd - rs->deltas);
+        memmove(rd, rd + 1, (rs->ndeltas - i - 1) * sizeof *rd);
+        rs->ndeltas--;
+    }
+}

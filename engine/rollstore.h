@@ -90,4 +90,9 @@ int la_rs_recompute(la_db *db, int32_t day, uint64_t rows, la_cellset *cs);
 /* Checkpoint the deltas that are due (all = every one), e.g. at flush and close. */
 int la_rs_checkpoint_due(la_db *db, int all);
 
+/* Retention: checkpoint one day (its hour and day files, and the coarse files it touches);
+ * forget what is held of a day whose hour file and segment are being deleted. */
+int la_rs_checkpoint_day(la_db *db, int32_t day);
+void la_rs_forget_day(la_db *db, int32_t day);
+
 #endif

@@ -131,7 +131,7 @@ static int scan_locked(la_db *db, const la_filter *f, la_cursor **out)
             rc = la_err(LA_ENOMEM, "out of memory");
         for (size_t i = 0; rc == 0 && i < db->ndays; i++) {
             int32_t day = db->days[i].day;
-            if (day < dfrom || day > dto)
+            if (day < dfrom || day > dto || db->days[i].gone)
                 continue;
             la_day *d;
             if ((rc = la_db_day_fresh(db, day, &d)) == LA_ENOTFOUND) {

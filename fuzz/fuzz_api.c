@@ -986,6 +986,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.block_rows = 64 + b0 % 64;
     o.codec = b1 % 3;
     o.no_auto_seal = 1; /* days are sealed by the operation below, which the model follows */
+    o.retention_days = 3000000; /* the model has no clock: every day is kept, */
+    o.future_skew_ms = -1;      /* every time up to 9999 accepted */
     if (b0 & 0x80)
         o.checkpoint_rows = 1 + ((b0 & 63u) | (uint32_t)(b1 / 3) << 6) % 500;
     live_window = 1 + (b1 >> 2) % 40;

@@ -54,8 +54,8 @@ LA_API int la_version_number(void);
 #define LA_ENOSPC (-8)     /* disk full; nothing was lost, retry after freeing space */
 #define LA_EREADONLY (-9)  /* write call on a handle opened with LA_OPEN_READONLY */
 #define LA_ESCHEMA (-10)   /* options disagree with the existing database's schema */
-#define LA_ETOOOLD (-11)   /* event older than the retention window (reserved) */
-#define LA_EFUTURE (-12)   /* event further in the future than the allowed skew (reserved) */
+#define LA_ETOOOLD (-11)   /* event older than the retention window (see la_append) */
+#define LA_EFUTURE (-12)   /* event further in the future than future_skew_ms (see la_append) */
 #define LA_ERANGE (-13)    /* timestamp outside the supported range (years 1970..9999) */
 #define LA_ENOTKEPT (-14)  /* a query needs raw events or hourly rollups that retention deleted */
 
@@ -118,7 +118,9 @@ typedef struct la_options {
     uint32_t block_rows;     /* rows per sealed block; 0 = default 16384; 64..1048576 */
     int codec;               /* block codec for new blocks; default LA_CODEC_LZ4 */
     int zstd_level;          /* 1..19 when codec is zstd; 0 = default 3 */
-    uint32_t retention_days; /* 0 = default 30 (applied by the retention issue's calls) */
+    uint32_t retention_days; /* raw events of a UTC day are kept until the day ended this many
+                              * days before the reference time (see "Retention"); 0 = the
+                              * database's (la.meta, set at creation: this value or 30) */
     /* Dimensions beyond the defaults, used only when the database is created; NULL = none.
      * Names: 1..LA_MAX_DIM_NAME bytes of [a-z0-9_], unique, not a built-in column name. */
     const char *const *extra_dims;
@@ -170,8 +172,16 @@ LA_API int la_db_dim_index(const la_db *db, const char *name);
 /*! la_append() : append one event. When it returns LA_OK the event is in the memory-mapped
  *  segment of its UTC day and survives the process being killed (kill -9); it survives power
  *  loss once a later la_flush() returns LA_OK. Errors: LA_EINVAL (missing required string,
- *  string > LA_MAX_STR; reported before LA_ERANGE when both apply), LA_ERANGE, LA_ENOSPC,
- *  LA_EIO, LA_EREADONLY. On error nothing of the event is stored. */
+ *  string > LA_MAX_STR; reported before LA_ERANGE when both apply), LA_ERANGE, LA_EFUTURE,
+ *  LA_ETOOOLD (in this order when several apply), LA_ENOSPC, LA_EIO, LA_EREADONLY. On error
+ *  nothing of the event is stored.
+ *  Event times: an event for an earlier day goes into that day's segment and is seen by scans
+ *  and queries at once. LA_EFUTURE: ts > now + future_skew_ms (now = the wall clock; default
+ *  one hour, -1 = no limit). LA_ETOOOLD: the event's UTC day ended more than retention_days
+ *  before the reference time ref = min(now, the newest event stored), i.e.
+ *  (floor(ts / 86400000) + 1 + retention_days) * 86400000 < ref — a day retention deletes.
+ *  Taking the newest event, not the clock alone, lets a database be fed old data in time
+ *  order; taking the clock too means one far-future event cannot age out the history. */
 LA_API int la_append(la_db *db, const la_event *ev);
 
 /*! la_append_batch() : append n events in order, under one lock. Stops at the first failing
@@ -186,7 +196,10 @@ LA_API int la_append_batch(la_db *db, const la_event *evs, size_t n, size_t *n_d
  *  Unless no_auto_seal, it then seals the days that are due (see "Sealing days"), holding the
  *  handle's lock meanwhile (appends from other threads wait; about a second per million
  *  rows). A sealing failure is not returned: the events are durable, and sealing is tried
- *  again once an event of a newer day arrives (or by la_compact(), which reports it). */
+ *  again once an event of a newer day arrives (or by la_compact(), which reports it).
+ *  Unless no_auto_retention is set, la_flush also runs la_retention() when the oldest day
+ *  present has expired (after making the events durable, before the checkpoint, so that the
+ *  space freed helps it); its error, if any, is returned (the events are durable anyway). */
 LA_API int la_flush(la_db *db);
 
 /* ---------------------------------------------------------------------------------------
@@ -441,6 +454,49 @@ typedef struct la_live_board {
  *  and a sort. Errors and thread safety as la_live(); LA_EINVAL also for k out of range. */
 LA_API int la_live_top(la_db *db, la_str workspace, uint32_t k, la_live_board **out);
 LA_API void la_live_board_free(la_live_board *board);
+
+/* ---------------------------------------------------------------------------------------
+ * Retention: raw events are kept for retention_days after their UTC day ended
+ *
+ * The reference time is ref = min(wall clock, newest event stored). A UTC day D has expired
+ * when it ended more than retention_days before ref: (D + 1 + retention_days) days < ref.
+ * Deleting an expired day unlinks its segment and its hour rollup file (O(1) per day, no free
+ * space needed: it works on a full disk). Its day rollup file and the week, month and year
+ * files stay forever, so UTC day/week/month/year series keep answering for it; what needs its
+ * raw events or hours gives LA_ENOTKEPT (see la_query_series). A day whose rollup files do
+ * not yet include all its rows is first sealed and checkpointed (that needs space; on a full
+ * disk the days that need nothing written are deleted first). A handle opened with no_rollups
+ * deletes without that step: rows no day file includes are then gone from queries too.
+ * Crash safety (SPEC.md §14): a crash at any point leaves each day whole, without its hour
+ * file (hours then come from the segment), or deleted; verify stays clean.
+ * Read-only handles (other processes) notice at their next scan or query: new scans skip the
+ * day, a cursor that already reads it keeps its mapping until the handle closes. So does a
+ * cursor of the handle that deletes the day (the mapping goes when the last cursor closes).
+ * ------------------------------------------------------------------------------------- */
+
+typedef struct la_retention_stats {
+    int64_t ref_ms;     /* the reference time; INT64_MIN when the database holds no event */
+    int64_t cutoff_ms;  /* first instant of the first day kept (INT64_MIN: nothing expires) */
+    uint32_t days;      /* days deleted (la_retention_list: expired days present) */
+    uint32_t days_left; /* expired days an error left in place (la_retention) */
+    uint64_t bytes;     /* bytes of the files deleted (la_retention_list: that would be) */
+} la_retention_stats;
+
+/*! la_retention() : delete the expired days now; *out (may be NULL) says what went, also on
+ *  error. la_flush runs it on its own unless no_auto_retention. Errors: LA_EREADONLY,
+ *  LA_EIO (an unlink or the directory sync failed: the days not reported deleted are whole),
+ *  LA_ENOSPC (a day's rollups could not be completed: that day and the later ones stay),
+ *  LA_EINVAL. Thread safety: takes the handle's lock like an append. */
+LA_API int la_retention(la_db *db, la_retention_stats *out);
+
+/*! la_expired_fn : one expired day for la_retention_list: the UTC ms of its first instant,
+ *  the bytes its files take, and ready = 0 when its rollups need a checkpoint first. */
+typedef void (*la_expired_fn)(void *ctx, int64_t day_start_ms, uint64_t bytes, int ready);
+
+/*! la_retention_list() : what la_retention would delete now, without deleting: fn (may be
+ *  NULL) is called per expired day, oldest first; *out (may be NULL) gets the totals. Works
+ *  on read-only handles (with their retention_days option, or the database's). */
+LA_API int la_retention_list(la_db *db, la_expired_fn fn, void *ctx, la_retention_stats *out);
 
 /* ---------------------------------------------------------------------------------------
  * Checking

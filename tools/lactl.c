@@ -25,6 +25,7 @@ static const command commands[] = {
     {"live", lactl_live, "the top links of a workspace right now, refreshing (--once for scripts)"},
     {"verify", lactl_verify, "check every checksum and invariant; exit 1 on any problem"},
     {"compact", lactl_compact, "seal the days that are due (--all: every day) into sorted zstd"},
+    {"retention", lactl_retention, "delete the raw events of expired days (--days N, --dry-run)"},
     {"dump", lactl_dump, "show a database or one segment or rollup file (--json, --cells N)"},
 };
 
@@ -33,7 +34,7 @@ static int help(FILE *to)
     fprintf(to, "lactl %s — inspect and feed la databases\n\nusage: lactl COMMAND [ARGS]\n\n",
             LA_VERSION_STRING);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(to, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(to, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(to, "\n`lactl COMMAND --help` describes a command. Exit status: 0 success, 1 failure\n"
                 "or problems found, 2 bad usage.\n");
     return to == stdout ? LACTL_OK : LACTL_USAGE;

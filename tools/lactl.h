@@ -11,6 +11,7 @@ int lactl_scan(int argc, char **argv);
 int lactl_verify(int argc, char **argv);
 int lactl_dump(int argc, char **argv);
 int lactl_compact(int argc, char **argv);
+int lactl_retention(int argc, char **argv);
 
 /* "lactl CMD: <error name>: <detail>" on stderr for a failed la_* call; returns LACTL_FAIL. */
 int lactl_report(const char *cmd, const char *what, int rc);
