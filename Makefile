@@ -18,6 +18,8 @@ DESTDIR ?=
 bindir  ?= $(PREFIX)/bin
 libdir  ?= $(PREFIX)/lib
 includedir ?= $(PREFIX)/include
+pkgconfigdir ?= $(libdir)/pkgconfig
+mandir  ?= $(PREFIX)/share/man
 
 FORMAT_SRC := $(wildcard format/*.c)
 ENGINE_SRC := $(wildcard engine/*.c)
@@ -37,6 +39,8 @@ FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(FORMAT_SRC) $(ENGINE_SRC) too
 FUZZ_BIN   := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_REPLAY_BIN := $(patsubst %,$(BUILD)/fuzz-replay/%,$(FUZZ_NAMES))
 SECONDS    ?= 30
+CXX        ?= c++
+EXAMPLE_BIN := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
 STATIC := $(BUILD)/libla.a
 SHARED := $(BUILD)/libla.so.$(VERSION)
@@ -45,7 +49,7 @@ LAGEN  := $(BUILD)/lagen
 LABENCH := $(BUILD)/labench
 
 .PHONY: all lib test check test-build asan clean install uninstall demo bench help \
-        fuzz fuzz-run fuzz-replay fuzz-seeds
+        fuzz fuzz-run fuzz-replay fuzz-seeds headertest
 all: lib $(LACTL) $(LAGEN)
 lib: $(STATIC) $(SHARED)
 
@@ -75,13 +79,29 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(TOOL_LIB_OBJ) $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LA_CFLAGS) -Itools $(CFLAGS) -o $@ $< $(TOOL_LIB_OBJ) $(STATIC) $(CHECK_LIBS) $(LDLIBS)
 
-test-build: all $(TEST_BIN)
+test-build: all $(TEST_BIN) $(EXAMPLE_BIN)
+
+# The examples are what users copy: strict C99, only the public header.
+$(BUILD)/examples/%: examples/%.c include/la.h $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 -Iinclude $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+
+# la.h alone, as C99 -pedantic and as C++11.
+headertest:
+	@mkdir -p $(BUILD)
+	$(CC) -std=c99 -pedantic -Wall -Wextra -Werror -Iinclude -c tests/headertest.c -o $(BUILD)/headertest-c.o
+	$(CXX) -x c++ -std=c++11 -pedantic -Wall -Wextra -Werror -Iinclude -c tests/headertest.c \
+	    -o $(BUILD)/headertest-cxx.o
 
 # check: the suite once, as built, and the fuzz corpora replayed. test: with -Werror, then
 # again under ASan+UBSan.
 check: test-build $(FUZZ_REPLAY_BIN)
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; LA_LACTL=$(LACTL) $$t; done
 	@set -e; for t in $(FUZZ_NAMES); do echo "== fuzz replay $$t"; $(BUILD)/fuzz-replay/$$t fuzz/corpus/$$t; done
+	@echo "== headertest"; $(MAKE) --no-print-directory headertest
+	@echo "== examples"; BUILD=$(BUILD) ./tests/examples.sh
+	@echo "== install"; BUILD=$(BUILD) CC="$(CC)" CFLAGS="$(CFLAGS)" LDFLAGS="$(LDFLAGS)" MAKE="$(MAKE)" \
+	    ./tests/install.sh
 
 test:
 	./tools/install-deps.sh
@@ -149,10 +169,15 @@ install: all
 	ln -sf libla.so.$(VERSION) $(DESTDIR)$(libdir)/libla.so.$(VERSION_MAJOR)
 	ln -sf libla.so.$(VERSION_MAJOR) $(DESTDIR)$(libdir)/libla.so
 	install -m 755 $(LACTL) $(DESTDIR)$(bindir)/lactl
+	install -d $(DESTDIR)$(pkgconfigdir) $(DESTDIR)$(mandir)/man1
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(libdir)|' -e 's|@INCLUDEDIR@|$(includedir)|' \
+	    -e 's|@VERSION@|$(VERSION)|' la.pc.in > $(DESTDIR)$(pkgconfigdir)/la.pc
+	install -m 644 tools/lactl.1 $(DESTDIR)$(mandir)/man1/lactl.1
 
 uninstall:
 	rm -f $(DESTDIR)$(includedir)/la.h $(DESTDIR)$(libdir)/libla.a $(DESTDIR)$(libdir)/libla.so* \
 	      $(DESTDIR)$(bindir)/lactl
+	rm -f $(DESTDIR)$(pkgconfigdir)/la.pc $(DESTDIR)$(mandir)/man1/lactl.1
 
 clean:
 	rm -rf build build-asan build-fuzz
@@ -161,4 +186,5 @@ help:
 	@echo "all (default) lib lactl lagen | check: tests once | test: -Werror + ASan/UBSan"
 	@echo "demo | bench (BENCH_EVENTS, BENCH_DAYS, BENCH_RUNS) | install uninstall (PREFIX, DESTDIR) | clean"
 	@echo "fuzz: libFuzzer targets | fuzz-run (SECONDS) | fuzz-replay (in check) | fuzz-seeds"
+	@echo "headertest: la.h alone as C99 and C++11 (in check)"
 .SECONDARY:
