@@ -10,6 +10,7 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpoi
 CFLAGS  ?= $(OPT)
 LA_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -Iinclude -Iformat -Iengine $(WARN)
 LDLIBS  := -llz4 -lzstd -lxxhash -lpthread -lm
+TOOL_LDLIBS := -ljansson
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm -lpthread)
 
 BUILD   ?= build
@@ -35,7 +36,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SAN   := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude -Iformat -Iengine -Itools -Ifuzz $(WARN) $(FUZZ_SAN)
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(FORMAT_SRC) $(ENGINE_SRC) tools/tsv.c tools/timefmt.c \
-                  fuzz/common.c)
+                  tools/jsonl.c tools/textid.c fuzz/common.c)
 FUZZ_BIN   := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_REPLAY_BIN := $(patsubst %,$(BUILD)/fuzz-replay/%,$(FUZZ_NAMES))
 SECONDS    ?= 30
@@ -67,17 +68,17 @@ $(SHARED): $(LIB_OBJ)
 	ln -sf libla.so.$(VERSION_MAJOR) $(BUILD)/libla.so
 
 $(LACTL): $(BUILD)/tools/lactl.o $(TOOL_LIB_OBJ) $(STATIC)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(TOOL_LDLIBS) $(LDLIBS)
 
 $(LAGEN): $(BUILD)/tools/lagen.o $(TOOL_LIB_OBJ) $(STATIC)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(TOOL_LDLIBS) $(LDLIBS)
 
 $(LABENCH): $(BUILD)/tools/labench.o $(TOOL_LIB_OBJ) $(STATIC)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lsqlite3 $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lsqlite3 $(TOOL_LDLIBS) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c tests/testutil.h $(TOOL_LIB_OBJ) $(STATIC)
+$(BUILD)/tests/%: tests/%.c tests/testutil.h tests/runcmd.h $(TOOL_LIB_OBJ) $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(LA_CFLAGS) -Itools $(CFLAGS) -o $@ $< $(TOOL_LIB_OBJ) $(STATIC) $(CHECK_LIBS) $(LDLIBS)
+	$(CC) $(LA_CFLAGS) -Itools $(CFLAGS) -o $@ $< $(TOOL_LIB_OBJ) $(STATIC) $(CHECK_LIBS) $(TOOL_LDLIBS) $(LDLIBS)
 
 test-build: all $(TEST_BIN) $(EXAMPLE_BIN)
 
@@ -134,7 +135,7 @@ $(FUZZ_BUILD)/%.o: %.c $(wildcard include/*.h format/*.h engine/*.h tools/*.h fu
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
-	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(LDLIBS)
+	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(TOOL_LDLIBS) $(LDLIBS)
 
 fuzz: $(FUZZ_BIN)
 
@@ -152,7 +153,8 @@ fuzz-run: fuzz
 $(BUILD)/fuzz-replay/%: fuzz/fuzz_%.c fuzz/replay.c fuzz/common.c fuzz/fuzz.h $(TOOL_LIB_OBJ) $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LA_CFLAGS) -Itools -Ifuzz $(CFLAGS) $(LDFLAGS) -o $@ $< fuzz/replay.c fuzz/common.c \
-	    $(BUILD)/tools/tsv.o $(BUILD)/tools/timefmt.o $(STATIC) $(LDLIBS)
+	    $(BUILD)/tools/tsv.o $(BUILD)/tools/timefmt.o $(BUILD)/tools/jsonl.o $(BUILD)/tools/textid.o \
+	    $(STATIC) $(TOOL_LDLIBS) $(LDLIBS)
 
 fuzz-replay: $(FUZZ_REPLAY_BIN)
 	@set -e; for t in $(FUZZ_NAMES); do $(BUILD)/fuzz-replay/$$t fuzz/corpus/$$t; done

@@ -8,6 +8,7 @@
 
 #include "la.h"
 #include "lactl.h"
+#include "textid.h"
 #include "timefmt.h"
 #include "tsv.h"
 
@@ -45,10 +46,8 @@ static void i64_out(tsv_writer *w, int64_t v)
 
 static void hex_out(tsv_writer *w, uint64_t v)
 {
-    static const char digits[] = "0123456789abcdef";
     char buf[16];
-    for (int i = 15; i >= 0; i--, v >>= 4)
-        buf[i] = digits[v & 15];
+    textid_format(v, buf);
     tsv_raw_out(w, buf, 16);
 }
 
