@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "jsonl.h"
@@ -44,13 +43,6 @@ typedef struct ingest {
     double t0, last_progress;
     int progress;
 } ingest;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 __attribute__((format(printf, 3, 4))) static void bad_line(ingest *g, uint64_t line,
                                                              const char *fmt, ...)
@@ -235,7 +227,7 @@ static int parse_header(ingest *g, char *text, size_t len)
 
 static void show_progress(ingest *g, int final)
 {
-    double t = now_s();
+    double t = lactl_now_s();
     if (!g->progress || (!final && t - g->last_progress < 0.5))
         return;
     g->last_progress = t;
@@ -402,7 +394,7 @@ int lactl_ingest(int argc, char **argv)
         }
     }
     g->progress = !quiet && isatty(STDERR_FILENO);
-    g->t0 = g->last_progress = now_s();
+    g->t0 = g->last_progress = lactl_now_s();
     int status = run(g, in);
     if (in != stdin)
         fclose(in);
@@ -414,7 +406,7 @@ int lactl_ingest(int argc, char **argv)
         }
     }
     la_close(g->db);
-    double secs = now_s() - g->t0;
+    double secs = lactl_now_s() - g->t0;
     show_progress(g, 1);
     if (g->rejected > MAX_REPORTED)
         fprintf(stderr, "%s: %llu more bad lines not shown\n", g->file,

@@ -11,6 +11,7 @@
 
 #include "la.h"
 #include "lactl.h"
+#include "textout.h"
 #include "timefmt.h"
 #include "tsv.h"
 #include "tz.h"
@@ -231,51 +232,6 @@ static void spaces(tsv_writer *w, size_t n)
         tsv_char_out(w, ' ');
 }
 
-/* A JSON string of arbitrary bytes: valid UTF-8 passes through, other bytes become U+FFFD. */
-static void json_str(tsv_writer *w, const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    tsv_char_out(w, '"');
-    for (size_t i = 0; i < n;) {
-        unsigned c = p[i];
-        if (c == '"' || c == '\\') {
-            tsv_char_out(w, '\\');
-            tsv_char_out(w, (char)c);
-            i++;
-        } else if (c < 0x20 || c == 0x7f) {
-            outf(w, "\\u%04x", c);
-            i++;
-        } else if (c < 0x80) {
-            tsv_char_out(w, (char)c);
-            i++;
-        } else {
-            /* length of a well-formed UTF-8 sequence starting here, or 0 */
-            size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
-                       : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-            if (len && i + len <= n) {
-                unsigned c1 = p[i + 1];
-                unsigned lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
-                unsigned hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
-                if (c1 < lo || c1 > hi)
-                    len = 0;
-                for (size_t k = 2; len && k < len; k++)
-                    if ((p[i + k] & 0xc0) != 0x80)
-                        len = 0;
-            } else {
-                len = 0;
-            }
-            if (len) {
-                tsv_raw_out(w, s + i, len);
-                i += len;
-            } else {
-                tsv_raw_out(w, "\\ufffd", 6);
-                i++;
-            }
-        }
-    }
-    tsv_char_out(w, '"');
-}
-
 /* Columns the terminal shows for s once TSV-escaped: escapes take two, UTF-8 continuation
  * bytes none. */
 static size_t shown_width(const char *s, size_t n)
@@ -399,7 +355,7 @@ static void print_series(tsv_writer *w, const args *a, const la_point *pts, size
         outf(w, "{\"from\":%lld,\"to\":%lld,\"bucket\":\"%s\",\"tz\":", (long long)a->q.from,
              (long long)a->q.to, bucket_names[a->q.bucket]);
         const char *tz = a->tz ? a->tz : "UTC";
-        json_str(w, tz, strlen(tz));
+        textout_json_str(w, tz, strlen(tz));
         tsv_raw_out(w, ",\"points\":[\n", 12);
         for (size_t i = 0; i < n; i++) {
             const la_point *p = &pts[i];
@@ -460,7 +416,7 @@ static void print_top(tsv_writer *w, const args *a, const la_top *t)
              (unsigned long long)t->other, (unsigned long long)t->max_error);
         for (size_t i = 0; i < t->n; i++) {
             tsv_raw_out(w, "{\"value\":", 9);
-            json_str(w, t->entries[i].value.data, t->entries[i].value.len);
+            textout_json_str(w, t->entries[i].value.data, t->entries[i].value.len);
             outf(w, ",\"count\":%llu}%s\n", (unsigned long long)t->entries[i].count,
                  i + 1 < t->n ? "," : "");
         }

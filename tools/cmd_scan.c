@@ -1,5 +1,5 @@
-/* cmd_scan.c — `lactl scan DB`: matching events as TSV with the header `lactl ingest` reads,
- * so that ingest then scan is a round trip. */
+/* cmd_scan.c — `lactl scan DB`: matching events as TSV with the header `lactl ingest` reads
+ * (or as JSON lines), so that ingest then scan is a round trip. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 
 #include "la.h"
 #include "lactl.h"
-#include "textid.h"
+#include "textout.h"
 #include "timefmt.h"
 #include "tsv.h"
 
@@ -17,44 +17,16 @@ static int usage(FILE *to)
     fprintf(to,
             "usage: lactl scan DB [--from T] [--to T] [--workspace W] [--link L]\n"
             "                     [--event-type E] [--where DIM=VALUE] [--limit N] [--no-header]\n"
+            "                     [--format tsv|json]\n"
             "  Print the matching events as TSV: ts (epoch ms), workspace_id, link_id,\n"
             "  event_type, visitor_id and session_id (16 hex digits), value, then every\n"
             "  dimension; absent values are \\N. T is epoch ms or ISO-8601 (UTC if no zone);\n"
             "  the range is [from, to). --where DIM=\\N matches events without that dimension.\n"
-            "  Opens the database read-only: works while a writer runs and sees what it flushed.\n");
+            "  --format json prints one JSON object per line instead (keys the column names,\n"
+            "  absent values null), which `lactl ingest --format jsonl` reads back.\n"
+            "  Opens the database read-only: works while a writer runs and sees what it flushed.\n"
+            "  Exit status: 0 done, 1 damage found while reading, 2 usage or I/O error.\n");
     return to == stdout ? LACTL_OK : LACTL_USAGE;
-}
-
-static void u64_out(tsv_writer *w, uint64_t v)
-{
-    char buf[24], *p = buf + sizeof buf;
-    do
-        *--p = (char)('0' + v % 10);
-    while (v /= 10);
-    tsv_raw_out(w, p, (size_t)(buf + sizeof buf - p));
-}
-
-static void i64_out(tsv_writer *w, int64_t v)
-{
-    if (v < 0) {
-        tsv_char_out(w, '-');
-        u64_out(w, -(uint64_t)v);
-    } else {
-        u64_out(w, (uint64_t)v);
-    }
-}
-
-static void hex_out(tsv_writer *w, uint64_t v)
-{
-    char buf[16];
-    textid_format(v, buf);
-    tsv_raw_out(w, buf, 16);
-}
-
-static void str_out(tsv_writer *w, const la_str_column *c, size_t r)
-{
-    const la_str *s = &c->dict[c->ids[r]];
-    tsv_field_out(w, s->data, s->len);
 }
 
 static int parse_time_arg(const char *opt, const char *s, int64_t *out)
@@ -74,7 +46,7 @@ int lactl_scan(int argc, char **argv)
     const char *dbpath = NULL, *where = NULL;
     la_filter f = LA_FILTER_INIT;
     uint64_t limit = UINT64_MAX;
-    int header = 1;
+    int header = 1, json = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has_val = i + 1 < argc;
@@ -82,6 +54,13 @@ int lactl_scan(int argc, char **argv)
             return usage(stdout);
         if (strcmp(a, "--no-header") == 0)
             header = 0;
+        else if (strcmp(a, "--format") == 0 && has_val) {
+            json = strcmp(argv[++i], "json") == 0;
+            if (!json && strcmp(argv[i], "tsv") != 0) {
+                fprintf(stderr, "lactl scan: --format wants tsv or json, not '%s'\n", argv[i]);
+                return LACTL_USAGE;
+            }
+        }
         else if (strcmp(a, "--from") == 0 && has_val) {
             if (parse_time_arg(a, argv[++i], &f.from))
                 return LACTL_USAGE;
@@ -144,47 +123,15 @@ int lactl_scan(int argc, char **argv)
         la_close(db);
         return lactl_report("scan", dbpath, rc);
     }
-    uint32_t ndims = la_db_ndims(db);
     tsv_writer w;
     tsv_writer_init(&w, stdout);
-    if (header) {
-        static const char head[] =
-            "ts\tworkspace_id\tlink_id\tevent_type\tvisitor_id\tsession_id\tvalue";
-        tsv_raw_out(&w, head, sizeof head - 1);
-        for (uint32_t d = 0; d < ndims; d++) {
-            tsv_char_out(&w, '\t');
-            const char *name = la_db_dim_name(db, d);
-            tsv_raw_out(&w, name, strlen(name));
-        }
-        tsv_char_out(&w, '\n');
-    }
+    if (header && !json)
+        textout_event_header(&w, db);
     la_batch b;
     uint64_t printed = 0;
-    while (printed < limit && !w.error && (rc = la_cursor_next(cur, &b)) == 1) {
-        for (size_t r = 0; r < b.nrows && printed < limit; r++, printed++) {
-            i64_out(&w, b.ts[r]);
-            tsv_char_out(&w, '\t');
-            str_out(&w, &b.workspace, r);
-            tsv_char_out(&w, '\t');
-            str_out(&w, &b.link, r);
-            tsv_char_out(&w, '\t');
-            str_out(&w, &b.event_type, r);
-            tsv_char_out(&w, '\t');
-            hex_out(&w, b.visitor_id[r]);
-            tsv_char_out(&w, '\t');
-            hex_out(&w, b.session_id[r]);
-            tsv_char_out(&w, '\t');
-            if (b.has_value[r])
-                i64_out(&w, b.value[r]);
-            else
-                tsv_raw_out(&w, "\\N", 2);
-            for (uint32_t d = 0; d < ndims; d++) {
-                tsv_char_out(&w, '\t');
-                str_out(&w, &b.dims[d], r);
-            }
-            tsv_char_out(&w, '\n');
-        }
-    }
+    while (printed < limit && !w.error && (rc = la_cursor_next(cur, &b)) == 1)
+        for (size_t r = 0; r < b.nrows && printed < limit; r++, printed++)
+            textout_event(&w, json, db, &b, r);
     int status = LACTL_OK;
     if (rc < 0)
         status = lactl_report("scan", dbpath, rc);

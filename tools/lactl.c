@@ -22,6 +22,7 @@ static const command commands[] = {
     {"top", lactl_top, "the most frequent values of a dimension (country, city, ...)"},
     {"verify", lactl_verify, "check every checksum and invariant; exit 1 on any problem"},
     {"dump", lactl_dump, "show a database or one segment or rollup file (--json, --cells N)"},
+    {"export", lactl_export, "events or daily rollups as TSVWithNames / JSONEachRow"},
 };
 
 static int help(FILE *to)

@@ -10,8 +10,12 @@ int lactl_ingest(int argc, char **argv);
 int lactl_scan(int argc, char **argv);
 int lactl_verify(int argc, char **argv);
 int lactl_dump(int argc, char **argv);
+int lactl_export(int argc, char **argv);
 
 /* "lactl CMD: <error name>: <detail>" on stderr for a failed la_* call; returns LACTL_FAIL. */
 int lactl_report(const char *cmd, const char *what, int rc);
+
+/* Seconds on a monotonic clock, for progress lines and rates. */
+double lactl_now_s(void);
 
 #endif
