@@ -256,7 +256,7 @@ START_TEST(lactl_ingest__bad_lines_reported_rest_ingested)
     ck_assert_int_eq(r.status, 2);
     run_free(&r);
     r = run(dir, lactl_scan, (char *[]){"scan", "/nonexistent/db", NULL});
-    ck_assert_int_eq(r.status, 1);
+    ck_assert_int_eq(r.status, 2); /* an error that stopped the command, not a problem found */
     ck_assert_ptr_nonnull(strstr(r.err, "no database here"));
     run_free(&r);
     tu_rmrf(dir);
@@ -578,7 +578,7 @@ START_TEST(lactl_query__errors)
                  "country"),
                2, NEEDLES("--where"));
     expect_err(dir, lactl_query,
-               Q(nodb, "--workspace", "w1", "--from", "2026-11-01", "--to", "2026-11-02"), 1,
+               Q(nodb, "--workspace", "w1", "--from", "2026-11-01", "--to", "2026-11-02"), 2,
                NEEDLES(nodb, "not found"));
     /* more buckets than one call may return: the engine's LA_EINVAL, reported as bad usage */
     expect_err(dir, lactl_query,
@@ -987,6 +987,123 @@ START_TEST(lactl_dump__rollup_files)
 }
 END_TEST
 
+/* ---- every command: help text and the exit statuses 0 / 1 / 2 ---- */
+
+typedef struct cli_case {
+    const char *name;
+    int (*run)(int, char **);
+    const char *const *no_db; /* arguments after the command naming a database that is not there */
+} cli_case;
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+static const cli_case cli_cases[] = {
+    {"ingest", lactl_ingest, ARGS("/nonexistent/db", "/nonexistent/in.tsv")},
+    {"scan", lactl_scan, ARGS("/nonexistent/db")},
+    {"query", lactl_query, ARGS("/nonexistent/db", "--workspace", "w", "--from", "2026-11-01", "--to", "2026-11-02")},
+    {"top", lactl_top, ARGS("/nonexistent/db", "--workspace", "w", "--dim", "country", "--from", "2026-11-01", "--to", "2026-11-02")},
+    {"verify", lactl_verify, ARGS("/nonexistent/db")},
+    {"dump", lactl_dump, ARGS("/nonexistent/db")},
+    {"export", lactl_export, ARGS("/nonexistent/db")},
+};
+#define NCLI (sizeof cli_cases / sizeof cli_cases[0])
+
+static run_out run_args(const char *dir, const cli_case *c, const char *const *args)
+{
+    char *argv[16] = {(char *)c->name};
+    int n = 1;
+    for (; args[n - 1]; n++)
+        argv[n] = (char *)args[n - 1];
+    argv[n] = NULL;
+    return run(dir, c->run, argv);
+}
+
+START_TEST(lactl_cli__help_and_exit_status_of_every_command)
+{
+    char *dir = tu_tmpdir(), tsv[600], db[600], seg[700];
+    for (size_t i = 0; i < NCLI; i++) {
+        const cli_case *c = &cli_cases[i];
+        char usage[64];
+        snprintf(usage, sizeof usage, "usage: lactl %s", c->name);
+        run_out r = run_args(dir, c, ARGS("--help"));
+        ck_assert_msg(r.status == 0 && strstr(r.out, usage) && strstr(r.out, "Exit status"),
+                      "%s --help: %d\n%s", c->name, r.status, r.out);
+        run_free(&r);
+        r = run_args(dir, c, ARGS("--no-such-option"));
+        ck_assert_msg(r.status == 2 && strstr(r.err, "--no-such-option"), "%s --no-such-option: %d %s",
+                      c->name, r.status, r.err);
+        run_free(&r);
+        r = run_args(dir, c, c->no_db);
+        ck_assert_msg(r.status == 2 && r.err[0], "%s without a database: %d", c->name, r.status);
+        run_free(&r);
+    }
+
+    /* damage found while reading is 1 for every reader of events */
+    snprintf(tsv, sizeof tsv, "%s/events.tsv", dir);
+    snprintf(db, sizeof db, "%s/db", dir);
+    snprintf(seg, sizeof seg, "%s/2026-11-01.seg", db);
+    gen_options go;
+    gen_options_default(&go);
+    go.events = 40000;
+    go.days = 1;
+    go.late_fraction = 0;
+    write_generated(tsv, &go);
+    run_out r = run(dir, lactl_ingest, (char *[]){"ingest", db, tsv, "--quiet", NULL});
+    ck_assert_int_eq(r.status, 0);
+    run_free(&r);
+    int fd = open(seg, O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    uint8_t b;
+    ck_assert_int_eq(pread(fd, &b, 1, 5000), 1); /* inside the first sealed block */
+    b ^= 0x55;
+    ck_assert_int_eq(pwrite(fd, &b, 1, 5000), 1);
+    close(fd);
+    char *damaged[][4] = {{"scan", db, NULL}, {"export", db, NULL}, {"verify", db, NULL},
+                          {"dump", seg, NULL}};
+    int (*cmds[])(int, char **) = {lactl_scan, lactl_export, lactl_verify, lactl_dump};
+    for (size_t i = 0; i < 4; i++) {
+        r = run(dir, cmds[i], damaged[i]);
+        ck_assert_msg(r.status == 1, "%s of a damaged database: %d", damaged[i][0], r.status);
+        run_free(&r);
+    }
+
+    /* the binary: `lactl help` lists every command, `lactl help CMD` is CMD --help, and an
+     * unknown command or none is bad usage */
+    const char *lactl = getenv("LA_LACTL");
+    if (lactl && *lactl) {
+        char cmd[800], text[8192];
+        snprintf(cmd, sizeof cmd, "'%s' help", lactl);
+        FILE *p = popen(cmd, "r");
+        ck_assert_ptr_nonnull(p);
+        size_t n = fread(text, 1, sizeof text - 1, p);
+        text[n] = '\0';
+        ck_assert_int_eq(pclose(p), 0);
+        ck_assert_ptr_nonnull(strstr(text, "Exit status"));
+        for (size_t i = 0; i < NCLI; i++) {
+            char item[64];
+            snprintf(item, sizeof item, "\n  %s ", cli_cases[i].name);
+            ck_assert_msg(strstr(text, item) != NULL, "lactl help does not list %s", cli_cases[i].name);
+            snprintf(cmd, sizeof cmd, "'%s' help %s | cmp -s - %s/help.txt", lactl, cli_cases[i].name, dir);
+            run_out h = run_args(dir, &cli_cases[i], ARGS("--help"));
+            char path[700];
+            snprintf(path, sizeof path, "%s/help.txt", dir);
+            FILE *f = fopen(path, "w");
+            ck_assert_ptr_nonnull(f);
+            fwrite(h.out, 1, h.out_len, f);
+            fclose(f);
+            run_free(&h);
+            ck_assert_msg(system(cmd) == 0, "lactl help %s differs from %s --help", cli_cases[i].name,
+                          cli_cases[i].name);
+        }
+        snprintf(cmd, sizeof cmd, "'%s' no-such-command 2>/dev/null", lactl);
+        ck_assert_int_eq(WEXITSTATUS(system(cmd)), 2);
+        snprintf(cmd, sizeof cmd, "'%s' 2>/dev/null", lactl);
+        ck_assert_int_eq(WEXITSTATUS(system(cmd)), 2);
+    }
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *lactl_suite(void)
 {
     Suite *s = suite_create("lactl");
@@ -999,6 +1116,7 @@ static Suite *lactl_suite(void)
     tcase_add_test(tc, lactl_query__table_json_and_estimates);
     tcase_add_test(tc, lactl_query__errors);
     tcase_add_test(tc, lactl_dump__rollup_files);
+    tcase_add_test(tc, lactl_cli__help_and_exit_status_of_every_command);
     suite_add_tcase(s, tc);
     return s;
 }

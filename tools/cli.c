@@ -11,7 +11,7 @@ int lactl_report(const char *cmd, const char *what, int rc)
     const char *detail = la_errmsg();
     fprintf(stderr, "lactl %s: %s: %s%s%s\n", cmd, what, la_strerror(rc), detail[0] ? ": " : "",
             detail);
-    return LACTL_FAIL;
+    return rc == LA_ECORRUPT ? LACTL_FAIL : LACTL_ERROR;
 }
 
 double lactl_now_s(void)

@@ -813,11 +813,11 @@ int lactl_dump(int argc, char **argv)
                    "  sessions, ~ when estimated; per dimension value=count and absent/other/err).\n"
                    "  --cells N   cells listed per rollup file (default %d, 0 = all)\n"
                    "  --json      the same as one JSON document (link null = all links)\n"
-                   "  Damaged files are shown up to the damage, with its offset; the exit status\n"
-                   "  is then 1.\n",
+                   "  Damaged files are shown up to the damage, with its offset.\n"
+                   "  Exit status: 0 done, 1 damage found, 2 usage or I/O error.\n",
                    USAGE, CELLS_DEFAULT);
             return 0;
-        } else if (!path)
+        } else if (!path && !(argv[i][0] == '-' && argv[i][1]))
             path = argv[i];
         else {
             fprintf(stderr, "lactl dump: unexpected argument '%s'\n", argv[i]);

@@ -349,7 +349,7 @@ int lactl_export(int argc, char **argv)
     if (outpath && !(out = fopen(outpath, "w"))) {
         fprintf(stderr, "lactl export: %s: %s\n", outpath, strerror(errno));
         la_close(x.db);
-        return LACTL_USAGE;
+        return LACTL_ERROR;
     }
     x.progress = !quiet && isatty(STDERR_FILENO);
     x.last_progress = lactl_now_s();
@@ -364,7 +364,7 @@ int lactl_export(int argc, char **argv)
     int werr = tsv_writer_finish(&x.w) != 0;
     if ((out != stdout && fclose(out) != 0) || werr) {
         fprintf(stderr, "lactl export: write error: %s\n", strerror(errno));
-        status = LACTL_USAGE;
+        status = LACTL_ERROR;
     }
     la_close(x.db);
     return status;

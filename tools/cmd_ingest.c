@@ -274,7 +274,7 @@ static int run(ingest *g, FILE *in)
     tsv_reader *r = tsv_reader_new(in);
     if (!r) {
         fprintf(stderr, "lactl ingest: out of memory\n");
-        return LACTL_FAIL;
+        return LACTL_ERROR;
     }
     char *text;
     size_t len;
@@ -287,7 +287,7 @@ static int run(ingest *g, FILE *in)
         fprintf(stderr, "lactl ingest: %s: %s\n", g->file,
                 rc == 0 ? "empty input, a header row is required" : strerror(errno));
         tsv_reader_free(r);
-        return LACTL_FAIL;
+        return LACTL_ERROR;
     }
     if (g->jsonl) {
         if (len != 0) /* the first line is an event, like any other */
@@ -362,7 +362,7 @@ int lactl_ingest(int argc, char **argv)
     ingest *g = calloc(1, sizeof *g);
     if (!g) {
         fprintf(stderr, "lactl ingest: out of memory\n");
-        return LACTL_FAIL;
+        return LACTL_ERROR;
     }
     const char *names[LA_MAX_DIMS];
     la_options o = LA_OPTIONS_INIT;
@@ -390,7 +390,7 @@ int lactl_ingest(int argc, char **argv)
             fprintf(stderr, "lactl ingest: %s: %s\n", file, strerror(errno));
             la_close(g->db);
             free(g);
-            return LACTL_FAIL;
+            return LACTL_ERROR;
         }
     }
     g->progress = !quiet && isatty(STDERR_FILENO);
@@ -416,7 +416,7 @@ int lactl_ingest(int argc, char **argv)
                (unsigned long long)g->ingested, (unsigned long long)g->rejected, secs,
                (double)g->ingested / (secs > 0 ? secs : 1e-9));
     if (status == 0)
-        status = g->fatal || g->rejected ? LACTL_FAIL : LACTL_OK;
+        status = g->fatal ? LACTL_ERROR : g->rejected ? LACTL_FAIL : LACTL_OK;
     free(g);
     return status;
 }

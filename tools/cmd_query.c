@@ -70,7 +70,9 @@ static int usage(int cmd, FILE *to)
     fprintf(to, "  T is epoch ms, YYYY-MM-DD (midnight in --tz) or ISO-8601 date-time (in --tz\n"
                 "  unless it ends in Z or an offset such as +02:00). --tz is an IANA zone name\n"
                 "  (Europe/Berlin), default UTC. Default format: table on a terminal, else TSV.\n"
-                "  Opens the database read-only: works while a writer runs.\n");
+                "  Opens the database read-only: works while a writer runs.\n"
+                "  Exit status: 0 done, 1 damage found, 2 usage or I/O error (also a range the\n"
+                "  database no longer keeps raw events or hours for).\n");
     return to == stdout ? LACTL_OK : LACTL_USAGE;
 }
 
@@ -443,8 +445,7 @@ static int run(int cmd, int argc, char **argv)
     if (rc != LA_OK) {
         char what[300];
         snprintf(what, sizeof what, "--tz '%s'", a.tz ? a.tz : "UTC");
-        lactl_report(a.name, what, rc);
-        return rc == LA_EINVAL || rc == LA_ENOTFOUND ? LACTL_USAGE : LACTL_FAIL;
+        return lactl_report(a.name, what, rc);
     }
     a.q.tz = a.tz;
     int bad = parse_time(&a, z, "--from", a.from, &a.q.from) ||
@@ -480,11 +481,9 @@ static int run(int cmd, int argc, char **argv)
     rc = cmd == CMD_QUERY ? la_query_series(db, &a.q, &pts, &n)
                           : la_query_top(db, &a.q, dim, a.k, &top);
     if (rc != LA_OK) {
-        /* a request the engine refuses (too many buckets, a range outside 1970..9999, a zone
-         * it cannot find) is bad usage; LA_ENOTKEPT, LA_EIO, LA_ECORRUPT are failures */
+        /* damage found (LA_ECORRUPT) is 1; a request the engine refuses (too many buckets, a
+         * range outside 1970..9999, a zone it cannot find, LA_ENOTKEPT) or I/O is 2 */
         status = lactl_report(a.name, a.db, rc);
-        if (rc == LA_EINVAL || rc == LA_ERANGE || rc == LA_ENOTFOUND)
-            status = LACTL_USAGE;
         la_close(db);
         return status;
     }
@@ -497,7 +496,7 @@ static int run(int cmd, int argc, char **argv)
     status = LACTL_OK;
     if (tsv_writer_finish(&w) != 0) {
         fprintf(stderr, "lactl %s: write error: %s\n", a.name, strerror(errno));
-        status = LACTL_FAIL;
+        status = LACTL_ERROR;
     }
     la_series_free(pts);
     la_top_free(top);

@@ -137,7 +137,7 @@ int lactl_scan(int argc, char **argv)
         status = lactl_report("scan", dbpath, rc);
     if (tsv_writer_finish(&w) != 0) {
         fprintf(stderr, "lactl scan: write error: %s\n", strerror(errno));
-        status = LACTL_FAIL;
+        status = LACTL_ERROR;
     }
     la_cursor_close(cur);
     la_close(db);

@@ -31,8 +31,9 @@ static int help(FILE *to)
             LA_VERSION_STRING);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(to, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fprintf(to, "\n`lactl COMMAND --help` describes a command. Exit status: 0 success, 1 failure\n"
-                "or problems found, 2 bad usage.\n");
+    fprintf(to, "\n`lactl COMMAND --help` describes a command; `man lactl` describes them all.\n"
+                "Exit status: 0 success, 1 a problem found (rows rejected, damage found),\n"
+                "2 bad usage or an error that stopped the command (I/O, no database, locked).\n");
     return to == stdout ? LACTL_OK : LACTL_USAGE;
 }
 

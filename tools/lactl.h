@@ -1,10 +1,11 @@
 /* lactl.h — the lactl subcommands. Each takes argv with argv[0] the command name and returns
- * the process exit status: 0 success, 1 failure (or problems found), 2 bad usage. They live
- * in the tool library so that tests can run them in-process. */
+ * the process exit status: 0 success, 1 a problem found in the data (rows rejected, damage),
+ * 2 bad usage or an error that kept the command from doing its job (I/O, missing database,
+ * lock held). They live in the tool library so that tests can run them in-process. */
 #ifndef LA_TOOLS_LACTL_H
 #define LA_TOOLS_LACTL_H
 
-enum { LACTL_OK = 0, LACTL_FAIL = 1, LACTL_USAGE = 2 };
+enum { LACTL_OK = 0, LACTL_FAIL = 1, LACTL_USAGE = 2, LACTL_ERROR = 2 };
 
 int lactl_ingest(int argc, char **argv);
 int lactl_scan(int argc, char **argv);
@@ -12,7 +13,8 @@ int lactl_verify(int argc, char **argv);
 int lactl_dump(int argc, char **argv);
 int lactl_export(int argc, char **argv);
 
-/* "lactl CMD: <error name>: <detail>" on stderr for a failed la_* call; returns LACTL_FAIL. */
+/* "lactl CMD: <error name>: <detail>" on stderr for a failed la_* call; returns LACTL_FAIL
+ * for damage found (LA_ECORRUPT), LACTL_ERROR for anything else. */
 int lactl_report(const char *cmd, const char *what, int rc);
 
 /* Seconds on a monotonic clock, for progress lines and rates. */
