@@ -619,18 +619,6 @@ START_TEST(lactl_query__errors)
     ck_assert_ptr_nonnull(strstr(r.out, "usage: lactl top DB"));
     run_free(&r);
 
-    /* `lactl help` (in lactl.c's main) lists both commands when the binary is at hand */
-    const char *lactl = getenv("LA_LACTL");
-    if (lactl && *lactl) {
-        char cmd[700], text[4096];
-        snprintf(cmd, sizeof cmd, "'%s' help", lactl);
-        FILE *p = popen(cmd, "r");
-        ck_assert_ptr_nonnull(p);
-        size_t n = fread(text, 1, sizeof text - 1, p);
-        text[n] = '\0';
-        ck_assert_int_eq(pclose(p), 0);
-        ck_assert_msg(strstr(text, "\n  query ") && strstr(text, "\n  top "), "help: %s", text);
-    }
     tu_rmrf(dir);
     free(dir);
 }
