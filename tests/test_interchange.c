@@ -580,6 +580,66 @@ START_TEST(export__rollups_match_brute_force)
 }
 END_TEST
 
+/* `lactl scan --format table`: the TSV cells (ts as ISO-8601), each column padded with spaces
+ * to two more than its widest cell, counting UTF-8 characters, the last one not padded. */
+START_TEST(scan__table_aligns_the_tsv_cells)
+{
+    char *dir = tu_tmpdir(), db[600];
+    snprintf(db, sizeof db, "%s/db", dir);
+    build_nasty_db(db);
+    run_out tsv = run(dir, lactl_scan, (char *[]){"scan", db, NULL});
+    run_out tab = run(dir, lactl_scan, (char *[]){"scan", db, "--format", "table", NULL});
+    ck_assert_int_eq(tsv.status, 0);
+    ck_assert_int_eq(tab.status, 0);
+    /* cells of every line, ts converted */
+    enum { MAXL = NASTY_EVENTS + 1 };
+    char *cells[MAXL][NCOLS];
+    char iso[MAXL][TIMEFMT_MAX];
+    size_t width[NCOLS] = {0}, nl = 0;
+    for (char *line = tsv.out; *line; nl++) {
+        char *end = strchr(line, '\n');
+        *end = '\0';
+        for (size_t c = 0; c < NCOLS; c++) {
+            char *sep = strchr(line, '\t');
+            if (sep)
+                *sep = '\0';
+            cells[nl][c] = line;
+            if (c == 0 && nl > 0) {
+                timefmt_format(strtoll(line, NULL, 10), iso[nl]);
+                cells[nl][c] = iso[nl];
+            }
+            size_t wd = 0;
+            for (const char *p = cells[nl][c]; *p; p++)
+                wd += ((unsigned char)*p & 0xc0) != 0x80;
+            width[c] = wd > width[c] ? wd : width[c];
+            line = sep ? sep + 1 : line;
+        }
+        line = end + 1;
+    }
+    ck_assert_uint_eq(nl, MAXL);
+    char *want = malloc(tab.out_len + 1), *p = want;
+    for (size_t l = 0; l < nl; l++) {
+        for (size_t c = 0; c < NCOLS; c++) {
+            size_t wd = 0;
+            for (const char *q = cells[l][c]; *q; q++)
+                wd += ((unsigned char)*q & 0xc0) != 0x80;
+            p += sprintf(p, "%s", cells[l][c]);
+            if (c + 1 < NCOLS)
+                p += sprintf(p, "%*s", (int)(width[c] - wd + 2), "");
+        }
+        *p++ = '\n';
+        ck_assert((size_t)(p - want) <= tab.out_len);
+    }
+    *p = '\0';
+    ck_assert_str_eq(tab.out, want);
+    free(want);
+    run_free(&tsv);
+    run_free(&tab);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *interchange_suite(void)
 {
     Suite *s = suite_create("interchange");
@@ -594,6 +654,7 @@ static Suite *interchange_suite(void)
     tcase_add_test(tc, export__jsonl_follows_jsoneachrow);
     tcase_add_test(tc, export__jsonl_of_generated_stream_reingests);
     tcase_add_test(tc, export__rollups_match_brute_force);
+    tcase_add_test(tc, scan__table_aligns_the_tsv_cells);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1025,6 +1025,14 @@ START_TEST(lactl_cli__help_and_exit_status_of_every_command)
         run_free(&r);
     }
 
+    /* sizes in tables, for people */
+    char human[LACTL_HUMAN_MAX];
+    ck_assert_str_eq(lactl_human_bytes(0, human), "0 B");
+    ck_assert_str_eq(lactl_human_bytes(1023, human), "1023 B");
+    ck_assert_str_eq(lactl_human_bytes(1024, human), "1.0 KiB");
+    ck_assert_str_eq(lactl_human_bytes(4263936, human), "4.1 MiB");
+    ck_assert_str_eq(lactl_human_bytes(UINT64_MAX, human), "16.0 EiB");
+
     /* damage found while reading is 1 for every reader of events */
     snprintf(tsv, sizeof tsv, "%s/events.tsv", dir);
     snprintf(db, sizeof db, "%s/db", dir);

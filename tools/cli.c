@@ -20,3 +20,18 @@ double lactl_now_s(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
+
+char *lactl_human_bytes(uint64_t n, char buf[LACTL_HUMAN_MAX])
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    if (n < 1024) {
+        snprintf(buf, LACTL_HUMAN_MAX, "%u B", (unsigned)n);
+        return buf;
+    }
+    double v = (double)n;
+    int u = 0;
+    while (v >= 1024 && u < 6)
+        v /= 1024, u++;
+    snprintf(buf, LACTL_HUMAN_MAX, "%.1f %s", v, units[u]);
+    return buf;
+}

@@ -5,6 +5,8 @@
 #ifndef LA_TOOLS_LACTL_H
 #define LA_TOOLS_LACTL_H
 
+#include <stdint.h>
+
 enum { LACTL_OK = 0, LACTL_FAIL = 1, LACTL_USAGE = 2, LACTL_ERROR = 2 };
 
 int lactl_ingest(int argc, char **argv);
@@ -16,6 +18,10 @@ int lactl_export(int argc, char **argv);
 /* "lactl CMD: <error name>: <detail>" on stderr for a failed la_* call; returns LACTL_FAIL
  * for damage found (LA_ECORRUPT), LACTL_ERROR for anything else. */
 int lactl_report(const char *cmd, const char *what, int rc);
+
+/* n bytes for people ("812 B", "4.1 KiB", "3.0 MiB", "1.2 GiB", ...) into buf; returns buf. */
+#define LACTL_HUMAN_MAX 16
+char *lactl_human_bytes(uint64_t n, char buf[LACTL_HUMAN_MAX]);
 
 /* Seconds on a monotonic clock, for progress lines and rates. */
 double lactl_now_s(void);
