@@ -46,5 +46,10 @@ done
 # TSV lines: the header and a few rows of lagen output, plus escapes and absent values.
 head -4 "$T/events.tsv" | awk -v d="$C/tsv" '{ f = d "/line" NR; printf "%s", $0 > f }'
 printf 'a\\tb\\\\c\t\\N\t\\Nx\t\\0\\b\\f\\r\\n\\'"'"'\tlast\r' > "$C/tsv/escapes"
+# JSON lines in the app's shape, the column-name shape, and lines the parser must refuse.
+printf '%s' '{"timestamp":"2026-11-02T09:00:00Z","workspaceId":"ws_1","linkId":"lnk_a","eventType":"click","visitorId":"v-42","sessionId":"s-9","metadata":{"country":"DE","city":"Berlin","device":"mobile","browser":"Safari","referrer":null,"userAgent":"x"}}' > "$C/jsonl/app"
+printf '%s' '{"ts":1793577600000,"workspace_id":"w","link_id":"l\u0000b","event_type":"sale","visitor_id":"00000000000000ff","session_id":null,"amount":4999,"country":"FR","utm_source":"news"}' > "$C/jsonl/columns"
+printf '%s' '{"timestamp":"2026-11-02","workspaceId":"w","linkId":"l","country":"DE","metadata":{"country":"FR","timestamp":"t"}}' > "$C/jsonl/twice"
+printf '%s' '{"timestamp":1.5e3,"workspaceId":"w","workspaceId":"v"} x' > "$C/jsonl/bad"
 chmod -R u+rw,go+r "$C"
 du -sh --apparent-size "$C"

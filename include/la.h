@@ -11,7 +11,13 @@
  *    "absent", which is distinct from an empty string (data != NULL, len == 0).
  *
  * Threads: one la_db handle may be shared by any number of threads; appends, flushes and
- * cursors are serialized internally. A la_cursor belongs to one thread at a time.
+ * cursors are serialized internally. A la_cursor belongs to one thread at a time. Every
+ * cursor of a handle must be closed before la_close(handle), which no other thread may be
+ * using at that moment. Calls that take no la_db (la_strerror, la_hash_id, la_verify,
+ * la_version_number) may run on any thread at any time.
+ * Memory: every input (paths, options, events, filters, queries) is only read during the
+ * call; la copies what it keeps, so the caller may free or reuse it as soon as the call
+ * returns. Pointers la hands out say how long they stay valid where they are described.
  * Processes: one writer process per database (a lock file; a second writer gets LA_EBUSY), and
  * any number of processes opening with LA_OPEN_READONLY, which see every flushed event.
  */
@@ -63,7 +69,8 @@ LA_API int la_version_number(void);
 LA_API const char *la_strerror(int code);
 
 /*! la_errmsg() : the detailed message of the calling thread's most recent failed call, or "".
- *  Valid until the next la_* call on the same thread. */
+ *  Thread-local: a failure on one thread never changes another thread's message. The string
+ *  is owned by la and valid until the next la_* call on the same thread. */
 LA_API const char *la_errmsg(void);
 
 /* ---------------------------------------------------------------------------------------
@@ -151,7 +158,15 @@ typedef struct la_options {
  *  A writer recovers every day segment after a crash: torn tails are cut, nothing flushed is
  *  lost. On an existing database the stored schema wins; options that conflict with it
  *  (extra_dims) give LA_ESCHEMA, tunables (block_rows, codec) apply to new blocks.
- *  @return LA_OK and *out, or LA_ENOTFOUND, LA_EBUSY, LA_EVERSION, LA_ECORRUPT, LA_EIO, ... */
+ *  @param out    receives the handle (set to NULL on failure); free it with la_close().
+ *  @param path   the database directory; copied.
+ *  @param opts   read during the call only; a struct of an older LA_OPTIONS_VERSION is read up
+ *                to its own last field, the rest taking defaults.
+ *  @return LA_OK and *out, or LA_EINVAL (NULL out or path, an option out of range),
+ *          LA_ENOTFOUND (no database and no LA_OPEN_CREATE), LA_EBUSY (another writer),
+ *          LA_EVERSION, LA_ESCHEMA, LA_ECORRUPT, LA_EIO, LA_ENOSPC, LA_ENOMEM.
+ *  Thread safety: any thread; opening the same directory twice for writing in one process
+ *  gives LA_EBUSY like it does across processes. */
 LA_API int la_open(la_db **out, const char *path, unsigned flags, const la_options *opts);
 
 /*! la_close() : seal what is pending, flush, unmap and release the lock. Accepts NULL.
@@ -159,7 +174,9 @@ LA_API int la_open(la_db **out, const char *path, unsigned flags, const la_optio
  *  la_errmsg() but the handle is freed anyway (call la_flush() first to act on errors). */
 LA_API void la_close(la_db *db);
 
-/*! Dimension metadata: count and the name of dimension i (0-based; NULL if out of range). */
+/*! Dimension metadata: count and the name of dimension i (0-based; NULL if out of range or
+ *  db is NULL). The name is owned by the handle and valid until la_close(). The schema never
+ *  changes while a handle is open, so these need no locking. */
 LA_API uint32_t la_db_ndims(const la_db *db);
 LA_API const char *la_db_dim_name(const la_db *db, uint32_t i);
 /*! la_db_dim_index() : index of the dimension named `name`, or -1. */
@@ -181,18 +198,25 @@ LA_API int la_db_dim_index(const la_db *db, const char *name);
  *  before the reference time ref = min(now, the newest event stored), i.e.
  *  (floor(ts / 86400000) + 1 + retention_days) * 86400000 < ref — a day retention deletes.
  *  Taking the newest event, not the clock alone, lets a database be fed old data in time
- *  order; taking the clock too means one far-future event cannot age out the history. */
+ *  order; taking the clock too means one far-future event cannot age out the history.
+ *  The event and its strings are copied: the caller may reuse them when the call returns.
+ *  Thread safety: any number of threads may append to one handle; their events are stored
+ *  one at a time, in lock order. */
 LA_API int la_append(la_db *db, const la_event *ev);
 
 /*! la_append_batch() : append n events in order, under one lock. Stops at the first failing
- *  event: *n_done (may be NULL) is the number stored, the return value that event's error. */
+ *  event: *n_done (may be NULL) is the number stored, the return value that event's error;
+ *  la_errmsg() describes it. n == 0 stores nothing and returns LA_OK. Copies as la_append(). */
 LA_API int la_append_batch(la_db *db, const la_event *evs, size_t n, size_t *n_done);
 
 /*! la_flush() : make every event appended before the call durable (msync + fsync of the
  *  touched segments and directory). Returns LA_OK only if all of it reached stable storage.
  *  When checkpoint_rows rows have been appended since the last checkpoint it also writes the
  *  rollup files (see "Dashboard queries"), which takes longer; an error there is returned
- *  too, and loses nothing (the rollups are rebuilt from the events).
+ *  too, and loses nothing (the rollups are rebuilt from the events). On a read-only handle it
+ *  does nothing and returns LA_OK. Errors: LA_EINVAL (NULL), LA_EIO, LA_ENOSPC (retry after
+ *  freeing space: the events are still in the segments). Thread safety: any thread; appends
+ *  on the same handle wait while it runs.
  *  Unless no_auto_seal, it then seals the days that are due (see "Sealing days"), holding the
  *  handle's lock meanwhile (appends from other threads wait; about a second per million
  *  rows). A sealing failure is not returned: the events are durable, and sealing is tried
@@ -273,11 +297,18 @@ typedef struct la_batch {
 typedef struct la_cursor la_cursor;
 
 /*! la_scan() : open a cursor over the events matching `filter` (NULL = all). The cursor sees
- *  the events appended (by this handle) or flushed (by a writer process) before the call. */
+ *  the events appended (by this handle) or flushed (by a writer process) before the call.
+ *  The filter and its strings are copied. *out (NULL on failure) must be closed with
+ *  la_cursor_close() before la_close(db). Errors: LA_EINVAL (NULL db or out, dimension out of
+ *  range), LA_ENOMEM, LA_EIO, LA_ECORRUPT. */
 LA_API int la_scan(la_db *db, const la_filter *filter, la_cursor **out);
 
 /*! la_cursor_next() : the next non-empty batch. Returns 1 and fills *out, 0 at the end, or a
- *  negative error (LA_ECORRUPT names the file and offset). */
+ *  negative error (LA_ECORRUPT names the file and offset). The batch's arrays and strings
+ *  belong to the cursor; some point straight into the memory-mapped segment files, which the
+ *  cursor keeps mapped: valid until the next la_cursor_next() or la_cursor_close() on this
+ *  cursor, read-only (writing through them is undefined). Copy what must live longer. Other
+ *  threads may append meanwhile: the cursor does not see their events. */
 LA_API int la_cursor_next(la_cursor *cur, la_batch *out);
 
 /*! la_cursor_close() : free the cursor. Accepts NULL. */
@@ -348,6 +379,7 @@ typedef struct la_point {
  *  day boundaries) returns LA_ENOTKEPT. Errors: LA_EINVAL (missing workspace, from >= to,
  *  bad bucket or dimension), LA_ENOTFOUND (no such time zone), LA_ENOTKEPT, LA_ECORRUPT, LA_EIO. */
 LA_API int la_query_series(la_db *db, const la_query *q, la_point **out, size_t *n);
+/*! la_series_free() : free what la_query_series() returned. Accepts NULL. */
 LA_API void la_series_free(la_point *points);
 
 typedef struct la_top_entry {
@@ -370,8 +402,10 @@ typedef struct la_top {
 
 /*! la_query_top() : the k (1..10000) most frequent values of dimension `dim` among the events
  *  q selects in [from, to) (q->bucket is ignored; q->tz only matters for errors). Free *out
- *  with la_top_free. Errors as la_query_series(). */
+ *  with la_top_free; entries[i].value points into *out (copies of the strings, not into any
+ *  file) and is valid until then. Errors and thread safety as la_query_series(). */
 LA_API int la_query_top(la_db *db, const la_query *q, int dim, uint32_t k, la_top **out);
+/*! la_top_free() : free what la_query_top() returned, its strings included. Accepts NULL. */
 LA_API void la_top_free(la_top *top);
 
 /* ---------------------------------------------------------------------------------------
@@ -503,13 +537,15 @@ LA_API int la_retention_list(la_db *db, la_expired_fn fn, void *ctx, la_retentio
  * ------------------------------------------------------------------------------------- */
 
 /*! la_verify() callback: one problem found, with the file (relative to the database
- *  directory), the byte offset in it (-1 if none applies) and a message. */
+ *  directory), the byte offset in it (-1 if none applies) and a message. Called on the thread
+ *  that called la_verify(); `file` and `msg` are valid only during the call. */
 typedef void (*la_problem_fn)(void *ctx, const char *file, int64_t offset, const char *msg);
 
 /*! la_verify() : check every checksum and invariant of every file in the database directory
  *  at `path` without modifying anything (works while a writer runs). Calls `fn` once per
- *  problem; *n_problems (may be NULL) gets the count. Returns LA_OK when the check ran (even
- *  with problems) or an error if it could not run. */
+ *  problem (fn may be NULL to only count); *n_problems (may be NULL) gets the count. Returns
+ *  LA_OK when the check ran (even with problems) or an error if it could not run (LA_EINVAL
+ *  for a NULL path, LA_ENOTFOUND, LA_EIO, LA_ENOMEM). Needs no handle and takes no lock. */
 LA_API int la_verify(const char *path, la_problem_fn fn, void *ctx, uint64_t *n_problems);
 
 #ifdef __cplusplus

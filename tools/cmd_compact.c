@@ -22,7 +22,8 @@ int lactl_compact(int argc, char **argv)
                    "  itself at la_flush(); this command is for databases no process has open.\n"
                    "  --all   seal every day now, the newest ones too, and re-seal any day with late\n"
                    "          events.\n"
-                   "  Exit status: 0 done, 1 failure (the day being sealed keeps its old file), 2 usage.\n");
+                   "  Exit status: 0 done, 1 damage found, 2 bad usage or an error that stopped it\n"
+                   "  (the day being sealed then keeps its old file).\n");
             return LACTL_OK;
         }
         if (strcmp(argv[i], "--all") == 0) {
@@ -47,9 +48,9 @@ int lactl_compact(int argc, char **argv)
     la_compact_stats st;
     rc = la_compact(db, flags, &st);
     if (rc != LA_OK) {
-        lactl_report("compact", path, rc);
+        int status = lactl_report("compact", path, rc);
         la_close(db);
-        return LACTL_FAIL;
+        return status;
     }
     la_close(db);
     if (st.days == 0)

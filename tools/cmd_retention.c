@@ -52,7 +52,7 @@ static int usage(FILE *to)
             "  --dry-run    only list what would be deleted (read-only: runs beside a writer)\n"
             "  --format     table (default on a terminal), tsv (day, bytes) or json\n"
             "Deleting needs the writer lock (exit 1 while an application writes) and no free\n"
-            "space. Exit status: 0 done, 1 failure, 2 bad usage.\n");
+            "space. Exit status: 0 done, 1 damage found, 2 bad usage or an error that stopped it.\n");
     return to == stdout ? LACTL_OK : LACTL_USAGE;
 }
 
@@ -168,7 +168,7 @@ int lactl_retention(int argc, char **argv)
     int status = LACTL_OK;
     if (e.oom) {
         fprintf(stderr, "lactl retention: out of memory\n");
-        status = LACTL_FAIL;
+        status = LACTL_ERROR;
     } else {
         print(&e, ndel, &st, dry, fmt);
         if (rc != LA_OK)

@@ -27,6 +27,7 @@ static const command commands[] = {
     {"compact", lactl_compact, "seal the days that are due (--all: every day) into sorted zstd"},
     {"retention", lactl_retention, "delete the raw events of expired days (--days N, --dry-run)"},
     {"dump", lactl_dump, "show a database or one segment or rollup file (--json, --cells N)"},
+    {"export", lactl_export, "events or daily rollups as TSVWithNames / JSONEachRow"},
 };
 
 static int help(FILE *to)
@@ -35,8 +36,9 @@ static int help(FILE *to)
             LA_VERSION_STRING);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(to, "  %-9s %s\n", commands[i].name, commands[i].summary);
-    fprintf(to, "\n`lactl COMMAND --help` describes a command. Exit status: 0 success, 1 failure\n"
-                "or problems found, 2 bad usage.\n");
+    fprintf(to, "\n`lactl COMMAND --help` describes a command; `man lactl` describes them all.\n"
+                "Exit status: 0 success, 1 a problem found (rows rejected, damage found),\n"
+                "2 bad usage or an error that stopped the command (I/O, no database, locked).\n");
     return to == stdout ? LACTL_OK : LACTL_USAGE;
 }
 
