@@ -90,7 +90,7 @@ typedef struct mev {
 } mev;
 
 static const char *const types[] = {"click", "lead", "sale"};
-static char g_ws[NWS][8], g_link[8][8];
+static char g_ws[NWS][16], g_link[8][16];
 
 static la_str S(const char *s) { return (la_str){s, (uint32_t)strlen(s)}; }
 

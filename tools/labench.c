@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <sqlite3.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +216,7 @@ static const char *const q_keys[NQ] = {"q_daily_ws", "q_daily_link", "q_monthly_
 typedef struct result {
     double append_eps, append_norollup_eps, close_s, ingest_rps, bytes_per_event, roll_bytes_per_event,
         scan_rps, filtered_scan_rps, open_s;
+    double single_eps, group_eps;
     double hot_seg_bytes_per_event, sealed_seg_bytes_per_event, seal_s_per_day, sealed_bytes_per_event,
         sealed_filtered_scan_rps;
     double q_med_ms[NQ], q_p99_ms[NQ];
@@ -258,6 +260,83 @@ static void la_append_run(const stream *s, const char *db_dir, int no_rollups, d
     la_close(db);
     *eps = (double)s->n / (t1 - t0);
     *close_s = now_s() - t1;
+}
+
+/* One event per la_append() call, each one kill -9 safe when the call returns (it is in the
+ * mapped segment); one la_flush() at the end. */
+static double la_single_run(const stream *s, const char *db_dir)
+{
+    rmrf(db_dir);
+    sim_now = 0;
+    la_db *db;
+    la_options lo = LA_OPTIONS_INIT;
+    lo.no_auto_seal = 1;
+    int rc = la_open(&db, db_dir, LA_OPEN_CREATE, &lo);
+    if (rc)
+        die("la_open", rc);
+    double t0 = now_s();
+    for (size_t i = 0; i < s->n; i++) {
+        sim_now = s->ev[i].ts > sim_now ? s->ev[i].ts : sim_now;
+        if ((rc = la_append(db, &s->ev[i])) != LA_OK)
+            die("la_append", rc);
+    }
+    if ((rc = la_flush(db)) != LA_OK)
+        die("la_flush", rc);
+    double t = now_s() - t0;
+    la_close(db);
+    return (double)s->n / t;
+}
+
+/* Group commit: GROUP_THREADS threads append one event per call and call la_flush() after
+ * every GROUP_EVENTS of their own, so each event is power-loss safe within one group. */
+#define GROUP_THREADS 4
+#define GROUP_EVENTS 1000
+typedef struct group_arg {
+    la_db *db;
+    const stream *s;
+    size_t t;
+} group_arg;
+
+static void *group_worker(void *p)
+{
+    group_arg *g = p;
+    size_t mine = 0;
+    int rc;
+    for (size_t i = g->t; i < g->s->n; i += GROUP_THREADS) {
+        if ((rc = la_append(g->db, &g->s->ev[i])) != LA_OK)
+            die("la_append", rc);
+        if (++mine % GROUP_EVENTS == 0 && (rc = la_flush(g->db)) != LA_OK)
+            die("la_flush", rc);
+    }
+    if ((rc = la_flush(g->db)) != LA_OK)
+        die("la_flush", rc);
+    return NULL;
+}
+
+static double la_group_run(const stream *s, const char *db_dir)
+{
+    rmrf(db_dir);
+    sim_now = INT64_MAX / 2; /* threads append out of time order: keep every event "now" */
+    la_db *db;
+    la_options lo = LA_OPTIONS_INIT;
+    lo.no_auto_seal = 1;
+    lo.future_skew_ms = -1;
+    int rc = la_open(&db, db_dir, LA_OPEN_CREATE, &lo);
+    if (rc)
+        die("la_open", rc);
+    pthread_t th[GROUP_THREADS];
+    group_arg ga[GROUP_THREADS];
+    double t0 = now_s();
+    for (size_t t = 0; t < GROUP_THREADS; t++) {
+        ga[t] = (group_arg){db, s, t};
+        if (pthread_create(&th[t], NULL, group_worker, &ga[t]) != 0)
+            die("pthread_create", 0);
+    }
+    for (size_t t = 0; t < GROUP_THREADS; t++)
+        pthread_join(th[t], NULL);
+    double t = now_s() - t0;
+    la_close(db);
+    return (double)s->n / t;
 }
 
 /* Read every column of every row, as a dashboard query would, on an open read-only handle. */
@@ -402,6 +481,15 @@ static void bench_la(const stream *s, const opts *o, la_str big_ws, result *res)
     }
     res->append_eps = median(a, o->runs);
     res->append_norollup_eps = median(nr, o->runs);
+    for (int r = 0; r < o->runs && phase(o, "append"); r++) {
+        x[r] = la_single_run(s, db_dir);
+        nr[r] = la_group_run(s, db_dir);
+        fprintf(stderr, "  la one event per call run %d: %.0f events/s; group commit: %.0f events/s\n", r + 1,
+                x[r], nr[r]);
+    }
+    res->single_eps = median(x, o->runs);
+    res->group_eps = median(nr, o->runs);
+    la_append_run(s, db_dir, 0, &a[0], &c[0]); /* the database the figures below describe */
     res->close_s = median(c, o->runs);
     res->bytes = disk_bytes(db_dir, "");
     res->bytes_per_event = (double)res->bytes / (double)s->n;
@@ -693,6 +781,64 @@ static uint64_t sqlite_query_run(sqlite3 *db, int q, const qspec *qs)
 
 #define SQLITE_QUERY_REPS 5
 
+/* The original design's per-click work: insert the event and upsert its realtime counter, one
+ * transaction per click (SQLite's defaults: rollback journal, synchronous FULL). Slow, so timed
+ * over the first SINGLE_MAX events or SINGLE_SECONDS, whichever comes first. */
+#define SINGLE_MAX 20000
+#define SINGLE_SECONDS 10.0
+static double sqlite_single_run(const stream *s, const char *path)
+{
+    unlink(path);
+    sqlite3 *db;
+    sql_ok(NULL, sqlite3_open(path, &db), "open");
+    sql_ok(db,
+           sqlite3_exec(db,
+                        "CREATE TABLE link_events(id INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL,"
+                        " link_id TEXT NOT NULL, event_type TEXT NOT NULL, visitor_id INTEGER,"
+                        " created_at INTEGER NOT NULL);"
+                        "CREATE TABLE realtime(workspace_id TEXT, link_id TEXT, clicks INTEGER,"
+                        " PRIMARY KEY(workspace_id, link_id));",
+                        NULL, NULL, NULL),
+           "create");
+    sqlite3_stmt *ins, *up;
+    sql_ok(db,
+           sqlite3_prepare_v2(db,
+                              "INSERT INTO link_events(workspace_id, link_id, event_type, visitor_id,"
+                              " created_at) VALUES(?,?,?,?,?)",
+                              -1, &ins, NULL),
+           "prepare");
+    sql_ok(db,
+           sqlite3_prepare_v2(db,
+                              "INSERT INTO realtime VALUES(?,?,1) ON CONFLICT(workspace_id, link_id)"
+                              " DO UPDATE SET clicks = clicks + 1",
+                              -1, &up, NULL),
+           "prepare");
+    double t0 = now_s(), t = 0;
+    size_t i = 0;
+    for (; i < s->n && i < SINGLE_MAX && (t = now_s() - t0) < SINGLE_SECONDS; i++) {
+        const la_event *e = &s->ev[i];
+        sql_ok(db, sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), "begin");
+        sqlite3_bind_text(ins, 1, e->workspace.data, (int)e->workspace.len, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 2, e->link.data, (int)e->link.len, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 3, e->event_type.data, (int)e->event_type.len, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 4, (sqlite3_int64)e->visitor_id);
+        sqlite3_bind_int64(ins, 5, e->ts);
+        sql_ok(db, sqlite3_step(ins), "insert");
+        sqlite3_reset(ins);
+        sqlite3_bind_text(up, 1, e->workspace.data, (int)e->workspace.len, SQLITE_STATIC);
+        sqlite3_bind_text(up, 2, e->link.data, (int)e->link.len, SQLITE_STATIC);
+        sql_ok(db, sqlite3_step(up), "upsert");
+        sqlite3_reset(up);
+        sql_ok(db, sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), "commit");
+    }
+    t = now_s() - t0;
+    sqlite3_finalize(ins);
+    sqlite3_finalize(up);
+    sqlite3_close(db);
+    unlink(path);
+    return (double)i / t;
+}
+
 static void bench_sqlite(const stream *s, const opts *o, const char *big_ws, result *res)
 {
     char path[4096];
@@ -703,6 +849,13 @@ static void bench_sqlite(const stream *s, const opts *o, const char *big_ws, res
         fprintf(stderr, "  sqlite insert run %d: %.0f events/s\n", r + 1, a[r]);
     }
     res->append_eps = median(a, o->runs);
+    for (int r = 0; r < o->runs; r++) {
+        char single[4200];
+        snprintf(single, sizeof single, "%s.single", path);
+        c[r] = sqlite_single_run(s, single);
+        fprintf(stderr, "  sqlite insert + upsert per click, run %d: %.0f events/s\n", r + 1, c[r]);
+    }
+    res->single_eps = median(c, o->runs);
     struct stat st;
     if (stat(path, &st) != 0)
         die(path, 0);
@@ -863,6 +1016,10 @@ int main(int argc, char **argv)
         {"append, one thread", "events/s", "append_events_per_s", la.append_eps,
          o.sqlite ? sq.append_eps : nosq},
         {"append without rollups", "events/s", "append_norollup_events_per_s", la.append_norollup_eps, nosq},
+        {"append one event per call (kill -9 safe)", "events/s", "append_single_events_per_s", la.single_eps,
+         o.sqlite ? sq.single_eps : nosq},
+        {"group commit, 4 threads, flush per 1000 (power-loss safe)", "events/s", "group_commit_events_per_s",
+         la.group_eps, nosq},
         {"lactl ingest TSV", "rows/s", "ingest_rows_per_s", la.ingest_rps, nosq},
         {"flush + close after append", "s", "close_s", la.close_s, nosq},
         {"on disk", "bytes/event", "bytes_per_event", la.bytes_per_event,
