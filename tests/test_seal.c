@@ -2,6 +2,8 @@
  * appended to a sealed file without rewriting it, rollups and scans that see them at once,
  * cursors and readers across a seal, automatic sealing, and SIGKILL during sealing. */
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -457,6 +459,107 @@ START_TEST(seal__sigkill_during_sealing_loses_nothing)
 }
 END_TEST
 
+/* Threads: appenders (events of all days, so sealed days get late rows), a thread that seals
+ * every day over and over, and this thread scanning: every view holds distinct real events
+ * and only grows; at the end, exactly the union. */
+#define TH_WRITERS 3
+#define TH_EVENTS 6000
+typedef struct th_arg {
+    la_db *db;
+    const ev *e;
+    size_t from, to;
+    atomic_int *stop;
+} th_arg;
+
+static void *th_writer(void *p)
+{
+    th_arg *a = p;
+    for (size_t i = a->from; i < a->to; i++) {
+        la_event x;
+        memset(&x, 0, sizeof x);
+        x.ts = a->e[i].ts;
+        x.workspace = S(ws_name[a->e[i].ws]);
+        x.link = S(link_name[a->e[i].link]);
+        x.event_type = S("click");
+        x.visitor_id = i;
+        if (la_append(a->db, &x) != LA_OK || (i % 500 == 0 && la_flush(a->db) != LA_OK))
+            return (void *)1;
+    }
+    return NULL;
+}
+
+static void *th_sealer(void *p)
+{
+    th_arg *a = p;
+    while (!atomic_load(a->stop))
+        if (la_compact(a->db, LA_COMPACT_ALL, NULL) != LA_OK)
+            return (void *)1;
+    return NULL;
+}
+
+static size_t th_view(la_db *db, uint8_t *seen, size_t n, const ev *e)
+{
+    memset(seen, 0, n);
+    la_cursor *cur;
+    ck_assert_int_eq(la_scan(db, NULL, &cur), LA_OK);
+    la_batch b;
+    size_t rows = 0;
+    int rc;
+    while ((rc = la_cursor_next(cur, &b)) == 1)
+        for (size_t r = 0; r < b.nrows; r++, rows++) {
+            uint64_t i = b.visitor_id[r];
+            TU_CHECK(i < n && !seen[i] && b.ts[r] == e[i].ts, "bad or repeated event %llu", (unsigned long long)i);
+            seen[i] = 1;
+        }
+    ck_assert_msg(rc == 0, "scan: %s", la_errmsg());
+    la_cursor_close(cur);
+    return rows;
+}
+
+START_TEST(seal__threads_append_seal_and_scan)
+{
+    init_names();
+    const size_t n = TH_WRITERS * TH_EVENTS;
+    ev *e = gen(n, 15, 4);
+    char *dir = tu_tmpdir();
+    la_options o = LA_OPTIONS_INIT;
+    o.block_rows = 400;
+    o.no_auto_seal = 1;
+    la_db *db;
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_CREATE, &o), LA_OK);
+    atomic_int stop = 0;
+    th_arg args[TH_WRITERS + 1];
+    pthread_t th[TH_WRITERS + 1];
+    for (int t = 0; t <= TH_WRITERS; t++) {
+        args[t] = (th_arg){db, e, (size_t)t * TH_EVENTS, (size_t)(t + 1) * TH_EVENTS, &stop};
+        ck_assert_int_eq(pthread_create(&th[t], NULL, t < TH_WRITERS ? th_writer : th_sealer, &args[t]), 0);
+    }
+    uint8_t *seen = malloc(n);
+    size_t last = 0;
+    for (int k = 0; k < 15; k++) {
+        size_t now = th_view(db, seen, n, e);
+        ck_assert_uint_ge(now, last);
+        last = now;
+    }
+    for (int t = 0; t < TH_WRITERS; t++) {
+        void *ret;
+        ck_assert_int_eq(pthread_join(th[t], &ret), 0);
+        ck_assert_ptr_null(ret);
+    }
+    atomic_store(&stop, 1);
+    void *ret;
+    ck_assert_int_eq(pthread_join(th[TH_WRITERS], &ret), 0);
+    ck_assert_ptr_null(ret);
+    ck_assert_uint_eq(th_view(db, seen, n, e), n);
+    la_close(db);
+    verify_clean(dir);
+    free(seen);
+    tu_rmrf(dir);
+    free(dir);
+    free(e);
+}
+END_TEST
+
 static Suite *seal_suite(void)
 {
     Suite *s = suite_create("seal");
@@ -466,6 +569,10 @@ static Suite *seal_suite(void)
     tcase_add_test(tc, seal__cursors_and_readers_across_a_seal);
     tcase_add_test(tc, seal__automatic_at_flush);
     tcase_add_test(tc, seal__sigkill_during_sealing_loses_nothing);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("threads");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, seal__threads_append_seal_and_scan);
     suite_add_tcase(s, tc);
     return s;
 }
