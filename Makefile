@@ -49,7 +49,7 @@ LACTL  := $(BUILD)/lactl
 LAGEN  := $(BUILD)/lagen
 LABENCH := $(BUILD)/labench
 
-.PHONY: all lib test check test-build asan tsan clean install uninstall demo bench help \
+.PHONY: all lib test check test-build asan tsan test-long clean install uninstall demo bench help \
         fuzz fuzz-run fuzz-replay fuzz-seeds headertest
 all: lib $(LACTL) $(LAGEN)
 lib: $(STATIC) $(SHARED)
@@ -109,6 +109,13 @@ test:
 	$(MAKE) check CFLAGS="$(OPT) -Werror"
 	$(MAKE) asan
 	$(MAKE) tsan
+
+# The long forms of the crash tests: 2000 SIGKILLs of an appending writer, 400 of a sealing
+# one, power cut at every sync call (dropped and torn). Not part of `make test` (an hour or so).
+test-long: test-build
+	LA_LONG=1 CK_RUN_CASE=crash $(BUILD)/tests/test_engine
+	LA_LONG=1 CK_RUN_CASE=seal $(BUILD)/tests/test_seal
+	LA_LONG=1 $(BUILD)/tests/test_crashsim
 
 # The concurrency tests (threads appending, sealing and scanning at once) under ThreadSanitizer.
 tsan:

@@ -6,10 +6,9 @@
 
 #include "io.h"
 #include "la.h"
+#include "faultload.h"
 #include "testutil.h"
 
-#define DAY_MS 86400000LL
-#define T0 (20362LL * DAY_MS)
 
 static long fault_at = -1, calls;
 static int fault_errno;
@@ -52,22 +51,6 @@ static void install(long at, int err)
     la_io_set(&faulty);
 }
 
-static la_str S(const char *s) { return (la_str){s, (uint32_t)strlen(s)}; }
-
-static la_event make(size_t i, char *buf)
-{
-    la_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.ts = T0 + (int64_t)(i % 3) * DAY_MS + (int64_t)i * 10; /* three days, interleaved */
-    snprintf(buf, 32, "lnk_%zu", i % 37);
-    ev.workspace = S(i % 2 ? "ws_a" : "ws_b");
-    ev.link = S(buf);
-    ev.event_type = S("click");
-    ev.visitor_id = i % 101;
-    ev.session_id = i;
-    return ev;
-}
-
 /* Run the workload with fault number `at`; returns 1 if the fault was hit. Records which events
  * were acknowledged (append returned LA_OK). */
 static int workload(const char *dir, long at, int err, uint8_t *acked, size_t from, size_t n)
@@ -80,7 +63,7 @@ static int workload(const char *dir, long at, int err, uint8_t *acked, size_t fr
     int rc = la_open(&db, dir, LA_OPEN_CREATE, &o);
     for (size_t i = from; rc == LA_OK && i < n; i++) {
         char buf[32];
-        la_event ev = make(i, buf);
+        la_event ev = fl_event(i, buf);
         int r = la_append(db, &ev);
         if (r == LA_OK)
             acked[i] = 1;
@@ -123,7 +106,7 @@ static void check_db(const char *dir, const uint8_t *acked, size_t n)
             ck_assert_msg(!seen[i], "event %zu twice", i);
             ck_assert_msg(acked[i], "event %zu was never acknowledged", i);
             char buf[32];
-            la_event ev = make(i, buf);
+            la_event ev = fl_event(i, buf);
             ck_assert_int_eq(b.ts[r], ev.ts);
             la_str l = b.link.dict[b.link.ids[r]];
             ck_assert(l.len == ev.link.len && memcmp(l.data, ev.link.data, l.len) == 0);
@@ -133,28 +116,7 @@ static void check_db(const char *dir, const uint8_t *acked, size_t n)
     ck_assert_uint_eq(rows, nacked);
     la_cursor_close(cur);
     /* rollups (whatever a fault left of their files) count exactly the stored events */
-    for (int w = 0; w < 2; w++) {
-        uint64_t want[3] = {0, 0, 0};
-        for (size_t i = 0; i < n; i++) {
-            char buf[32];
-            la_event ev = make(i, buf);
-            if (acked[i] && (ev.workspace.data[3] == 'a') == (w == 0))
-                want[(ev.ts - T0) / DAY_MS]++;
-        }
-        la_query q = LA_QUERY_INIT;
-        q.workspace = S(w == 0 ? "ws_a" : "ws_b");
-        q.from = T0;
-        q.to = T0 + 3 * DAY_MS;
-        la_point *p;
-        size_t np;
-        ck_assert_int_eq(la_query_series(db, &q, &p, &np), LA_OK);
-        ck_assert_uint_eq(np, 3);
-        for (size_t d = 0; d < 3; d++)
-            ck_assert_msg(p[d].events == want[d] && p[d].clicks == want[d],
-                          "workspace %d day %zu: rollups say %llu events, the segments hold %llu", w, d,
-                          (unsigned long long)p[d].events, (unsigned long long)want[d]);
-        la_series_free(p);
-    }
+    fl_check_rollups(db, acked, n, "after a fault");
     la_close(db);
     free(seen);
     uint64_t problems = 9;
