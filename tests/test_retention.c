@@ -346,7 +346,7 @@ static int append_at(la_db *db, int64_t ts)
 
 START_TEST(retention__future_skew_boundaries)
 {
-    gen(&(size_t){0}, 1);
+    free(gen(&(size_t){0}, 1)); /* for the names */
     const int64_t now = T0 + 10 * DAY_MS + 12345;
     install_clock(now);
     struct {
@@ -378,7 +378,7 @@ END_TEST
 
 START_TEST(retention__too_old_boundaries)
 {
-    gen(&(size_t){0}, 1);
+    free(gen(&(size_t){0}, 1)); /* for the names */
     /* newest events at and around day boundaries, clock ahead of and behind them */
     const int64_t base = T0 + 50 * DAY_MS;
     const int64_t newest_cases[] = {base, base + 1, base - 1, base + 7 * HOUR_MS};
