@@ -135,8 +135,8 @@ demo:
 	./tools/demo.sh
 
 # bench: figures for the closing notes; BENCH_EVENTS / BENCH_DAYS / BENCH_RUNS scale it.
-BENCH_EVENTS ?= 2000000
-BENCH_DAYS ?= 7
+BENCH_EVENTS ?= 5000000
+BENCH_DAYS ?= 35
 BENCH_RUNS ?= 3
 bench: $(LABENCH)
 	$(LABENCH) --events $(BENCH_EVENTS) --days $(BENCH_DAYS) --runs $(BENCH_RUNS) --json $(BUILD)/bench.json
