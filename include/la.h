@@ -169,7 +169,8 @@ typedef struct la_options {
  *  gives LA_EBUSY like it does across processes. */
 LA_API int la_open(la_db **out, const char *path, unsigned flags, const la_options *opts);
 
-/*! la_close() : seal what is pending, flush, unmap and release the lock. Accepts NULL.
+/*! la_close() : turn the tails of the days written into blocks, checkpoint the rollups, flush,
+ *  unmap and release the lock (it does not seal days: see "Sealing days"). Accepts NULL.
  *  Events appended but not flushed are flushed first; an I/O failure there is reported by
  *  la_errmsg() but the handle is freed anyway (call la_flush() first to act on errors). */
 LA_API void la_close(la_db *db);
