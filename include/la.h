@@ -377,6 +377,16 @@ typedef struct la_live_stats {
  *  reading the segments. */
 LA_API int la_live(la_db *db, la_str workspace, la_str link, la_live_stats *out);
 
+/*! la_live_minutes() : events per minute of `workspace` (or of one of its links when
+ *  link.data != NULL), for a sparkline: counts[i] gets the events of minute N - n + 1 + i, N
+ *  being the current minute (counts[n - 1] is the current, partial one), for n minutes,
+ *  1 <= n <= live_window_min. *first (may be NULL) gets the start of minute N - n + 1 (ms).
+ *  Minutes ahead of N are not included: over the whole window, la_live()'s events equal the
+ *  sum of counts plus the events stamped ahead. Errors and thread safety as la_live();
+ *  LA_EINVAL also for n out of range or counts == NULL. */
+LA_API int la_live_minutes(la_db *db, la_str workspace, la_str link, uint64_t *counts, uint32_t n,
+                           int64_t *first);
+
 /* One link of la_live_top(). */
 typedef struct la_live_link {
     la_str link;               /* points into the la_live_board */

@@ -130,6 +130,23 @@ static void check_stats(la_db *db, const model *m, int ws, int link, const char 
              (unsigned long long)want.events, (unsigned long long)want.active, (long long)want.last);
     TU_CHECK(st.now == la_floor_div(clock_ms, MIN) * MIN && st.window_min == m->window && st.active_min == m->active,
              "%s: now/window/active", who);
+    /* per minute, over the whole window and over its last minute */
+    uint64_t counts[64]; /* the tests' windows are shorter */
+    int64_t first = 0, nm = la_floor_div(clock_ms, MIN);
+    const uint32_t spans[2] = {1, (uint32_t)m->window};
+    for (int j = 0; j < 2; j++) {
+        uint32_t n = spans[j];
+        rc = la_live_minutes(db, S(ws_names[ws]), l, counts, n, &first);
+        TU_CHECK(rc == LA_OK && first == (nm - n + 1) * MIN, "%s: la_live_minutes: %s", who, la_errmsg());
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t in_minute = 0;
+            for (size_t k = 0; k < m->n; k++)
+                in_minute += m->ev[k].ws == ws && (link < 0 || m->ev[k].link == link) &&
+                        la_floor_div(m->ev[k].ts, MIN) == nm - n + 1 + i;
+            TU_CHECK(counts[i] == in_minute, "%s: minute %u of %u: %llu events, want %llu", who, i, n,
+                     (unsigned long long)counts[i], (unsigned long long)in_minute);
+        }
+    }
 }
 
 static void check_top(la_db *db, const model *m, int ws, uint32_t k, const char *who)
@@ -368,6 +385,10 @@ START_TEST(live__bad_arguments)
     ck_assert_int_eq(la_live_top(db, S("w"), 0, &b), LA_EINVAL);
     ck_assert_ptr_null(b);
     ck_assert_int_eq(la_live_top(db, S("w"), 10001, &b), LA_EINVAL);
+    uint64_t counts[31];
+    ck_assert_int_eq(la_live_minutes(db, S("w"), S("a"), counts, 0, NULL), LA_EINVAL);
+    ck_assert_int_eq(la_live_minutes(db, S("w"), S("a"), counts, 31, NULL), LA_EINVAL);
+    ck_assert_int_eq(la_live_minutes(db, S("w"), S("a"), NULL, 30, NULL), LA_EINVAL);
     /* an empty database: zeros, not errors */
     st.version = LA_LIVE_VERSION;
     ck_assert_int_eq(la_live(db, S("w"), (la_str){NULL, 0}, &st), LA_OK);
