@@ -473,6 +473,16 @@ START_TEST(live__lactl_once)
                           "{\"link\":\"a\",\"events\":3,\"active_visitors\":2,\"last_event_ms\":1793527170000}\n"
                           "]}\n");
     free(out);
+    out = run_live(dir, (char *[]){"live", dir, "--workspace", "w1", "--once", "--format", "table", NULL}, &st);
+    ck_assert_int_eq(st, 0);
+    ck_assert_str_eq(out, "workspace w1 at 2026-11-01T10:00:00.000Z: 8 events in 30 min, 4 visitors active in 5 min, "
+                          "last 2026-11-01T10:05:30.000Z, 4 links\n"
+                          "link   events  active_visitors  last_event\n"
+                          "a           3                2  2026-11-01T09:59:30.000Z\n"
+                          "c           3                0  2026-11-01T09:40:30.000Z\n"
+                          "b           1                1  2026-11-01T10:05:30.000Z\n"
+                          "t\\tab       1                1  2026-11-01T09:57:30.000Z\n");
+    free(out);
     /* a 15-minute window leaves c out */
     out = run_live(dir, (char *[]){"live", dir, "--workspace", "w1", "--once", "--window", "15", "--format", "tsv", NULL}, &st);
     ck_assert_int_eq(st, 0);
@@ -489,6 +499,18 @@ START_TEST(live__lactl_once)
     ck_assert_int_eq(st, 0);
     ck_assert_ptr_nonnull(strstr(out, "usage: lactl live DB"));
     free(out);
+    /* `lactl help` (lactl.c's main) lists the command when the binary is at hand */
+    const char *lactl = getenv("LA_LACTL");
+    if (lactl && *lactl) {
+        char cmd[700], text[4096];
+        snprintf(cmd, sizeof cmd, "'%s' help", lactl);
+        FILE *p = popen(cmd, "r");
+        ck_assert_ptr_nonnull(p);
+        size_t n = fread(text, 1, sizeof text - 1, p);
+        text[n] = '\0';
+        ck_assert_int_eq(pclose(p), 0);
+        ck_assert_msg(strstr(text, "\n  live "), "help: %s", text);
+    }
     la_close(db);
     la_io_set(NULL);
     tu_rmrf(dir);
