@@ -695,7 +695,8 @@ START_TEST(lactl_query__errors)
         size_t n = fread(text, 1, sizeof text - 1, p);
         text[n] = '\0';
         ck_assert_int_eq(pclose(p), 0);
-        ck_assert_msg(strstr(text, "\n  query ") && strstr(text, "\n  top "), "help: %s", text);
+        ck_assert_msg(strstr(text, "\n  query ") && strstr(text, "\n  top ") && strstr(text, "\n  live "),
+                      "help: %s", text);
     }
     tu_rmrf(dir);
     free(dir);
