@@ -336,10 +336,11 @@ LA_API void la_top_free(la_top *top);
  * [N - live_window_min + 1, N + F], F being future_skew_ms in whole minutes (default 60, at
  * most 1440; 1440 when the skew is unlimited). So an event stamped slightly in the future (a
  * client clock running fast) counts at once and stays counted until N passes its minute by
- * the window; a late event counts only while its own minute is in the window. Events stamped
- * further ahead than N + F when appended are never counted (the future-skew check rejects
- * them). Active visitors likewise: a visitor counts while one of their events has its minute in
- * [N - live_active_min + 1, N + F].
+ * the window; a late event counts only while its own minute is in the window. A handle counts
+ * an event only if its minute is at most N + F when the handle first sees it (appends it, or
+ * reads it at open or catch-up); la_append's future-skew check is meant to keep later ones
+ * out. Active visitors likewise: a visitor counts while one of their events has its minute
+ * in [N - live_active_min + 1, N + F].
  *
  * It is fed by every append (a writer's answers include every event appended before the
  * call) and rebuilt when a database opens from the raw events of the window's days, so a
@@ -347,7 +348,8 @@ LA_API void la_top_free(la_top *top);
  * since (reading only the new rows of the window's days). Memory: about 4 * (window + F)
  * bytes per workspace and per link with an event in the window plus 16 bytes per active
  * visitor; entries idle for a whole window are freed (checked once a minute). Assumes the
- * clock does not go back.
+ * clock does not go back. The windows are options of each handle, not stored in the
+ * database: a read-only handle may look at other windows than the writer.
  * ------------------------------------------------------------------------------------- */
 
 #define LA_LIVE_VERSION 1
