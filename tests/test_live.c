@@ -4,6 +4,7 @@
  * old, ones ahead within the skew), windows sliding minute by minute, active visitors, top
  * links, eviction keeping memory to what the window holds, close and reopen, a read-only
  * handle in the same process, and the output of lactl live. */
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -366,6 +367,51 @@ START_TEST(live__evicts_idle_entries)
 }
 END_TEST
 
+/* A writer killed without closing (its appends are in the mapped segments): the next open
+ * rebuilds the same figures from the raw events. */
+START_TEST(live__rebuilt_after_kill)
+{
+    char *dir = tu_tmpdir();
+    install_clock(T0);
+    model m = {NULL, 0, 0, 30, 5, 60};
+    uint64_t s = 42;
+    for (int i = 0; i < 3000; i++) {
+        mev e = {(int)(tu_rand(&s) % NWS), (int)(tu_rand(&s) % NLINK),
+                 T0 - 40 * MIN + (int64_t)(tu_rand(&s) % (uint64_t)(100 * MIN)), tu_rand(&s) % 300};
+        model_add(&m, e);
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        la_db *db;
+        if (la_open(&db, dir, LA_OPEN_CREATE, NULL) != LA_OK)
+            _exit(1);
+        for (size_t i = 0; i < m.n; i++) {
+            la_event ev = {.ts = m.ev[i].ts, .workspace = S(ws_names[m.ev[i].ws]),
+                           .link = S(link_names[m.ev[i].link]), .event_type = S("click"),
+                           .visitor_id = m.ev[i].vis};
+            if (la_append(db, &ev) != LA_OK)
+                _exit(1);
+        }
+        kill(getpid(), SIGKILL);
+    }
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    la_db *db;
+    ck_assert_int_eq(la_open(&db, dir, 0, NULL), LA_OK);
+    check_all(db, &m, "after SIGKILL");
+    clock_ms += 17 * MIN; /* and the window slides on from there */
+    check_all(db, &m, "after SIGKILL, 17 minutes later");
+    la_close(db);
+    la_io_set(NULL);
+    tu_rmrf(dir);
+    free(dir);
+    free(m.ev);
+}
+END_TEST
+
 START_TEST(live__bad_arguments)
 {
     char *dir = tu_tmpdir();
@@ -518,6 +564,7 @@ static Suite *live_suite(void)
     tc = tcase_create("window");
     tcase_add_test(tc, live__slides_minute_by_minute);
     tcase_add_test(tc, live__evicts_idle_entries);
+    tcase_add_test(tc, live__rebuilt_after_kill);
     tcase_add_test(tc, live__bad_arguments);
     suite_add_tcase(s, tc);
     tc = tcase_create("lactl");
