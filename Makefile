@@ -10,6 +10,7 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpoi
 CFLAGS  ?= $(OPT)
 LA_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -Iinclude -Iformat -Iengine $(WARN)
 LDLIBS  := -llz4 -lzstd -lxxhash -lpthread -lm
+TOOL_LDLIBS := -ljansson
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm -lpthread)
 
 BUILD   ?= build
@@ -18,6 +19,8 @@ DESTDIR ?=
 bindir  ?= $(PREFIX)/bin
 libdir  ?= $(PREFIX)/lib
 includedir ?= $(PREFIX)/include
+pkgconfigdir ?= $(libdir)/pkgconfig
+mandir  ?= $(PREFIX)/share/man
 
 FORMAT_SRC := $(wildcard format/*.c)
 ENGINE_SRC := $(wildcard engine/*.c)
@@ -33,10 +36,12 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SAN   := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude -Iformat -Iengine -Itools -Ifuzz $(WARN) $(FUZZ_SAN)
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(FORMAT_SRC) $(ENGINE_SRC) tools/tsv.c tools/timefmt.c \
-                  fuzz/common.c)
+                  tools/jsonl.c tools/textid.c fuzz/common.c)
 FUZZ_BIN   := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_REPLAY_BIN := $(patsubst %,$(BUILD)/fuzz-replay/%,$(FUZZ_NAMES))
 SECONDS    ?= 30
+CXX        ?= c++
+EXAMPLE_BIN := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
 STATIC := $(BUILD)/libla.a
 SHARED := $(BUILD)/libla.so.$(VERSION)
@@ -45,7 +50,7 @@ LAGEN  := $(BUILD)/lagen
 LABENCH := $(BUILD)/labench
 
 .PHONY: all lib test check test-build asan clean install uninstall demo bench help \
-        fuzz fuzz-run fuzz-replay fuzz-seeds
+        fuzz fuzz-run fuzz-replay fuzz-seeds headertest
 all: lib $(LACTL) $(LAGEN)
 lib: $(STATIC) $(SHARED)
 
@@ -63,25 +68,41 @@ $(SHARED): $(LIB_OBJ)
 	ln -sf libla.so.$(VERSION_MAJOR) $(BUILD)/libla.so
 
 $(LACTL): $(BUILD)/tools/lactl.o $(TOOL_LIB_OBJ) $(STATIC)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(TOOL_LDLIBS) $(LDLIBS)
 
 $(LAGEN): $(BUILD)/tools/lagen.o $(TOOL_LIB_OBJ) $(STATIC)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(TOOL_LDLIBS) $(LDLIBS)
 
 $(LABENCH): $(BUILD)/tools/labench.o $(TOOL_LIB_OBJ) $(STATIC)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lsqlite3 $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lsqlite3 $(TOOL_LDLIBS) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c tests/testutil.h $(TOOL_LIB_OBJ) $(STATIC)
+$(BUILD)/tests/%: tests/%.c tests/testutil.h tests/runcmd.h $(TOOL_LIB_OBJ) $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(LA_CFLAGS) -Itools $(CFLAGS) -o $@ $< $(TOOL_LIB_OBJ) $(STATIC) $(CHECK_LIBS) $(LDLIBS)
+	$(CC) $(LA_CFLAGS) -Itools $(CFLAGS) -o $@ $< $(TOOL_LIB_OBJ) $(STATIC) $(CHECK_LIBS) $(TOOL_LDLIBS) $(LDLIBS)
 
-test-build: all $(TEST_BIN)
+test-build: all $(TEST_BIN) $(EXAMPLE_BIN)
+
+# The examples are what users copy: strict C99, only the public header.
+$(BUILD)/examples/%: examples/%.c include/la.h $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 -Iinclude $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+
+# la.h alone, as C99 -pedantic and as C++11.
+headertest:
+	@mkdir -p $(BUILD)
+	$(CC) -std=c99 -pedantic -Wall -Wextra -Werror -Iinclude -c tests/headertest.c -o $(BUILD)/headertest-c.o
+	$(CXX) -x c++ -std=c++11 -pedantic -Wall -Wextra -Werror -Iinclude -c tests/headertest.c \
+	    -o $(BUILD)/headertest-cxx.o
 
 # check: the suite once, as built, and the fuzz corpora replayed. test: with -Werror, then
 # again under ASan+UBSan.
 check: test-build $(FUZZ_REPLAY_BIN)
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; LA_LACTL=$(LACTL) $$t; done
 	@set -e; for t in $(FUZZ_NAMES); do echo "== fuzz replay $$t"; $(BUILD)/fuzz-replay/$$t fuzz/corpus/$$t; done
+	@echo "== headertest"; $(MAKE) --no-print-directory headertest
+	@echo "== examples"; BUILD=$(BUILD) ./tests/examples.sh
+	@echo "== install"; BUILD=$(BUILD) CC="$(CC)" CFLAGS="$(CFLAGS)" LDFLAGS="$(LDFLAGS)" MAKE="$(MAKE)" \
+	    ./tests/install.sh
 
 test:
 	./tools/install-deps.sh
@@ -114,7 +135,7 @@ $(FUZZ_BUILD)/%.o: %.c $(wildcard include/*.h format/*.h engine/*.h tools/*.h fu
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
-	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(LDLIBS)
+	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(TOOL_LDLIBS) $(LDLIBS)
 
 fuzz: $(FUZZ_BIN)
 
@@ -132,7 +153,8 @@ fuzz-run: fuzz
 $(BUILD)/fuzz-replay/%: fuzz/fuzz_%.c fuzz/replay.c fuzz/common.c fuzz/fuzz.h $(TOOL_LIB_OBJ) $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LA_CFLAGS) -Itools -Ifuzz $(CFLAGS) $(LDFLAGS) -o $@ $< fuzz/replay.c fuzz/common.c \
-	    $(BUILD)/tools/tsv.o $(BUILD)/tools/timefmt.o $(STATIC) $(LDLIBS)
+	    $(BUILD)/tools/tsv.o $(BUILD)/tools/timefmt.o $(BUILD)/tools/jsonl.o $(BUILD)/tools/textid.o \
+	    $(STATIC) $(TOOL_LDLIBS) $(LDLIBS)
 
 fuzz-replay: $(FUZZ_REPLAY_BIN)
 	@set -e; for t in $(FUZZ_NAMES); do $(BUILD)/fuzz-replay/$$t fuzz/corpus/$$t; done
@@ -149,10 +171,15 @@ install: all
 	ln -sf libla.so.$(VERSION) $(DESTDIR)$(libdir)/libla.so.$(VERSION_MAJOR)
 	ln -sf libla.so.$(VERSION_MAJOR) $(DESTDIR)$(libdir)/libla.so
 	install -m 755 $(LACTL) $(DESTDIR)$(bindir)/lactl
+	install -d $(DESTDIR)$(pkgconfigdir) $(DESTDIR)$(mandir)/man1
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(libdir)|' -e 's|@INCLUDEDIR@|$(includedir)|' \
+	    -e 's|@VERSION@|$(VERSION)|' la.pc.in > $(DESTDIR)$(pkgconfigdir)/la.pc
+	install -m 644 tools/lactl.1 $(DESTDIR)$(mandir)/man1/lactl.1
 
 uninstall:
 	rm -f $(DESTDIR)$(includedir)/la.h $(DESTDIR)$(libdir)/libla.a $(DESTDIR)$(libdir)/libla.so* \
 	      $(DESTDIR)$(bindir)/lactl
+	rm -f $(DESTDIR)$(pkgconfigdir)/la.pc $(DESTDIR)$(mandir)/man1/lactl.1
 
 clean:
 	rm -rf build build-asan build-fuzz
@@ -161,4 +188,5 @@ help:
 	@echo "all (default) lib lactl lagen | check: tests once | test: -Werror + ASan/UBSan"
 	@echo "demo | bench (BENCH_EVENTS, BENCH_DAYS, BENCH_RUNS) | install uninstall (PREFIX, DESTDIR) | clean"
 	@echo "fuzz: libFuzzer targets | fuzz-run (SECONDS) | fuzz-replay (in check) | fuzz-seeds"
+	@echo "headertest: la.h alone as C99 and C++11 (in check)"
 .SECONDARY:

@@ -236,6 +236,79 @@ static void check_scan(la_db *db, const mfilter *f)
     la_cursor_close(cur);
 }
 
+/* Sealing (la_compact with LA_COMPACT_ALL): a day is sealed when it is not yet, or when it
+ * got late events since. Its events then come back sorted by (workspace bytes, link bytes,
+ * ts), ties in their previous order — so the model reorders them in place, stably. */
+typedef struct mday {
+    int64_t day;
+    int sealed;
+    size_t late;
+} mday;
+static mday mdays[MAX_EVENTS];
+static size_t nmdays;
+
+static mday *model_day(int64_t day)
+{
+    for (size_t i = 0; i < nmdays; i++)
+        if (mdays[i].day == day)
+            return &mdays[i];
+    mdays[nmdays] = (mday){day, 0, 0};
+    return &mdays[nmdays++];
+}
+
+static void model_appended(const mev *e)
+{
+    mday *d = model_day(day_of(e->ts));
+    d->late += d->sealed;
+}
+
+static int cmp_bytes(la_str a, la_str b)
+{
+    size_t n = a.len < b.len ? a.len : b.len;
+    int c = n ? memcmp(a.data, b.data, n) : 0;
+    return c ? c : (a.len > b.len) - (a.len < b.len);
+}
+
+static int sealed_before(const mev *a, const mev *b)
+{
+    int c = cmp_bytes(pick(a->ws), pick(b->ws));
+    if (!c)
+        c = cmp_bytes(pick(a->link), pick(b->link));
+    return c < 0 || (c == 0 && a->ts < b->ts);
+}
+
+/* la_compact(LA_COMPACT_ALL) in the model; returns the number of days it seals. */
+static uint32_t model_seal_all(void)
+{
+    uint32_t n = 0;
+    static size_t pos[MAX_EVENTS];
+    static mev tmp[MAX_EVENTS];
+    for (size_t k = 0; k < nmdays; k++) {
+        mday *d = &mdays[k];
+        if (d->sealed && d->late == 0)
+            continue;
+        size_t m = 0;
+        for (size_t i = 0; i < nmodel; i++)
+            if (day_of(model[i].ts) == d->day)
+                pos[m++] = i;
+        for (size_t i = 0; i < m; i++) { /* stable insertion sort */
+            mev e = model[pos[i]];
+            size_t j = i;
+            while (j > 0 && sealed_before(&e, &tmp[j - 1])) {
+                tmp[j] = tmp[j - 1];
+                j--;
+            }
+            tmp[j] = e;
+        }
+        for (size_t i = 0; i < m; i++)
+            model[pos[i]] = tmp[i];
+        d->sealed = 1;
+        d->late = 0;
+        n++;
+    }
+    return n;
+}
+
 static char dir[256];
 
 static void clear_dir(void)
@@ -337,6 +410,8 @@ static void bulk_append(fz *s, la_db *db)
     size_t done = 0;
     if (la_append_batch(db, evs, n, &done) != LA_OK || done != n)
         FZ_ASSERT(0);
+    for (size_t i = 0; i < n; i++)
+        model_appended(&batch[i]);
     memcpy(&model[nmodel], batch, n * sizeof *batch);
     nmodel += n;
     free(batch);
@@ -899,7 +974,7 @@ static void open_ro(la_db **out, int no_rollups)
  * for half the inputs a small checkpoint_rows, so that flushes write rollup files. Then each
  * operation is one byte (and its arguments): 0-4 append (4: a batch), 5 flush, 6 reopen,
  * 7 scan on a new read-only handle, 8 filtered scan, 9 one of: a series or top query on the
- * writer or on a read-only handle, a reopen with other options, a bulk batch. */
+ * writer or on a read-only handle, a reopen with other options, a bulk batch, sealing. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!dir[0])
@@ -910,6 +985,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t b0 = next(&s), b1 = next(&s);
     o.block_rows = 64 + b0 % 64;
     o.codec = b1 % 3;
+    o.no_auto_seal = 1; /* days are sealed by the operation below, which the model follows */
+    o.retention_days = 3000000; /* the model has no clock: every day is kept, */
+    o.future_skew_ms = -1;      /* every time up to 9999 accepted */
     if (b0 & 0x80)
         o.checkpoint_rows = 1 + ((b0 & 63u) | (uint32_t)(b1 / 3) << 6) % 500;
     live_window = 1 + (b1 >> 2) % 40;
@@ -921,6 +999,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (la_open(&db, dir, LA_OPEN_CREATE, &o) != LA_OK)
         FZ_ASSERT(0);
     nmodel = 0;
+    nmdays = 0;
     const mfilter all = {INT64_MIN, INT64_MAX, -2, -2, -1, 0};
     for (int ops = 0; s.n > 0 && ops < 300; ops++) {
         uint8_t op = next(&s) % 10;
@@ -948,8 +1027,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 done = rc == LA_OK ? 1 : 0;
             if (rc != want_rc || done != want_done)
                 FZ_ASSERT(0);
-            for (size_t i = 0; i < done; i++)
+            for (size_t i = 0; i < done; i++) {
+                model_appended(&batch[i]);
                 model[nmodel++] = batch[i];
+            }
         } else if (op == 5) {
             if (la_flush(db) != LA_OK)
                 FZ_ASSERT(0);
@@ -973,7 +1054,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else {
             uint8_t sub = next(&s);
             int bit3 = sub >> 3 & 1, bit4 = sub >> 4 & 1;
-            switch (sub % 8) {
+            switch (sub % 9) {
             case 0:
             case 1:
                 check_query(&s, db, 1);
@@ -1006,7 +1087,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             case 6:
                 bulk_append(&s, db);
                 break;
-            default: { /* a new read-only handle: its first query builds everything */
+            case 8: /* seal every day that has unsorted rows (needs the writer's rollups) */
+                if (!o.no_rollups) {
+                    la_compact_stats st;
+                    if (la_compact(db, LA_COMPACT_ALL, &st) != LA_OK || st.days != model_seal_all())
+                        FZ_ASSERT(0);
+                }
+                break;
+            case 7: { /* a new read-only handle: its first query builds everything */
                 la_db *r;
                 open_ro(&r, bit3);
                 if (la_flush(db) != LA_OK)

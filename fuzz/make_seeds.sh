@@ -25,6 +25,14 @@ end=$("$B/lactl" dump "$seg" | awk '/active_slot/ { s = $2 } /blocks_end/ { e[n+
 { printf '\0'; head -c "$end" "$seg"; } > "$C/segment/real-lz4"
 { printf '\0'; head -c "$end" "$seg" | tail -c +4097; } > "$C/block/real-lz4"
 
+# The same day sealed (sorted zstd blocks with key ranges, segment version 2): whole, since a
+# sealed file ends at its last block.
+"$B/lactl" compact "$T/db" --all > /dev/null
+seg=$(ls "$T"/db/*.seg | head -1)
+{ printf '\0'; cat "$seg"; } > "$C/segment/real-sealed"
+{ printf '\0'; cat "$seg"; } > "$C/db_open/real-sealed"
+{ printf '\0'; tail -c +4097 "$seg"; } > "$C/block/real-sealed"
+
 # Rollup files of that database (hour, day, week): the flag byte 0 keeps their checksums.
 for f in "$T"/db/*.hr.roll "$T"/db/????-??-??.roll "$T"/db/*-W*.roll; do
     [ -e "$f" ] && { printf '\0'; cat "$f"; } > "$C/rollfile/real-$(basename "$f")"
@@ -38,5 +46,10 @@ done
 # TSV lines: the header and a few rows of lagen output, plus escapes and absent values.
 head -4 "$T/events.tsv" | awk -v d="$C/tsv" '{ f = d "/line" NR; printf "%s", $0 > f }'
 printf 'a\\tb\\\\c\t\\N\t\\Nx\t\\0\\b\\f\\r\\n\\'"'"'\tlast\r' > "$C/tsv/escapes"
+# JSON lines in the app's shape, the column-name shape, and lines the parser must refuse.
+printf '%s' '{"timestamp":"2026-11-02T09:00:00Z","workspaceId":"ws_1","linkId":"lnk_a","eventType":"click","visitorId":"v-42","sessionId":"s-9","metadata":{"country":"DE","city":"Berlin","device":"mobile","browser":"Safari","referrer":null,"userAgent":"x"}}' > "$C/jsonl/app"
+printf '%s' '{"ts":1793577600000,"workspace_id":"w","link_id":"l\u0000b","event_type":"sale","visitor_id":"00000000000000ff","session_id":null,"amount":4999,"country":"FR","utm_source":"news"}' > "$C/jsonl/columns"
+printf '%s' '{"timestamp":"2026-11-02","workspaceId":"w","linkId":"l","country":"DE","metadata":{"country":"FR","timestamp":"t"}}' > "$C/jsonl/twice"
+printf '%s' '{"timestamp":1.5e3,"workspaceId":"w","workspaceId":"v"} x' > "$C/jsonl/bad"
 chmod -R u+rw,go+r "$C"
 du -sh --apparent-size "$C"

@@ -11,7 +11,13 @@
  *    "absent", which is distinct from an empty string (data != NULL, len == 0).
  *
  * Threads: one la_db handle may be shared by any number of threads; appends, flushes and
- * cursors are serialized internally. A la_cursor belongs to one thread at a time.
+ * cursors are serialized internally. A la_cursor belongs to one thread at a time. Every
+ * cursor of a handle must be closed before la_close(handle), which no other thread may be
+ * using at that moment. Calls that take no la_db (la_strerror, la_hash_id, la_verify,
+ * la_version_number) may run on any thread at any time.
+ * Memory: every input (paths, options, events, filters, queries) is only read during the
+ * call; la copies what it keeps, so the caller may free or reuse it as soon as the call
+ * returns. Pointers la hands out say how long they stay valid where they are described.
  * Processes: one writer process per database (a lock file; a second writer gets LA_EBUSY), and
  * any number of processes opening with LA_OPEN_READONLY, which see every flushed event.
  */
@@ -54,8 +60,8 @@ LA_API int la_version_number(void);
 #define LA_ENOSPC (-8)     /* disk full; nothing was lost, retry after freeing space */
 #define LA_EREADONLY (-9)  /* write call on a handle opened with LA_OPEN_READONLY */
 #define LA_ESCHEMA (-10)   /* options disagree with the existing database's schema */
-#define LA_ETOOOLD (-11)   /* event older than the retention window (reserved) */
-#define LA_EFUTURE (-12)   /* event further in the future than the allowed skew (reserved) */
+#define LA_ETOOOLD (-11)   /* event older than the retention window (see la_append) */
+#define LA_EFUTURE (-12)   /* event further in the future than future_skew_ms (see la_append) */
 #define LA_ERANGE (-13)    /* timestamp outside the supported range (years 1970..9999) */
 #define LA_ENOTKEPT (-14)  /* a query needs raw events or hourly rollups that retention deleted */
 
@@ -63,7 +69,8 @@ LA_API int la_version_number(void);
 LA_API const char *la_strerror(int code);
 
 /*! la_errmsg() : the detailed message of the calling thread's most recent failed call, or "".
- *  Valid until the next la_* call on the same thread. */
+ *  Thread-local: a failure on one thread never changes another thread's message. The string
+ *  is owned by la and valid until the next la_* call on the same thread. */
 LA_API const char *la_errmsg(void);
 
 /* ---------------------------------------------------------------------------------------
@@ -118,7 +125,9 @@ typedef struct la_options {
     uint32_t block_rows;     /* rows per sealed block; 0 = default 16384; 64..1048576 */
     int codec;               /* block codec for new blocks; default LA_CODEC_LZ4 */
     int zstd_level;          /* 1..19 when codec is zstd; 0 = default 3 */
-    uint32_t retention_days; /* 0 = default 30 (applied by the retention issue's calls) */
+    uint32_t retention_days; /* raw events of a UTC day are kept until the day ended this many
+                              * days before the reference time (see "Retention"); 0 = the
+                              * database's (la.meta, set at creation: this value or 30) */
     /* Dimensions beyond the defaults, used only when the database is created; NULL = none.
      * Names: 1..LA_MAX_DIM_NAME bytes of [a-z0-9_], unique, not a built-in column name. */
     const char *const *extra_dims;
@@ -149,7 +158,15 @@ typedef struct la_options {
  *  A writer recovers every day segment after a crash: torn tails are cut, nothing flushed is
  *  lost. On an existing database the stored schema wins; options that conflict with it
  *  (extra_dims) give LA_ESCHEMA, tunables (block_rows, codec) apply to new blocks.
- *  @return LA_OK and *out, or LA_ENOTFOUND, LA_EBUSY, LA_EVERSION, LA_ECORRUPT, LA_EIO, ... */
+ *  @param out    receives the handle (set to NULL on failure); free it with la_close().
+ *  @param path   the database directory; copied.
+ *  @param opts   read during the call only; a struct of an older LA_OPTIONS_VERSION is read up
+ *                to its own last field, the rest taking defaults.
+ *  @return LA_OK and *out, or LA_EINVAL (NULL out or path, an option out of range),
+ *          LA_ENOTFOUND (no database and no LA_OPEN_CREATE), LA_EBUSY (another writer),
+ *          LA_EVERSION, LA_ESCHEMA, LA_ECORRUPT, LA_EIO, LA_ENOSPC, LA_ENOMEM.
+ *  Thread safety: any thread; opening the same directory twice for writing in one process
+ *  gives LA_EBUSY like it does across processes. */
 LA_API int la_open(la_db **out, const char *path, unsigned flags, const la_options *opts);
 
 /*! la_close() : seal what is pending, flush, unmap and release the lock. Accepts NULL.
@@ -157,7 +174,9 @@ LA_API int la_open(la_db **out, const char *path, unsigned flags, const la_optio
  *  la_errmsg() but the handle is freed anyway (call la_flush() first to act on errors). */
 LA_API void la_close(la_db *db);
 
-/*! Dimension metadata: count and the name of dimension i (0-based; NULL if out of range). */
+/*! Dimension metadata: count and the name of dimension i (0-based; NULL if out of range or
+ *  db is NULL). The name is owned by the handle and valid until la_close(). The schema never
+ *  changes while a handle is open, so these need no locking. */
 LA_API uint32_t la_db_ndims(const la_db *db);
 LA_API const char *la_db_dim_name(const la_db *db, uint32_t i);
 /*! la_db_dim_index() : index of the dimension named `name`, or -1. */
@@ -170,20 +189,74 @@ LA_API int la_db_dim_index(const la_db *db, const char *name);
 /*! la_append() : append one event. When it returns LA_OK the event is in the memory-mapped
  *  segment of its UTC day and survives the process being killed (kill -9); it survives power
  *  loss once a later la_flush() returns LA_OK. Errors: LA_EINVAL (missing required string,
- *  string > LA_MAX_STR; reported before LA_ERANGE when both apply), LA_ERANGE, LA_ENOSPC,
- *  LA_EIO, LA_EREADONLY. On error nothing of the event is stored. */
+ *  string > LA_MAX_STR; reported before LA_ERANGE when both apply), LA_ERANGE, LA_EFUTURE,
+ *  LA_ETOOOLD (in this order when several apply), LA_ENOSPC, LA_EIO, LA_EREADONLY. On error
+ *  nothing of the event is stored.
+ *  Event times: an event for an earlier day goes into that day's segment and is seen by scans
+ *  and queries at once. LA_EFUTURE: ts > now + future_skew_ms (now = the wall clock; default
+ *  one hour, -1 = no limit). LA_ETOOOLD: the event's UTC day ended more than retention_days
+ *  before the reference time ref = min(now, the newest event stored), i.e.
+ *  (floor(ts / 86400000) + 1 + retention_days) * 86400000 < ref — a day retention deletes.
+ *  Taking the newest event, not the clock alone, lets a database be fed old data in time
+ *  order; taking the clock too means one far-future event cannot age out the history.
+ *  The event and its strings are copied: the caller may reuse them when the call returns.
+ *  Thread safety: any number of threads may append to one handle; their events are stored
+ *  one at a time, in lock order. */
 LA_API int la_append(la_db *db, const la_event *ev);
 
 /*! la_append_batch() : append n events in order, under one lock. Stops at the first failing
- *  event: *n_done (may be NULL) is the number stored, the return value that event's error. */
+ *  event: *n_done (may be NULL) is the number stored, the return value that event's error;
+ *  la_errmsg() describes it. n == 0 stores nothing and returns LA_OK. Copies as la_append(). */
 LA_API int la_append_batch(la_db *db, const la_event *evs, size_t n, size_t *n_done);
 
 /*! la_flush() : make every event appended before the call durable (msync + fsync of the
  *  touched segments and directory). Returns LA_OK only if all of it reached stable storage.
  *  When checkpoint_rows rows have been appended since the last checkpoint it also writes the
  *  rollup files (see "Dashboard queries"), which takes longer; an error there is returned
- *  too, and loses nothing (the rollups are rebuilt from the events). */
+ *  too, and loses nothing (the rollups are rebuilt from the events). On a read-only handle it
+ *  does nothing and returns LA_OK. Errors: LA_EINVAL (NULL), LA_EIO, LA_ENOSPC (retry after
+ *  freeing space: the events are still in the segments). Thread safety: any thread; appends
+ *  on the same handle wait while it runs.
+ *  Unless no_auto_seal, it then seals the days that are due (see "Sealing days"), holding the
+ *  handle's lock meanwhile (appends from other threads wait; about a second per million
+ *  rows). A sealing failure is not returned: the events are durable, and sealing is tried
+ *  again once an event of a newer day arrives (or by la_compact(), which reports it).
+ *  Unless no_auto_retention is set, la_flush also runs la_retention() when the oldest day
+ *  present has expired (after making the events durable, before the checkpoint, so that the
+ *  space freed helps it); its error, if any, is returned (the events are durable anyway). */
 LA_API int la_flush(la_db *db);
+
+/* ---------------------------------------------------------------------------------------
+ * Sealing days
+ *
+ * A UTC day is appended to in arrival order, in LZ4 blocks. Once it ended seal_after_days
+ * days (default 2) before the newest event's day, it is sealed: rewritten once, its rows
+ * sorted by (workspace, link, ts) into zstd blocks (seal_level) that record their workspace
+ * and link ranges, so a scan for one workspace or link reads only its blocks. The new file
+ * is written beside the old one, synced and renamed over it: readers (cursors already open,
+ * other processes) keep reading the file they opened; a crash leaves the old file or the new
+ * one. An event that arrives for a sealed day is appended after its sorted blocks (never a
+ * rewrite); a sealed day is sealed again once such late events reach 1/8 of its rows.
+ * Sealing needs the day's rollups up to date, so it checkpoints them first.
+ * Scans of a sealed day return its sorted rows first, then its late rows in arrival order.
+ * ------------------------------------------------------------------------------------- */
+
+#define LA_COMPACT_ALL 1u /* seal every day now, the newest too; re-seal any with late rows */
+
+typedef struct la_compact_stats {
+    uint32_t days;          /* days sealed by the call */
+    uint64_t rows;          /* their rows */
+    uint64_t bytes_before;  /* their files' sizes before (apparent size, sparse reserve
+                             * included) and after */
+    uint64_t bytes_after;
+} la_compact_stats;
+
+/*! la_compact() : seal the days that are due now (flags 0: what la_flush() does on its own),
+ *  or with LA_COMPACT_ALL every day. out (may be NULL) says what was done. Stops at the first
+ *  failure: the day being sealed keeps its old file. Errors: LA_EREADONLY, LA_ENOSPC, LA_EIO,
+ *  LA_ECORRUPT, LA_ENOMEM; LA_EBUSY if the handle was opened with no_rollups and the day's
+ *  rollup files lack some of its rows (sealing would make them unprovable). Thread-safe. */
+LA_API int la_compact(la_db *db, unsigned flags, la_compact_stats *out);
 
 /* ---------------------------------------------------------------------------------------
  * Reading: cursors over events, returned as column batches
@@ -224,11 +297,18 @@ typedef struct la_batch {
 typedef struct la_cursor la_cursor;
 
 /*! la_scan() : open a cursor over the events matching `filter` (NULL = all). The cursor sees
- *  the events appended (by this handle) or flushed (by a writer process) before the call. */
+ *  the events appended (by this handle) or flushed (by a writer process) before the call.
+ *  The filter and its strings are copied. *out (NULL on failure) must be closed with
+ *  la_cursor_close() before la_close(db). Errors: LA_EINVAL (NULL db or out, dimension out of
+ *  range), LA_ENOMEM, LA_EIO, LA_ECORRUPT. */
 LA_API int la_scan(la_db *db, const la_filter *filter, la_cursor **out);
 
 /*! la_cursor_next() : the next non-empty batch. Returns 1 and fills *out, 0 at the end, or a
- *  negative error (LA_ECORRUPT names the file and offset). */
+ *  negative error (LA_ECORRUPT names the file and offset). The batch's arrays and strings
+ *  belong to the cursor; some point straight into the memory-mapped segment files, which the
+ *  cursor keeps mapped: valid until the next la_cursor_next() or la_cursor_close() on this
+ *  cursor, read-only (writing through them is undefined). Copy what must live longer. Other
+ *  threads may append meanwhile: the cursor does not see their events. */
 LA_API int la_cursor_next(la_cursor *cur, la_batch *out);
 
 /*! la_cursor_close() : free the cursor. Accepts NULL. */
@@ -299,6 +379,7 @@ typedef struct la_point {
  *  day boundaries) returns LA_ENOTKEPT. Errors: LA_EINVAL (missing workspace, from >= to,
  *  bad bucket or dimension), LA_ENOTFOUND (no such time zone), LA_ENOTKEPT, LA_ECORRUPT, LA_EIO. */
 LA_API int la_query_series(la_db *db, const la_query *q, la_point **out, size_t *n);
+/*! la_series_free() : free what la_query_series() returned. Accepts NULL. */
 LA_API void la_series_free(la_point *points);
 
 typedef struct la_top_entry {
@@ -321,8 +402,10 @@ typedef struct la_top {
 
 /*! la_query_top() : the k (1..10000) most frequent values of dimension `dim` among the events
  *  q selects in [from, to) (q->bucket is ignored; q->tz only matters for errors). Free *out
- *  with la_top_free. Errors as la_query_series(). */
+ *  with la_top_free; entries[i].value points into *out (copies of the strings, not into any
+ *  file) and is valid until then. Errors and thread safety as la_query_series(). */
 LA_API int la_query_top(la_db *db, const la_query *q, int dim, uint32_t k, la_top **out);
+/*! la_top_free() : free what la_query_top() returned, its strings included. Accepts NULL. */
 LA_API void la_top_free(la_top *top);
 
 /* ---------------------------------------------------------------------------------------
@@ -419,17 +502,62 @@ LA_API int la_live_top(la_db *db, la_str workspace, uint32_t k, la_live_board **
 LA_API void la_live_board_free(la_live_board *board);
 
 /* ---------------------------------------------------------------------------------------
+ * Retention: raw events are kept for retention_days after their UTC day ended
+ *
+ * The reference time is ref = min(wall clock, newest event stored). A UTC day D has expired
+ * when it ended more than retention_days before ref: (D + 1 + retention_days) days < ref.
+ * Deleting an expired day unlinks its segment and its hour rollup file (O(1) per day, no free
+ * space needed: it works on a full disk). Its day rollup file and the week, month and year
+ * files stay forever, so UTC day/week/month/year series keep answering for it; what needs its
+ * raw events or hours gives LA_ENOTKEPT (see la_query_series). A day whose rollup files do
+ * not yet include all its rows is first sealed and checkpointed (that needs space; on a full
+ * disk the days that need nothing written are deleted first). A handle opened with no_rollups
+ * deletes without that step: rows no day file includes are then gone from queries too.
+ * Crash safety (SPEC.md §14): a crash at any point leaves each day whole, without its hour
+ * file (hours then come from the segment), or deleted; verify stays clean.
+ * Read-only handles (other processes) notice at their next scan or query: new scans skip the
+ * day, a cursor that already reads it keeps its mapping until the handle closes. So does a
+ * cursor of the handle that deletes the day (the mapping goes when the last cursor closes).
+ * ------------------------------------------------------------------------------------- */
+
+typedef struct la_retention_stats {
+    int64_t ref_ms;     /* the reference time; INT64_MIN when the database holds no event */
+    int64_t cutoff_ms;  /* first instant of the first day kept (INT64_MIN: nothing expires) */
+    uint32_t days;      /* days deleted (la_retention_list: expired days present) */
+    uint32_t days_left; /* expired days an error left in place (la_retention) */
+    uint64_t bytes;     /* bytes of the files deleted (la_retention_list: that would be) */
+} la_retention_stats;
+
+/*! la_retention() : delete the expired days now; *out (may be NULL) says what went, also on
+ *  error. la_flush runs it on its own unless no_auto_retention. Errors: LA_EREADONLY,
+ *  LA_EIO (an unlink or the directory sync failed: the days not reported deleted are whole),
+ *  LA_ENOSPC (a day's rollups could not be completed: that day and the later ones stay),
+ *  LA_EINVAL. Thread safety: takes the handle's lock like an append. */
+LA_API int la_retention(la_db *db, la_retention_stats *out);
+
+/*! la_expired_fn : one expired day for la_retention_list: the UTC ms of its first instant,
+ *  the bytes its files take, and ready = 0 when its rollups need a checkpoint first. */
+typedef void (*la_expired_fn)(void *ctx, int64_t day_start_ms, uint64_t bytes, int ready);
+
+/*! la_retention_list() : what la_retention would delete now, without deleting: fn (may be
+ *  NULL) is called per expired day, oldest first; *out (may be NULL) gets the totals. Works
+ *  on read-only handles (with their retention_days option, or the database's). */
+LA_API int la_retention_list(la_db *db, la_expired_fn fn, void *ctx, la_retention_stats *out);
+
+/* ---------------------------------------------------------------------------------------
  * Checking
  * ------------------------------------------------------------------------------------- */
 
 /*! la_verify() callback: one problem found, with the file (relative to the database
- *  directory), the byte offset in it (-1 if none applies) and a message. */
+ *  directory), the byte offset in it (-1 if none applies) and a message. Called on the thread
+ *  that called la_verify(); `file` and `msg` are valid only during the call. */
 typedef void (*la_problem_fn)(void *ctx, const char *file, int64_t offset, const char *msg);
 
 /*! la_verify() : check every checksum and invariant of every file in the database directory
  *  at `path` without modifying anything (works while a writer runs). Calls `fn` once per
- *  problem; *n_problems (may be NULL) gets the count. Returns LA_OK when the check ran (even
- *  with problems) or an error if it could not run. */
+ *  problem (fn may be NULL to only count); *n_problems (may be NULL) gets the count. Returns
+ *  LA_OK when the check ran (even with problems) or an error if it could not run (LA_EINVAL
+ *  for a NULL path, LA_ENOTFOUND, LA_EIO, LA_ENOMEM). Needs no handle and takes no lock. */
 LA_API int la_verify(const char *path, la_problem_fn fn, void *ctx, uint64_t *n_problems);
 
 #ifdef __cplusplus

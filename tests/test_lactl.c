@@ -12,68 +12,13 @@
 #include "la.h"
 #include "lactl.h"
 #include "rollfile.h"
+#include "runcmd.h"
 #include "testutil.h"
 #include "tsv.h"
 
 /* cmd_query.c's commands (lactl.h does not list them yet). */
 int lactl_query(int argc, char **argv);
 int lactl_top(int argc, char **argv);
-
-typedef struct run_out {
-    int status;
-    char *out, *err; /* NUL-terminated captured output, caller frees */
-    size_t out_len;
-} run_out;
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    if (len)
-        *len = (size_t)n;
-    return buf;
-}
-
-/* Run one lactl command (argv[0] = command name) in a child process. */
-static run_out run(const char *dir, int (*cmd)(int, char **), char **argv)
-{
-    char out[600], err[600];
-    snprintf(out, sizeof out, "%s/stdout", dir);
-    snprintf(err, sizeof err, "%s/stderr", dir);
-    fflush(NULL);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        if (!freopen(out, "w", stdout) || !freopen(err, "w", stderr))
-            _exit(99);
-        int argc = 0;
-        while (argv[argc])
-            argc++;
-        int st = cmd(argc, argv);
-        fflush(NULL);
-        _exit(st);
-    }
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    ck_assert_msg(WIFEXITED(st), "lactl %s crashed", argv[0]);
-    run_out r = {WEXITSTATUS(st), NULL, NULL, 0};
-    r.out = slurp(out, &r.out_len);
-    r.err = slurp(err, NULL);
-    return r;
-}
-
-static void run_free(run_out *r)
-{
-    free(r->out);
-    free(r->err);
-}
 
 /* Split text into lines (in place); returns them sorted. */
 static int cmp_str(const void *a, const void *b)
@@ -122,17 +67,6 @@ static size_t expected_line(char *buf, const la_event *e)
 
 static const char HEADER[] = "ts\tworkspace_id\tlink_id\tevent_type\tvisitor_id\tsession_id\tvalue\t"
                              "country\tcity\tdevice\tbrowser\treferrer";
-
-static void write_generated(const char *path, const gen_options *go)
-{
-    gen *g;
-    ck_assert_int_eq(gen_create(&g, go), 0);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_int_eq(gen_write_tsv(g, f), 0);
-    ck_assert_int_eq(fclose(f), 0);
-    gen_free(g);
-}
 
 START_TEST(lactl_roundtrip__million_generated_events)
 {
@@ -322,7 +256,7 @@ START_TEST(lactl_ingest__bad_lines_reported_rest_ingested)
     ck_assert_int_eq(r.status, 2);
     run_free(&r);
     r = run(dir, lactl_scan, (char *[]){"scan", "/nonexistent/db", NULL});
-    ck_assert_int_eq(r.status, 1);
+    ck_assert_int_eq(r.status, 2); /* an error that stopped the command, not a problem found */
     ck_assert_ptr_nonnull(strstr(r.err, "no database here"));
     run_free(&r);
     tu_rmrf(dir);
@@ -644,7 +578,7 @@ START_TEST(lactl_query__errors)
                  "country"),
                2, NEEDLES("--where"));
     expect_err(dir, lactl_query,
-               Q(nodb, "--workspace", "w1", "--from", "2026-11-01", "--to", "2026-11-02"), 1,
+               Q(nodb, "--workspace", "w1", "--from", "2026-11-01", "--to", "2026-11-02"), 2,
                NEEDLES(nodb, "not found"));
     /* more buckets than one call may return: the engine's LA_EINVAL, reported as bad usage */
     expect_err(dir, lactl_query,
@@ -685,19 +619,6 @@ START_TEST(lactl_query__errors)
     ck_assert_ptr_nonnull(strstr(r.out, "usage: lactl top DB"));
     run_free(&r);
 
-    /* `lactl help` (in lactl.c's main) lists both commands when the binary is at hand */
-    const char *lactl = getenv("LA_LACTL");
-    if (lactl && *lactl) {
-        char cmd[700], text[4096];
-        snprintf(cmd, sizeof cmd, "'%s' help", lactl);
-        FILE *p = popen(cmd, "r");
-        ck_assert_ptr_nonnull(p);
-        size_t n = fread(text, 1, sizeof text - 1, p);
-        text[n] = '\0';
-        ck_assert_int_eq(pclose(p), 0);
-        ck_assert_msg(strstr(text, "\n  query ") && strstr(text, "\n  top ") && strstr(text, "\n  live "),
-                      "help: %s", text);
-    }
     tu_rmrf(dir);
     free(dir);
 }
@@ -1054,6 +975,131 @@ START_TEST(lactl_dump__rollup_files)
 }
 END_TEST
 
+/* ---- every command: help text and the exit statuses 0 / 1 / 2 ---- */
+
+typedef struct cli_case {
+    const char *name;
+    int (*run)(int, char **);
+    const char *const *no_db; /* arguments after the command naming a database that is not there */
+} cli_case;
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+static const cli_case cli_cases[] = {
+    {"ingest", lactl_ingest, ARGS("/nonexistent/db", "/nonexistent/in.tsv")},
+    {"scan", lactl_scan, ARGS("/nonexistent/db")},
+    {"query", lactl_query, ARGS("/nonexistent/db", "--workspace", "w", "--from", "2026-11-01", "--to", "2026-11-02")},
+    {"top", lactl_top, ARGS("/nonexistent/db", "--workspace", "w", "--dim", "country", "--from", "2026-11-01", "--to", "2026-11-02")},
+    {"verify", lactl_verify, ARGS("/nonexistent/db")},
+    {"dump", lactl_dump, ARGS("/nonexistent/db")},
+    {"export", lactl_export, ARGS("/nonexistent/db")},
+};
+#define NCLI (sizeof cli_cases / sizeof cli_cases[0])
+
+static run_out run_args(const char *dir, const cli_case *c, const char *const *args)
+{
+    char *argv[16] = {(char *)c->name};
+    int n = 1;
+    for (; args[n - 1]; n++)
+        argv[n] = (char *)args[n - 1];
+    argv[n] = NULL;
+    return run(dir, c->run, argv);
+}
+
+START_TEST(lactl_cli__help_and_exit_status_of_every_command)
+{
+    char *dir = tu_tmpdir(), tsv[600], db[600], seg[700];
+    for (size_t i = 0; i < NCLI; i++) {
+        const cli_case *c = &cli_cases[i];
+        char usage[64];
+        snprintf(usage, sizeof usage, "usage: lactl %s", c->name);
+        run_out r = run_args(dir, c, ARGS("--help"));
+        ck_assert_msg(r.status == 0 && strstr(r.out, usage) && strstr(r.out, "Exit status"),
+                      "%s --help: %d\n%s", c->name, r.status, r.out);
+        run_free(&r);
+        r = run_args(dir, c, ARGS("--no-such-option"));
+        ck_assert_msg(r.status == 2 && strstr(r.err, "--no-such-option"), "%s --no-such-option: %d %s",
+                      c->name, r.status, r.err);
+        run_free(&r);
+        r = run_args(dir, c, c->no_db);
+        ck_assert_msg(r.status == 2 && r.err[0], "%s without a database: %d", c->name, r.status);
+        run_free(&r);
+    }
+
+    /* sizes in tables, for people */
+    char human[LACTL_HUMAN_MAX];
+    ck_assert_str_eq(lactl_human_bytes(0, human), "0 B");
+    ck_assert_str_eq(lactl_human_bytes(1023, human), "1023 B");
+    ck_assert_str_eq(lactl_human_bytes(1024, human), "1.0 KiB");
+    ck_assert_str_eq(lactl_human_bytes(4263936, human), "4.1 MiB");
+    ck_assert_str_eq(lactl_human_bytes(UINT64_MAX, human), "16.0 EiB");
+
+    /* damage found while reading is 1 for every reader of events */
+    snprintf(tsv, sizeof tsv, "%s/events.tsv", dir);
+    snprintf(db, sizeof db, "%s/db", dir);
+    snprintf(seg, sizeof seg, "%s/2026-11-01.seg", db);
+    gen_options go;
+    gen_options_default(&go);
+    go.events = 40000;
+    go.days = 1;
+    go.late_fraction = 0;
+    write_generated(tsv, &go);
+    run_out r = run(dir, lactl_ingest, (char *[]){"ingest", db, tsv, "--quiet", NULL});
+    ck_assert_int_eq(r.status, 0);
+    run_free(&r);
+    int fd = open(seg, O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    uint8_t b;
+    ck_assert_int_eq(pread(fd, &b, 1, 5000), 1); /* inside the first sealed block */
+    b ^= 0x55;
+    ck_assert_int_eq(pwrite(fd, &b, 1, 5000), 1);
+    close(fd);
+    char *damaged[][4] = {{"scan", db, NULL}, {"export", db, NULL}, {"verify", db, NULL},
+                          {"dump", seg, NULL}};
+    int (*cmds[])(int, char **) = {lactl_scan, lactl_export, lactl_verify, lactl_dump};
+    for (size_t i = 0; i < 4; i++) {
+        r = run(dir, cmds[i], damaged[i]);
+        ck_assert_msg(r.status == 1, "%s of a damaged database: %d", damaged[i][0], r.status);
+        run_free(&r);
+    }
+
+    /* the binary: `lactl help` lists every command, `lactl help CMD` is CMD --help, and an
+     * unknown command or none is bad usage */
+    const char *lactl = getenv("LA_LACTL");
+    if (lactl && *lactl) {
+        char cmd[800], text[8192];
+        snprintf(cmd, sizeof cmd, "'%s' help", lactl);
+        FILE *p = popen(cmd, "r");
+        ck_assert_ptr_nonnull(p);
+        size_t n = fread(text, 1, sizeof text - 1, p);
+        text[n] = '\0';
+        ck_assert_int_eq(pclose(p), 0);
+        ck_assert_ptr_nonnull(strstr(text, "Exit status"));
+        for (size_t i = 0; i < NCLI; i++) {
+            char item[64];
+            snprintf(item, sizeof item, "\n  %s ", cli_cases[i].name);
+            ck_assert_msg(strstr(text, item) != NULL, "lactl help does not list %s", cli_cases[i].name);
+            snprintf(cmd, sizeof cmd, "'%s' help %s | cmp -s - %s/help.txt", lactl, cli_cases[i].name, dir);
+            run_out h = run_args(dir, &cli_cases[i], ARGS("--help"));
+            char path[700];
+            snprintf(path, sizeof path, "%s/help.txt", dir);
+            FILE *f = fopen(path, "w");
+            ck_assert_ptr_nonnull(f);
+            fwrite(h.out, 1, h.out_len, f);
+            fclose(f);
+            run_free(&h);
+            ck_assert_msg(system(cmd) == 0, "lactl help %s differs from %s --help", cli_cases[i].name,
+                          cli_cases[i].name);
+        }
+        snprintf(cmd, sizeof cmd, "'%s' no-such-command 2>/dev/null", lactl);
+        ck_assert_int_eq(WEXITSTATUS(system(cmd)), 2);
+        snprintf(cmd, sizeof cmd, "'%s' 2>/dev/null", lactl);
+        ck_assert_int_eq(WEXITSTATUS(system(cmd)), 2);
+    }
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *lactl_suite(void)
 {
     Suite *s = suite_create("lactl");
@@ -1066,6 +1112,7 @@ static Suite *lactl_suite(void)
     tcase_add_test(tc, lactl_query__table_json_and_estimates);
     tcase_add_test(tc, lactl_query__errors);
     tcase_add_test(tc, lactl_dump__rollup_files);
+    tcase_add_test(tc, lactl_cli__help_and_exit_status_of_every_command);
     suite_add_tcase(s, tc);
     return s;
 }

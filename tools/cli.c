@@ -1,5 +1,7 @@
-/* cli.c — what every lactl command shares: reporting a failed la_* call the same way. */
+/* cli.c — what every lactl command shares: reporting a failed la_* call the same way, and a
+ * clock for progress lines. */
 #include <stdio.h>
+#include <time.h>
 
 #include "la.h"
 #include "lactl.h"
@@ -9,5 +11,27 @@ int lactl_report(const char *cmd, const char *what, int rc)
     const char *detail = la_errmsg();
     fprintf(stderr, "lactl %s: %s: %s%s%s\n", cmd, what, la_strerror(rc), detail[0] ? ": " : "",
             detail);
-    return LACTL_FAIL;
+    return rc == LA_ECORRUPT ? LACTL_FAIL : LACTL_ERROR;
+}
+
+double lactl_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+char *lactl_human_bytes(uint64_t n, char buf[LACTL_HUMAN_MAX])
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    if (n < 1024) {
+        snprintf(buf, LACTL_HUMAN_MAX, "%u B", (unsigned)n);
+        return buf;
+    }
+    double v = (double)n;
+    int u = 0;
+    while (v >= 1024 && u < 6)
+        v /= 1024, u++;
+    snprintf(buf, LACTL_HUMAN_MAX, "%.1f %s", v, units[u]);
+    return buf;
 }

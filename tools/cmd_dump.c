@@ -91,10 +91,16 @@ static void key(out *o, int indent, const char *k)
         fprintf(o->f, "\n%*s%s: ", indent * 2, "", k);
 }
 
+/* Byte counts (keys ending in "bytes") also in KiB/MiB/GiB for people; JSON keeps the number. */
 static void num(out *o, int indent, const char *k, long long v)
 {
     key(o, indent, k);
     fprintf(o->f, "%lld", v);
+    size_t klen = strlen(k);
+    char human[LACTL_HUMAN_MAX];
+    if (!o->json && klen >= 5 && strcmp(k + klen - 5, "bytes") == 0 && v >= 1024 &&
+        lactl_human_bytes((uint64_t)v, human))
+        fprintf(o->f, " (%s)", human);
 }
 
 static void unum(out *o, int indent, const char *k, unsigned long long v)
@@ -318,6 +324,14 @@ static void dump_segment(out *o, int indent, const char *name, const uint8_t *p,
         str(o, indent + 3, "kind", v.kind ? "sorted" : "append");
         num(o, indent + 3, "min_ts", (long long)v.min_ts);
         num(o, indent + 3, "max_ts", (long long)v.max_ts);
+        if (v.kind == LA_BLOCK_SORTED) {
+            num(o, indent + 3, "workspace_ids_min", v.ws_min);
+            num(o, indent + 3, "workspace_ids_max", v.ws_max);
+            num(o, indent + 3, "link_ids_min", v.link_min);
+            num(o, indent + 3, "link_ids_max", v.link_max);
+            if (h.read_version < LA_SEG_VERSION_SEALED)
+                problem(o, indent + 3, (long long)off, "sorted block in a segment of read_version 1");
+        }
         open_arr(o, indent + 3, "columns");
         for (uint32_t col = 0; col < v.ncols; col++) {
             const la_col_desc *cd = &v.col[col];
@@ -783,7 +797,7 @@ static int dump_path(out *o, const char *path)
     return 0;
 }
 
-static const char USAGE[] = "usage: lactl dump PATH [--json] [--cells N]\n";
+static const char USAGE[] = "usage: lactl dump PATH [--format table|json] [--cells N]\n";
 
 int lactl_dump(int argc, char **argv)
 {
@@ -792,6 +806,13 @@ int lactl_dump(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             o.json = 1;
+        else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+            o.json = strcmp(argv[++i], "json") == 0;
+            if (!o.json && strcmp(argv[i], "table") != 0) {
+                fprintf(stderr, "lactl dump: --format wants table or json, not '%s'\n", argv[i]);
+                return 2;
+            }
+        }
         else if (strcmp(argv[i], "--cells") == 0) {
             char *end;
             const char *a = i + 1 < argc ? argv[++i] : "";
@@ -812,12 +833,14 @@ int lactl_dump(int argc, char **argv)
                    "  ([hour] workspace link|* event type: events, value, unique visitors and\n"
                    "  sessions, ~ when estimated; per dimension value=count and absent/other/err).\n"
                    "  --cells N   cells listed per rollup file (default %d, 0 = all)\n"
-                   "  --json      the same as one JSON document (link null = all links)\n"
-                   "  Damaged files are shown up to the damage, with its offset; the exit status\n"
-                   "  is then 1.\n",
+                   "  --format json (or --json)  the same as one JSON document (link null = all\n"
+                   "              links); table (the default) is the text above, sizes also\n"
+                   "              in KiB/MiB/GiB\n"
+                   "  Damaged files are shown up to the damage, with its offset.\n"
+                   "  Exit status: 0 done, 1 damage found, 2 usage or I/O error.\n",
                    USAGE, CELLS_DEFAULT);
             return 0;
-        } else if (!path)
+        } else if (!path && !(argv[i][0] == '-' && argv[i][1]))
             path = argv[i];
         else {
             fprintf(stderr, "lactl dump: unexpected argument '%s'\n", argv[i]);

@@ -1,15 +1,17 @@
-/* cmd_ingest.c — `lactl ingest DB FILE`: TSV with a header row into the database, in batches,
- * reporting each bad line by number and ingesting the rest. */
+/* cmd_ingest.c — `lactl ingest DB FILE`: TSV with a header row, or JSON lines in the app's
+ * event shape, into the database, in batches, reporting each bad line by number and ingesting
+ * the rest. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "jsonl.h"
 #include "la.h"
 #include "lactl.h"
+#include "textid.h"
 #include "timefmt.h"
 #include "tsv.h"
 
@@ -31,6 +33,9 @@ typedef struct ingest {
     int nfields;                /* fields per row (header width) */
     la_event ev[BATCH];
     la_str dims[BATCH][LA_MAX_DIMS];
+    void *docs[BATCH];          /* JSON documents the batch's strings point into */
+    int jsonl;                  /* input is JSON lines, not TSV */
+    const char *dim_names[LA_MAX_DIMS];
     uint64_t line[BATCH];
     size_t n;
     uint64_t ingested, rejected;
@@ -38,13 +43,6 @@ typedef struct ingest {
     double t0, last_progress;
     int progress;
 } ingest;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 __attribute__((format(printf, 3, 4))) static void bad_line(ingest *g, uint64_t line,
                                                              const char *fmt, ...)
@@ -57,37 +55,6 @@ __attribute__((format(printf, 3, 4))) static void bad_line(ingest *g, uint64_t l
         fputc('\n', stderr);
         va_end(ap);
     }
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Exactly 16 hex digits is an id as `lactl scan` prints it; anything else is hashed. */
-static uint64_t parse_id(const tsv_field *f)
-{
-    if (!f->data)
-        return 0;
-    if (f->len == 16) {
-        uint64_t v = 0;
-        size_t i;
-        for (i = 0; i < 16; i++) {
-            int h = hexval(f->data[i]);
-            if (h < 0)
-                break;
-            v = v << 4 | (uint64_t)h;
-        }
-        if (i == 16)
-            return v;
-    }
-    return la_hash_id(f->data, f->len);
 }
 
 static int parse_i64(const tsv_field *f, int64_t *out)
@@ -108,6 +75,8 @@ static int parse_i64(const tsv_field *f, int64_t *out)
 
 static la_str str_of(const tsv_field *f) { return (la_str){f->data, f->len}; }
 
+static uint64_t id_of(const tsv_field *f) { return textid_parse(f->data, f->len); }
+
 /* Store the lines of the current batch; report the ones the engine refuses. */
 static void append_pending(ingest *g)
 {
@@ -127,7 +96,22 @@ static void append_pending(ingest *g)
             g->fatal = 1;
         }
     }
+    for (size_t i = 0; i < g->n; i++) {
+        jsonl_free(g->docs[i]);
+        g->docs[i] = NULL;
+    }
     g->n = 0;
+}
+
+static void parse_json_row(ingest *g, const char *text, size_t len, uint64_t lineno)
+{
+    char why[JSONL_WHY_MAX];
+    if (jsonl_parse(text, len, g->dim_names, g->ndims, &g->ev[g->n], g->dims[g->n],
+                    &g->docs[g->n], why) != 0) {
+        bad_line(g, lineno, "%s", why);
+        return;
+    }
+    g->line[g->n++] = lineno;
 }
 
 static void parse_row(ingest *g, char *text, size_t len, uint64_t lineno)
@@ -168,9 +152,9 @@ static void parse_row(ingest *g, char *text, size_t len, uint64_t lineno)
         e->event_type = (la_str){"click", 5};
     }
     if (g->col_of[COL_VISITOR] >= 0)
-        e->visitor_id = parse_id(&f[g->col_of[COL_VISITOR]]);
+        e->visitor_id = id_of(&f[g->col_of[COL_VISITOR]]);
     if (g->col_of[COL_SESSION] >= 0)
-        e->session_id = parse_id(&f[g->col_of[COL_SESSION]]);
+        e->session_id = id_of(&f[g->col_of[COL_SESSION]]);
     if (g->col_of[COL_VALUE] >= 0) {
         const tsv_field *v = &f[g->col_of[COL_VALUE]];
         if (v->data && v->len) {
@@ -243,7 +227,7 @@ static int parse_header(ingest *g, char *text, size_t len)
 
 static void show_progress(ingest *g, int final)
 {
-    double t = now_s();
+    double t = lactl_now_s();
     if (!g->progress || (!final && t - g->last_progress < 0.5))
         return;
     g->last_progress = t;
@@ -255,7 +239,8 @@ static void show_progress(ingest *g, int final)
 static int usage(FILE *to)
 {
     fprintf(to,
-            "usage: lactl ingest DB FILE|- [--extra-dims NAME,...] [--quiet]\n"
+            "usage: lactl ingest DB FILE|- [--format tsv|jsonl] [--extra-dims NAME,...]\n"
+            "                   [--quiet]\n"
             "  Append the events of a TSV file (- for stdin) with a header row naming its\n"
             "  columns, in any order: ts (epoch ms or ISO-8601, UTC if no zone), workspace_id,\n"
             "  link_id, event_type (default click), visitor_id, session_id, value (integer;\n"
@@ -264,7 +249,14 @@ static int usage(FILE *to)
             "  taken as the id itself (what `lactl scan` prints); any other string is hashed\n"
             "  with la_hash_id(). The database is created if missing, with --extra-dims added\n"
             "  to the default dimensions. Bad lines are reported by number and skipped.\n"
-            "  Exit status: 0 all rows stored, 1 some rows rejected or an error, 2 usage.\n");
+            "  --format jsonl (the default for FILE named *.jsonl or *.ndjson) reads one JSON\n"
+            "  object per line in the app's shape: {\"timestamp\": \"...\", \"workspaceId\": ...,\n"
+            "  \"linkId\", \"eventType\", \"visitorId\", \"sessionId\", \"value\" (or \"amount\";\n"
+            "  an integer), \"metadata\": {\"country\", \"city\", \"device\", \"browser\",\n"
+            "  \"referrer\", any extra dimension}}; the column names above work too (what\n"
+            "  `lactl export --format jsonl` writes), null is absent, other keys are ignored.\n"
+            "  Values map as in TSV, so both formats of the same events store the same rows.\n"
+            "  Exit status: 0 all rows stored, 1 some rows rejected, 2 usage or I/O error.\n");
     return to == stdout ? LACTL_OK : LACTL_USAGE;
 }
 
@@ -282,18 +274,25 @@ static int run(ingest *g, FILE *in)
     tsv_reader *r = tsv_reader_new(in);
     if (!r) {
         fprintf(stderr, "lactl ingest: out of memory\n");
-        return LACTL_FAIL;
+        return LACTL_ERROR;
     }
     char *text;
     size_t len;
     int rc = tsv_reader_next(r, &text, &len);
+    if (rc == 0 && g->jsonl) { /* no lines, no events: nothing to do */
+        tsv_reader_free(r);
+        return 0;
+    }
     if (rc != 1) {
         fprintf(stderr, "lactl ingest: %s: %s\n", g->file,
                 rc == 0 ? "empty input, a header row is required" : strerror(errno));
         tsv_reader_free(r);
-        return LACTL_FAIL;
+        return LACTL_ERROR;
     }
-    if (parse_header(g, text, len) != 0) {
+    if (g->jsonl) {
+        if (len != 0) /* the first line is an event, like any other */
+            parse_json_row(g, text, len, 1);
+    } else if (parse_header(g, text, len) != 0) {
         tsv_reader_free(r);
         return LACTL_USAGE;
     }
@@ -302,7 +301,10 @@ static int run(ingest *g, FILE *in)
         if (rc == 1) {
             if (len == 0)
                 continue; /* blank lines carry nothing */
-            parse_row(g, text, len, tsv_reader_lineno(r));
+            if (g->jsonl)
+                parse_json_row(g, text, len, tsv_reader_lineno(r));
+            else
+                parse_row(g, text, len, tsv_reader_lineno(r));
             if (g->n < BATCH)
                 continue;
         }
@@ -322,7 +324,7 @@ static int run(ingest *g, FILE *in)
 
 int lactl_ingest(int argc, char **argv)
 {
-    const char *dbpath = NULL, *file = NULL;
+    const char *dbpath = NULL, *file = NULL, *format = NULL;
     char *extra = NULL;
     int quiet = 0;
     for (int i = 1; i < argc; i++) {
@@ -332,6 +334,8 @@ int lactl_ingest(int argc, char **argv)
             quiet = 1;
         else if (strcmp(argv[i], "--extra-dims") == 0 && i + 1 < argc)
             extra = argv[++i];
+        else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
+            format = argv[++i];
         else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr, "lactl ingest: unknown option '%s'\n", argv[i]);
             return usage(stderr);
@@ -346,11 +350,19 @@ int lactl_ingest(int argc, char **argv)
     }
     if (!dbpath || !file)
         return usage(stderr);
+    size_t flen = strlen(file);
+    int jsonl = format ? strcmp(format, "jsonl") == 0
+                       : (flen > 6 && strcmp(file + flen - 6, ".jsonl") == 0) ||
+                             (flen > 7 && strcmp(file + flen - 7, ".ndjson") == 0);
+    if (format && !jsonl && strcmp(format, "tsv") != 0) {
+        fprintf(stderr, "lactl ingest: --format wants tsv or jsonl, not '%s'\n", format);
+        return LACTL_USAGE;
+    }
 
     ingest *g = calloc(1, sizeof *g);
     if (!g) {
         fprintf(stderr, "lactl ingest: out of memory\n");
-        return LACTL_FAIL;
+        return LACTL_ERROR;
     }
     const char *names[LA_MAX_DIMS];
     la_options o = LA_OPTIONS_INIT;
@@ -366,6 +378,9 @@ int lactl_ingest(int argc, char **argv)
         return lactl_report("ingest", dbpath, rc);
     }
     g->ndims = la_db_ndims(g->db);
+    g->jsonl = jsonl;
+    for (uint32_t d = 0; d < g->ndims; d++)
+        g->dim_names[d] = la_db_dim_name(g->db, d);
     FILE *in = stdin;
     g->file = "stdin";
     if (strcmp(file, "-") != 0) {
@@ -375,11 +390,11 @@ int lactl_ingest(int argc, char **argv)
             fprintf(stderr, "lactl ingest: %s: %s\n", file, strerror(errno));
             la_close(g->db);
             free(g);
-            return LACTL_FAIL;
+            return LACTL_ERROR;
         }
     }
     g->progress = !quiet && isatty(STDERR_FILENO);
-    g->t0 = g->last_progress = now_s();
+    g->t0 = g->last_progress = lactl_now_s();
     int status = run(g, in);
     if (in != stdin)
         fclose(in);
@@ -391,7 +406,7 @@ int lactl_ingest(int argc, char **argv)
         }
     }
     la_close(g->db);
-    double secs = now_s() - g->t0;
+    double secs = lactl_now_s() - g->t0;
     show_progress(g, 1);
     if (g->rejected > MAX_REPORTED)
         fprintf(stderr, "%s: %llu more bad lines not shown\n", g->file,
@@ -401,7 +416,7 @@ int lactl_ingest(int argc, char **argv)
                (unsigned long long)g->ingested, (unsigned long long)g->rejected, secs,
                (double)g->ingested / (secs > 0 ? secs : 1e-9));
     if (status == 0)
-        status = g->fatal || g->rejected ? LACTL_FAIL : LACTL_OK;
+        status = g->fatal ? LACTL_ERROR : g->rejected ? LACTL_FAIL : LACTL_OK;
     free(g);
     return status;
 }

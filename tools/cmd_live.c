@@ -12,6 +12,7 @@
 
 #include "la.h"
 #include "lactl.h"
+#include "textout.h"
 #include "timefmt.h"
 #include "tsv.h"
 
@@ -109,7 +110,7 @@ static void print_table(tsv_writer *w, const char *ws, const la_live_board *b)
 static void print_json(tsv_writer *w, const char *ws, const la_live_board *b)
 {
     tsv_raw_out(w, "{\"workspace\":", 13);
-    lactl_json_str(w, ws, strlen(ws));
+    textout_json_str(w, ws, strlen(ws));
     tsv_raw_out(w, ",\"now\":\"", 8);
     when(w, b->now);
     lactl_outf(w, "\",\"now_ms\":%lld,\"window_min\":%u,\"active_min\":%u,\"events\":%llu,"
@@ -124,7 +125,7 @@ static void print_json(tsv_writer *w, const char *ws, const la_live_board *b)
     for (size_t i = 0; i < b->n; i++) {
         const la_live_link *e = &b->entries[i];
         tsv_raw_out(w, "{\"link\":", 8);
-        lactl_json_str(w, e->link.data, e->link.len);
+        textout_json_str(w, e->link.data, e->link.len);
         lactl_outf(w, ",\"events\":%llu,\"active_visitors\":%llu,\"last_event_ms\":%lld}%s\n",
                    (unsigned long long)e->events, (unsigned long long)e->active_visitors,
                    (long long)e->last_ts, i + 1 < b->n ? "," : "");
@@ -224,7 +225,7 @@ int lactl_live(int argc, char **argv)
         la_live_board_free(b);
         if (tsv_writer_finish(&w) != 0 || fflush(stdout) != 0) {
             fprintf(stderr, "lactl live: write error: %s\n", strerror(errno));
-            status = LACTL_FAIL;
+            status = LACTL_ERROR;
             break;
         }
         if (once)

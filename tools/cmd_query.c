@@ -11,6 +11,7 @@
 
 #include "la.h"
 #include "lactl.h"
+#include "textout.h"
 #include "timefmt.h"
 #include "tsv.h"
 #include "tz.h"
@@ -69,7 +70,9 @@ static int usage(int cmd, FILE *to)
     fprintf(to, "  T is epoch ms, YYYY-MM-DD (midnight in --tz) or ISO-8601 date-time (in --tz\n"
                 "  unless it ends in Z or an offset such as +02:00). --tz is an IANA zone name\n"
                 "  (Europe/Berlin), default UTC. Default format: table on a terminal, else TSV.\n"
-                "  Opens the database read-only: works while a writer runs.\n");
+                "  Opens the database read-only: works while a writer runs.\n"
+                "  Exit status: 0 done, 1 damage found, 2 usage or I/O error (also a range the\n"
+                "  database no longer keeps raw events or hours for).\n");
     return to == stdout ? LACTL_OK : LACTL_USAGE;
 }
 
@@ -231,51 +234,6 @@ static void spaces(tsv_writer *w, size_t n)
         tsv_char_out(w, ' ');
 }
 
-/* A JSON string of arbitrary bytes: valid UTF-8 passes through, other bytes become U+FFFD. */
-void lactl_json_str(tsv_writer *w, const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    tsv_char_out(w, '"');
-    for (size_t i = 0; i < n;) {
-        unsigned c = p[i];
-        if (c == '"' || c == '\\') {
-            tsv_char_out(w, '\\');
-            tsv_char_out(w, (char)c);
-            i++;
-        } else if (c < 0x20 || c == 0x7f) {
-            lactl_outf(w, "\\u%04x", c);
-            i++;
-        } else if (c < 0x80) {
-            tsv_char_out(w, (char)c);
-            i++;
-        } else {
-            /* length of a well-formed UTF-8 sequence starting here, or 0 */
-            size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
-                       : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-            if (len && i + len <= n) {
-                unsigned c1 = p[i + 1];
-                unsigned lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
-                unsigned hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
-                if (c1 < lo || c1 > hi)
-                    len = 0;
-                for (size_t k = 2; len && k < len; k++)
-                    if ((p[i + k] & 0xc0) != 0x80)
-                        len = 0;
-            } else {
-                len = 0;
-            }
-            if (len) {
-                tsv_raw_out(w, s + i, len);
-                i += len;
-            } else {
-                tsv_raw_out(w, "\\ufffd", 6);
-                i++;
-            }
-        }
-    }
-    tsv_char_out(w, '"');
-}
-
 /* Columns the terminal shows for s once TSV-escaped: escapes take two, UTF-8 continuation
  * bytes none. */
 size_t lactl_shown_width(const char *s, size_t n)
@@ -399,7 +357,7 @@ static void print_series(tsv_writer *w, const args *a, const la_point *pts, size
         lactl_outf(w, "{\"from\":%lld,\"to\":%lld,\"bucket\":\"%s\",\"tz\":", (long long)a->q.from,
              (long long)a->q.to, bucket_names[a->q.bucket]);
         const char *tz = a->tz ? a->tz : "UTC";
-        lactl_json_str(w, tz, strlen(tz));
+        textout_json_str(w, tz, strlen(tz));
         tsv_raw_out(w, ",\"points\":[\n", 12);
         for (size_t i = 0; i < n; i++) {
             const la_point *p = &pts[i];
@@ -460,7 +418,7 @@ static void print_top(tsv_writer *w, const args *a, const la_top *t)
              (unsigned long long)t->other, (unsigned long long)t->max_error);
         for (size_t i = 0; i < t->n; i++) {
             tsv_raw_out(w, "{\"value\":", 9);
-            lactl_json_str(w, t->entries[i].value.data, t->entries[i].value.len);
+            textout_json_str(w, t->entries[i].value.data, t->entries[i].value.len);
             lactl_outf(w, ",\"count\":%llu}%s\n", (unsigned long long)t->entries[i].count,
                  i + 1 < t->n ? "," : "");
         }
@@ -487,8 +445,7 @@ static int run(int cmd, int argc, char **argv)
     if (rc != LA_OK) {
         char what[300];
         snprintf(what, sizeof what, "--tz '%s'", a.tz ? a.tz : "UTC");
-        lactl_report(a.name, what, rc);
-        return rc == LA_EINVAL || rc == LA_ENOTFOUND ? LACTL_USAGE : LACTL_FAIL;
+        return lactl_report(a.name, what, rc);
     }
     a.q.tz = a.tz;
     int bad = parse_time(&a, z, "--from", a.from, &a.q.from) ||
@@ -524,11 +481,9 @@ static int run(int cmd, int argc, char **argv)
     rc = cmd == CMD_QUERY ? la_query_series(db, &a.q, &pts, &n)
                           : la_query_top(db, &a.q, dim, a.k, &top);
     if (rc != LA_OK) {
-        /* a request the engine refuses (too many buckets, a range outside 1970..9999, a zone
-         * it cannot find) is bad usage; LA_ENOTKEPT, LA_EIO, LA_ECORRUPT are failures */
+        /* damage found (LA_ECORRUPT) is 1; a request the engine refuses (too many buckets, a
+         * range outside 1970..9999, a zone it cannot find, LA_ENOTKEPT) or I/O is 2 */
         status = lactl_report(a.name, a.db, rc);
-        if (rc == LA_EINVAL || rc == LA_ERANGE || rc == LA_ENOTFOUND)
-            status = LACTL_USAGE;
         la_close(db);
         return status;
     }
@@ -541,7 +496,7 @@ static int run(int cmd, int argc, char **argv)
     status = LACTL_OK;
     if (tsv_writer_finish(&w) != 0) {
         fprintf(stderr, "lactl %s: write error: %s\n", a.name, strerror(errno));
-        status = LACTL_FAIL;
+        status = LACTL_ERROR;
     }
     la_series_free(pts);
     la_top_free(top);

@@ -1,5 +1,5 @@
-/* cmd_scan.c — `lactl scan DB`: matching events as TSV with the header `lactl ingest` reads,
- * so that ingest then scan is a round trip. */
+/* cmd_scan.c — `lactl scan DB`: matching events as TSV with the header `lactl ingest` reads
+ * (or as JSON lines), so that ingest then scan is a round trip. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -8,6 +8,7 @@
 
 #include "la.h"
 #include "lactl.h"
+#include "textout.h"
 #include "timefmt.h"
 #include "tsv.h"
 
@@ -16,46 +17,102 @@ static int usage(FILE *to)
     fprintf(to,
             "usage: lactl scan DB [--from T] [--to T] [--workspace W] [--link L]\n"
             "                     [--event-type E] [--where DIM=VALUE] [--limit N] [--no-header]\n"
+            "                     [--format table|tsv|json]\n"
             "  Print the matching events as TSV: ts (epoch ms), workspace_id, link_id,\n"
             "  event_type, visitor_id and session_id (16 hex digits), value, then every\n"
             "  dimension; absent values are \\N. T is epoch ms or ISO-8601 (UTC if no zone);\n"
             "  the range is [from, to). --where DIM=\\N matches events without that dimension.\n"
-            "  Opens the database read-only: works while a writer runs and sees what it flushed.\n");
+            "  --format json prints one JSON object per line instead (keys the column names,\n"
+            "  absent values null), which `lactl ingest --format jsonl` reads back; --format\n"
+            "  table aligns the columns for people, with ts in ISO-8601.\n"
+            "  Opens the database read-only: works while a writer runs and sees what it flushed.\n"
+            "  Exit status: 0 done, 1 damage found while reading, 2 usage or I/O error.\n");
     return to == stdout ? LACTL_OK : LACTL_USAGE;
 }
 
-static void u64_out(tsv_writer *w, uint64_t v)
+/* --format table: rows are written as TSV (escaped, so no field holds a TAB or LF) into memory
+ * TABLE_ROWS at a time, then shown with each column padded to the widest cell seen so far and
+ * ts as ISO-8601. */
+#define TABLE_ROWS 1000
+#define TABLE_COLS (7 + LA_MAX_DIMS)
+
+typedef struct table {
+    FILE *out;
+    size_t width[TABLE_COLS];
+    char *text; /* the pending rows, once mem is closed */
+    size_t len;
+    FILE *mem;
+    tsv_writer w; /* writes into mem */
+    size_t rows;  /* pending */
+    int header;   /* the first pending line is the header */
+} table;
+
+static int table_open(table *t)
 {
-    char buf[24], *p = buf + sizeof buf;
-    do
-        *--p = (char)('0' + v % 10);
-    while (v /= 10);
-    tsv_raw_out(w, p, (size_t)(buf + sizeof buf - p));
+    t->mem = open_memstream(&t->text, &t->len);
+    if (!t->mem)
+        return -1;
+    tsv_writer_init(&t->w, t->mem);
+    t->rows = 0;
+    return 0;
 }
 
-static void i64_out(tsv_writer *w, int64_t v)
+/* Columns a terminal uses for UTF-8 text: one per byte that is not a continuation byte. */
+static size_t shown_width(const char *s, size_t n)
 {
-    if (v < 0) {
-        tsv_char_out(w, '-');
-        u64_out(w, -(uint64_t)v);
-    } else {
-        u64_out(w, (uint64_t)v);
+    size_t wd = 0;
+    for (size_t i = 0; i < n; i++)
+        wd += ((unsigned char)s[i] & 0xc0) != 0x80;
+    return wd;
+}
+
+/* Field c of a TSV line as shown: ts (column 0 of a row, not of the header) in ISO-8601. */
+static size_t cell(const char *f, size_t n, int c, int is_header, char iso[TIMEFMT_MAX],
+                   const char **shown)
+{
+    *shown = f;
+    if (c != 0 || is_header)
+        return n;
+    *shown = iso;
+    return timefmt_format(strtoll(f, NULL, 10), iso);
+}
+
+/* Show the pending lines and free them; -1 if they could not be gathered. */
+static int table_show(table *t)
+{
+    int bad = tsv_writer_finish(&t->w) != 0;
+    bad |= fclose(t->mem) != 0;
+    char iso[TIMEFMT_MAX];
+    int first_is_header = t->header;
+    t->header = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        int is_header = first_is_header;
+        for (char *line = t->text; line < t->text + t->len; is_header = 0) {
+            char *end = memchr(line, '\n', (size_t)(t->text + t->len - line));
+            int c = 0;
+            for (char *f = line; c < TABLE_COLS; c++) {
+                char *tab = memchr(f, '\t', (size_t)(end - f));
+                const char *shown;
+                size_t n = cell(f, (size_t)((tab ? tab : end) - f), c, is_header, iso, &shown);
+                size_t wd = shown_width(shown, n);
+                if (pass == 0 && wd > t->width[c])
+                    t->width[c] = wd;
+                if (pass == 1) {
+                    fwrite(shown, 1, n, t->out);
+                    if (tab)
+                        fprintf(t->out, "%*s", (int)(t->width[c] - wd + 2), "");
+                }
+                if (!tab)
+                    break;
+                f = tab + 1;
+            }
+            if (pass == 1)
+                fputc('\n', t->out);
+            line = end + 1;
+        }
     }
-}
-
-static void hex_out(tsv_writer *w, uint64_t v)
-{
-    static const char digits[] = "0123456789abcdef";
-    char buf[16];
-    for (int i = 15; i >= 0; i--, v >>= 4)
-        buf[i] = digits[v & 15];
-    tsv_raw_out(w, buf, 16);
-}
-
-static void str_out(tsv_writer *w, const la_str_column *c, size_t r)
-{
-    const la_str *s = &c->dict[c->ids[r]];
-    tsv_field_out(w, s->data, s->len);
+    free(t->text);
+    return bad ? -1 : 0;
 }
 
 static int parse_time_arg(const char *opt, const char *s, int64_t *out)
@@ -75,7 +132,7 @@ int lactl_scan(int argc, char **argv)
     const char *dbpath = NULL, *where = NULL;
     la_filter f = LA_FILTER_INIT;
     uint64_t limit = UINT64_MAX;
-    int header = 1;
+    int header = 1, json = 0, as_table = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has_val = i + 1 < argc;
@@ -83,6 +140,15 @@ int lactl_scan(int argc, char **argv)
             return usage(stdout);
         if (strcmp(a, "--no-header") == 0)
             header = 0;
+        else if (strcmp(a, "--format") == 0 && has_val) {
+            json = strcmp(argv[++i], "json") == 0;
+            as_table = strcmp(argv[i], "table") == 0;
+            if (!json && !as_table && strcmp(argv[i], "tsv") != 0) {
+                fprintf(stderr, "lactl scan: --format wants table, tsv or json, not '%s'\n",
+                        argv[i]);
+                return LACTL_USAGE;
+            }
+        }
         else if (strcmp(a, "--from") == 0 && has_val) {
             if (parse_time_arg(a, argv[++i], &f.from))
                 return LACTL_USAGE;
@@ -145,53 +211,29 @@ int lactl_scan(int argc, char **argv)
         la_close(db);
         return lactl_report("scan", dbpath, rc);
     }
-    uint32_t ndims = la_db_ndims(db);
     tsv_writer w;
     tsv_writer_init(&w, stdout);
-    if (header) {
-        static const char head[] =
-            "ts\tworkspace_id\tlink_id\tevent_type\tvisitor_id\tsession_id\tvalue";
-        tsv_raw_out(&w, head, sizeof head - 1);
-        for (uint32_t d = 0; d < ndims; d++) {
-            tsv_char_out(&w, '\t');
-            const char *name = la_db_dim_name(db, d);
-            tsv_raw_out(&w, name, strlen(name));
-        }
-        tsv_char_out(&w, '\n');
-    }
+    table t = {stdout, {0}, NULL, 0, NULL, {0}, 0, header};
+    int terr = as_table ? table_open(&t) : 0;
+    tsv_writer *to = as_table ? &t.w : &w;
+    if (header && !json && !terr)
+        textout_event_header(to, db);
     la_batch b;
     uint64_t printed = 0;
-    while (printed < limit && !w.error && (rc = la_cursor_next(cur, &b)) == 1) {
-        for (size_t r = 0; r < b.nrows && printed < limit; r++, printed++) {
-            i64_out(&w, b.ts[r]);
-            tsv_char_out(&w, '\t');
-            str_out(&w, &b.workspace, r);
-            tsv_char_out(&w, '\t');
-            str_out(&w, &b.link, r);
-            tsv_char_out(&w, '\t');
-            str_out(&w, &b.event_type, r);
-            tsv_char_out(&w, '\t');
-            hex_out(&w, b.visitor_id[r]);
-            tsv_char_out(&w, '\t');
-            hex_out(&w, b.session_id[r]);
-            tsv_char_out(&w, '\t');
-            if (b.has_value[r])
-                i64_out(&w, b.value[r]);
-            else
-                tsv_raw_out(&w, "\\N", 2);
-            for (uint32_t d = 0; d < ndims; d++) {
-                tsv_char_out(&w, '\t');
-                str_out(&w, &b.dims[d], r);
-            }
-            tsv_char_out(&w, '\n');
+    while (printed < limit && !terr && !to->error && (rc = la_cursor_next(cur, &b)) == 1)
+        for (size_t r = 0; r < b.nrows && printed < limit && !terr; r++, printed++) {
+            textout_event(to, json, db, &b, r);
+            if (as_table && ++t.rows == TABLE_ROWS)
+                terr = table_show(&t) || table_open(&t);
         }
-    }
+    if (as_table && !terr)
+        terr = table_show(&t);
     int status = LACTL_OK;
     if (rc < 0)
         status = lactl_report("scan", dbpath, rc);
-    if (tsv_writer_finish(&w) != 0) {
+    if (tsv_writer_finish(&w) != 0 || terr || ferror(stdout)) {
         fprintf(stderr, "lactl scan: write error: %s\n", strerror(errno));
-        status = LACTL_FAIL;
+        status = LACTL_ERROR;
     }
     la_cursor_close(cur);
     la_close(db);

@@ -23,10 +23,11 @@ int lactl_verify(int argc, char **argv)
             printf("usage: lactl verify DB\n"
                    "  Check every checksum and invariant of every file of the database without\n"
                    "  changing anything (safe while a writer runs). Prints FILE:OFFSET: PROBLEM\n"
-                   "  for each problem. Exit status: 0 clean, 1 problems found, 2 usage.\n");
+                   "  for each problem. Exit status: 0 clean, 1 problems found, 2 usage or I/O\n"
+                   "  error (no database there, unreadable).\n");
             return LACTL_OK;
         }
-        if (path) {
+        if (path || (argv[i][0] == '-' && argv[i][1])) {
             fprintf(stderr, "lactl verify: unexpected argument '%s'\n", argv[i]);
             return LACTL_USAGE;
         }

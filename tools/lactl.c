@@ -24,7 +24,10 @@ static const command commands[] = {
     {"top", lactl_top, "the most frequent values of a dimension (country, city, ...)"},
     {"live", lactl_live, "the top links of a workspace right now, refreshing (--once for scripts)"},
     {"verify", lactl_verify, "check every checksum and invariant; exit 1 on any problem"},
+    {"compact", lactl_compact, "seal the days that are due (--all: every day) into sorted zstd"},
+    {"retention", lactl_retention, "delete the raw events of expired days (--days N, --dry-run)"},
     {"dump", lactl_dump, "show a database or one segment or rollup file (--json, --cells N)"},
+    {"export", lactl_export, "events or daily rollups as TSVWithNames / JSONEachRow"},
 };
 
 static int help(FILE *to)
@@ -32,9 +35,10 @@ static int help(FILE *to)
     fprintf(to, "lactl %s — inspect and feed la databases\n\nusage: lactl COMMAND [ARGS]\n\n",
             LA_VERSION_STRING);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(to, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fprintf(to, "\n`lactl COMMAND --help` describes a command. Exit status: 0 success, 1 failure\n"
-                "or problems found, 2 bad usage.\n");
+        fprintf(to, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(to, "\n`lactl COMMAND --help` describes a command; `man lactl` describes them all.\n"
+                "Exit status: 0 success, 1 a problem found (rows rejected, damage found),\n"
+                "2 bad usage or an error that stopped the command (I/O, no database, locked).\n");
     return to == stdout ? LACTL_OK : LACTL_USAGE;
 }
 
