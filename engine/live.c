@@ -319,6 +319,15 @@ static int catch_up(la_db *db, la_realtime *lv)
         if (lv->fed[i].day >= dlo)
             lv->fed[keep++] = lv->fed[i];
     lv->nfed = keep;
+    /* A day a writer sealed (rewrote in sorted order) or deleted since: row numbers no longer
+     * say what was counted, so count every day of the window again. Rare: sealing waits until
+     * a day is cold, retention longer still. */
+    for (size_t i = 0; db->readonly && i < db->ndays; i++)
+        if (db->days[i].day >= dlo && db->days[i].day <= dhi && db->days[i].d && la_day_replaced(db->days[i].d)) {
+            free_entries(lv);
+            lv->nfed = 0;
+            break;
+        }
     la_filter f = LA_FILTER_INIT;
     f.from = lo;
     f.to = hi;
@@ -327,9 +336,7 @@ static int catch_up(la_db *db, la_realtime *lv)
         if (day < dlo || day > dhi)
             continue;
         la_day *d;
-        int rc = la_db_day(db, day, 0, &d);
-        if (rc == 0 && db->readonly)
-            rc = la_day_refresh(d);
+        int rc = la_db_day_fresh(db, day, &d);
         if (rc != 0)
             return rc;
         fed_day *fd = NULL;
