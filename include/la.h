@@ -421,9 +421,9 @@ LA_API void la_top_free(la_top *top);
  * client clock running fast) counts at once and stays counted until N passes its minute by
  * the window; a late event counts only while its own minute is in the window. A handle counts
  * an event only if its minute is at most N + F when the handle first sees it (appends it, or
- * reads it at open or catch-up); la_append's future-skew check is meant to keep later ones
- * out. Active visitors likewise: a visitor counts while one of their events has its minute
- * in [N - live_active_min + 1, N + F].
+ * reads it at open or catch-up); la_append rejects later ones (LA_EFUTURE) unless
+ * future_skew_ms is -1 or longer than a day. Active visitors likewise: a visitor counts
+ * while one of their events has its minute in [N - live_active_min + 1, N + F].
  *
  * It is fed by every append (a writer's answers include every event appended before the
  * call) and rebuilt when a database opens from the raw events of the window's days, so a
