@@ -219,6 +219,11 @@ static int vis_add(entry *e, uint64_t id, int64_t m, int64_t keep_from)
 void la_live_add(la_realtime *lv, la_str ws, la_str link, int64_t ts, uint64_t visitor)
 {
     int64_t m = minute_of(ts), now = lv->now_min;
+    if (m > now + lv->horizon && !lv->stale) {
+        /* The future-skew check read the clock after this batch began and may have seen a
+         * later minute: read it again, so that every event it accepted counts. */
+        lv->now_min = now = minute_of(la_io_current()->now_ms());
+    }
     if (lv->stale || m < now - lv->window + 1 || m > now + lv->horizon)
         return; /* outside the window: it can never count (the clock only moves forward) */
     uint64_t hw = XXH3_64bits(ws.data, ws.len), hl = XXH3_64bits_withSeed(link.data, link.len, hw);

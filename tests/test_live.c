@@ -459,6 +459,43 @@ START_TEST(live__read_only_across_sealing)
 }
 END_TEST
 
+/* A clock that moves a second at every reading: the future-skew check of each append reads a
+ * later time than the one the realtime layer read when the batch began. Every event the check
+ * accepts must count, on the writer as after a reopen. */
+static int64_t ticking_now(void)
+{
+    clock_ms += 1000;
+    return clock_ms;
+}
+
+START_TEST(live__clock_turns_during_a_batch)
+{
+    char *dir = tu_tmpdir();
+    install_clock(la_floor_div(T0, MIN) * MIN + 50000);
+    model m = {NULL, 0, 0, 30, 5, 3};
+    la_options o = live_options(&m, 150000);
+    la_db *db;
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_CREATE, &o), LA_OK);
+    clock_io.now_ms = ticking_now;
+    la_event evs[120];
+    int64_t start = clock_ms;
+    for (int i = 0; i < 120; i++) { /* each at most the skew ahead of the clock the check reads */
+        mev e = {i % NWS, i % NLINK, start + i * 1000 + 149000, (uint64_t)i};
+        model_add(&m, e);
+        evs[i] = event_of(&e);
+    }
+    ck_assert_int_eq(la_append_batch(db, evs, 120, NULL), LA_OK);
+    clock_io.now_ms = fake_now;
+    check_all(db, &m, "writer");
+    la_close(db);
+    ck_assert_int_eq(la_open(&db, dir, 0, &o), LA_OK);
+    check_all(db, &m, "reopened");
+    la_close(db);
+    finish(dir);
+    free(m.ev);
+}
+END_TEST
+
 START_TEST(live__bad_arguments)
 {
     char *dir = tu_tmpdir();
@@ -609,6 +646,7 @@ static Suite *live_suite(void)
     tcase_add_test(tc, live__evicts_idle_entries);
     tcase_add_test(tc, live__rebuilt_after_kill);
     tcase_add_test(tc, live__read_only_across_sealing);
+    tcase_add_test(tc, live__clock_turns_during_a_batch);
     tcase_add_test(tc, live__bad_arguments);
     suite_add_tcase(s, tc);
     tc = tcase_create("lactl");
