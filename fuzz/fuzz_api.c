@@ -76,7 +76,7 @@ static int draw_str(fz *s, int required)
 
 /* The clock (the I/O seam's now_ms) and the realtime windows of every handle, in minutes. */
 #define MIN_MS 60000LL
-#define LIVE_FUTURE 60 /* the default future skew, one hour */
+#define LIVE_FUTURE 1440 /* minutes ahead that count: the cap, as every handle accepts any time */
 static int64_t clock_ms;
 static uint32_t live_window, live_active;
 static int64_t fake_now(void) { return clock_ms; }
@@ -87,9 +87,10 @@ static mev draw_event(fz *s)
     uint8_t kind = next(s);
     int64_t day = BASE_DAY + next(s) % 4;
     e.ts = day * DAY_MS + (int64_t)(next64(s) % (uint64_t)DAY_MS);
-    if (kind >= 200 && kind < 250) /* around the clock: in the realtime window, or just outside */
+    if (kind >= 200 && kind < 250) /* around the clock: in the realtime window, or just outside;
+                                    * a few up to the future horizon */
         e.ts = clock_ms - (int64_t)(live_window + 3) * MIN_MS +
-               (int64_t)(next64(s) % (uint64_t)((live_window + 3 + LIVE_FUTURE) * MIN_MS));
+               (int64_t)(next64(s) % (uint64_t)((live_window + 3 + (kind < 245 ? 60 : LIVE_FUTURE)) * MIN_MS));
     if (kind == 250)
         e.ts = -1 - (int64_t)next(s); /* before 1970 */
     else if (kind == 251)
@@ -966,6 +967,7 @@ static void open_ro(la_db **out, int no_rollups)
     o.no_rollups = no_rollups;
     o.live_window_min = live_window;
     o.live_active_min = live_active;
+    o.future_skew_ms = -1; /* as the writer: the same realtime horizon */
     if (la_open(out, dir, LA_OPEN_READONLY, &o) != LA_OK)
         FZ_ASSERT(0);
 }
