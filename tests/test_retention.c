@@ -90,7 +90,7 @@ typedef struct mev {
 } mev;
 
 static const char *const types[] = {"click", "lead", "sale"};
-static char g_ws[NWS][8], g_link[8][8];
+static char g_ws[NWS][16], g_link[8][16];
 
 static la_str S(const char *s) { return (la_str){s, (uint32_t)strlen(s)}; }
 
@@ -110,12 +110,17 @@ static la_event to_event(const mev *m)
 }
 
 /* NDAYS days of events in arrival order; some arrive late, by up to three days. */
-static mev *gen(size_t *n, uint64_t seed)
+static void init_names(void)
 {
     for (int i = 0; i < NWS; i++)
         snprintf(g_ws[i], sizeof g_ws[i], "w%d", i);
     for (int i = 0; i < 8; i++)
         snprintf(g_link[i], sizeof g_link[i], "l%d", i);
+}
+
+static mev *gen(size_t *n, uint64_t seed)
+{
+    init_names();
     *n = (size_t)NDAYS * PER_DAY;
     mev *m = calloc(*n, sizeof *m);
     uint64_t rng = seed;
@@ -346,7 +351,7 @@ static int append_at(la_db *db, int64_t ts)
 
 START_TEST(retention__future_skew_boundaries)
 {
-    gen(&(size_t){0}, 1);
+    init_names();
     const int64_t now = T0 + 10 * DAY_MS + 12345;
     install_clock(now);
     struct {
@@ -378,7 +383,7 @@ END_TEST
 
 START_TEST(retention__too_old_boundaries)
 {
-    gen(&(size_t){0}, 1);
+    init_names();
     /* newest events at and around day boundaries, clock ahead of and behind them */
     const int64_t base = T0 + 50 * DAY_MS;
     const int64_t newest_cases[] = {base, base + 1, base - 1, base + 7 * HOUR_MS};

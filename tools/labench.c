@@ -33,7 +33,7 @@ typedef struct opts {
     int runs;
     const char *dir, *json;
     int sqlite;
-    const char *only; /* NULL = every phase; else "append", "scan", "query" or "ingest" */
+    const char *only; /* NULL = every phase; else "append", "scan", "query", "retention" or "ingest" */
 } opts;
 
 static int phase(const opts *o, const char *name) { return !o->only || strcmp(o->only, name) == 0; }
@@ -213,7 +213,7 @@ static const char *const q_keys[NQ] = {"q_daily_ws", "q_daily_link", "q_monthly_
 
 typedef struct result {
     double append_eps, append_norollup_eps, close_s, ingest_rps, bytes_per_event, roll_bytes_per_event,
-        scan_rps, filtered_scan_rps, open_s;
+        scan_rps, filtered_scan_rps, open_s, retention_ms_per_day, retention_days;
     double q_med_ms[NQ], q_p99_ms[NQ];
     uint64_t bytes, scanned, filtered_rows;
     uint64_t q_check[NQ]; /* events the query counted: la and SQLite must agree */
@@ -226,6 +226,7 @@ static void la_append_run(const stream *s, const char *db_dir, int no_rollups, d
     la_db *db;
     la_options lo = LA_OPTIONS_INIT;
     lo.no_rollups = no_rollups;
+    lo.no_auto_retention = 1; /* every run stores the whole stream, however many days */
     int rc = la_open(&db, db_dir, LA_OPEN_CREATE, &lo);
     if (rc)
         die("la_open", rc);
@@ -378,7 +379,9 @@ static void bench_la(const stream *s, const opts *o, la_str big_ws, result *res)
     snprintf(tsv, sizeof tsv, "%s/events.tsv", o->dir);
     double *a = xmalloc(sizeof(double) * (size_t)o->runs * 4);
     double *c = a + o->runs, *x = c + o->runs, *nr = x + o->runs;
-    for (int r = 0; r < o->runs && (phase(o, "append") || phase(o, "scan") || phase(o, "query")); r++) {
+    for (int r = 0; r < o->runs && (phase(o, "append") || phase(o, "scan") || phase(o, "query") ||
+                                    phase(o, "retention"));
+         r++) {
         double ignored;
         la_append_run(s, db_dir, 1, &nr[r], &ignored);
         la_append_run(s, db_dir, 0, &a[r], &c[r]);
@@ -438,6 +441,28 @@ static void bench_la(const stream *s, const opts *o, la_str big_ws, result *res)
     if (res->scanned != s->n)
         fprintf(stderr, "labench: scanned %llu of %zu events\n", (unsigned long long)res->scanned,
                 s->n);
+
+    if (phase(o, "retention")) {
+        /* every day but the newest two expires; their rollups are complete (checkpointed at
+         * close), so this is the unlink path: per day, the hour file and the segment */
+        la_db *db;
+        la_options lo = LA_OPTIONS_INIT;
+        lo.retention_days = 1;
+        lo.no_auto_retention = 1;
+        int rc = la_open(&db, db_dir, 0, &lo);
+        if (rc != LA_OK)
+            die("la_open", rc);
+        la_retention_stats st;
+        double t0 = now_s();
+        if ((rc = la_retention(db, &st)) != LA_OK)
+            die("la_retention", rc);
+        double secs = now_s() - t0;
+        la_close(db);
+        res->retention_days = st.days;
+        res->retention_ms_per_day = st.days ? secs * 1e3 / st.days : 0;
+        fprintf(stderr, "  la retention: %u days, %.1f MB, %.3f ms per day\n", st.days, (double)st.bytes / 1e6,
+                res->retention_ms_per_day);
+    }
 
     if (!phase(o, "ingest")) {
         rmrf(db_dir);
@@ -719,7 +744,7 @@ static void report(const opts *o, const stream *s, const row *rows, size_t nrows
 static int usage(FILE *to)
 {
     fprintf(to, "usage: labench [--events N] [--days D] [--seed S] [--runs R] [--dir DIR]\n"
-                "               [--json FILE] [--no-sqlite] [--only append|scan|query|ingest]\n"
+                "               [--json FILE] [--no-sqlite] [--only append|scan|query|retention|ingest]\n"
                 "  Generate a click stream, store it with la and with SQLite, and print append,\n"
                 "  ingest, size and scan figures (medians of R runs, default 3) with la/SQLite\n"
                 "  ratios. DIR (default ./bench-out) holds the databases while it runs.\n");
@@ -805,6 +830,7 @@ int main(int argc, char **argv)
          o.sqlite ? sq.scan_rps : nosq},
         {"scan workspace=largest", "events/s", "filtered_scan_events_per_s", la.filtered_scan_rps,
          o.sqlite ? sq.filtered_scan_rps : nosq},
+        {"retention, per deleted day", "ms", "retention_ms_per_day", la.retention_ms_per_day, nosq},
     };
     size_t nrows = 0;
     while (rows[nrows].name)
