@@ -528,6 +528,19 @@ START_TEST(retention__deletes_exactly_the_expired_days)
     ck_assert_int_eq(la_retention(db, &st), LA_OK);
     ck_assert_int_eq(st.days, 0);
     ck_assert_int_eq(st.bytes, 0);
+    /* a longer retention later does not reopen a deleted day (its day file counts the rows
+     * of the deleted segment), but takes days that never had events */
+    la_close(db);
+    db = open_db(dir, 0, 100, 0, 1);
+    ck_assert_int_eq(append_at(db, T0 + 5), LA_ETOOOLD);
+    ck_assert_msg(strstr(la_errmsg(), "retention deleted"), "message: %s", la_errmsg());
+    ck_assert_int_eq(append_at(db, T0 - 5 * DAY_MS), LA_OK);
+    ck_assert_int_eq(append_at(db, fk * DAY_MS), LA_OK);
+    m = realloc(m, (n + 2) * sizeof *m);
+    m[n] = (mev){T0 - 5 * DAY_MS, 0, 0, 0, 1, 0};
+    m[n + 1] = (mev){fk * DAY_MS, 0, 0, 0, 1, 0};
+    f.m = m;
+    check_scan(db, m, n + 2, fk, dir);
     f.db = db;
     fx_close(&f);
 }
