@@ -213,7 +213,7 @@ static const char *const q_keys[NQ] = {"q_daily_ws", "q_daily_link", "q_monthly_
 
 typedef struct result {
     double append_eps, append_norollup_eps, close_s, ingest_rps, bytes_per_event, roll_bytes_per_event,
-        scan_rps, filtered_scan_rps, open_s, retention_ms_per_day, retention_days;
+        scan_rps, filtered_scan_rps, open_s, retention_ms_per_day, retention_unlink_ms_per_day, retention_days;
     double q_med_ms[NQ], q_p99_ms[NQ];
     uint64_t bytes, scanned, filtered_rows;
     uint64_t q_check[NQ]; /* events the query counted: la and SQLite must agree */
@@ -453,15 +453,29 @@ static void bench_la(const stream *s, const opts *o, la_str big_ws, result *res)
         if (rc != LA_OK)
             die("la_open", rc);
         la_retention_stats st;
+        /* listing first opens each expired day and its day file (the check that its rollups
+         * are complete); what la_retention adds is the deleting */
         double t0 = now_s();
+        if ((rc = la_retention_list(db, NULL, NULL, &st)) != LA_OK)
+            die("la_retention_list", rc);
+        struct rusage u0, u1;
+        getrusage(RUSAGE_SELF, &u0);
+        double t1 = now_s();
         if ((rc = la_retention(db, &st)) != LA_OK)
             die("la_retention", rc);
-        double secs = now_s() - t0;
+        double t2 = now_s();
+        getrusage(RUSAGE_SELF, &u1);
+        double user = (double)(u1.ru_utime.tv_sec - u0.ru_utime.tv_sec) +
+                      (double)(u1.ru_utime.tv_usec - u0.ru_utime.tv_usec) / 1e6;
         la_close(db);
         res->retention_days = st.days;
-        res->retention_ms_per_day = st.days ? secs * 1e3 / st.days : 0;
-        fprintf(stderr, "  la retention: %u days, %.1f MB, %.3f ms per day\n", st.days, (double)st.bytes / 1e6,
-                res->retention_ms_per_day);
+        res->retention_ms_per_day = st.days ? (t2 - t0) * 1e3 / st.days : 0;
+        res->retention_unlink_ms_per_day = st.days ? (t2 - t1) * 1e3 / st.days : 0;
+        fprintf(stderr,
+                "  la retention: %u days, %.1f MB, %.3f ms per day, of which %.3f ms deleting (%.3f ms "
+                "of it in user space, the rest in the kernel: unlink, freeing blocks)\n",
+                st.days, (double)st.bytes / 1e6, res->retention_ms_per_day, res->retention_unlink_ms_per_day,
+                st.days ? user * 1e3 / st.days : 0);
     }
 
     if (!phase(o, "ingest")) {
@@ -792,6 +806,11 @@ int main(int argc, char **argv)
     }
     if (o.runs < 1 || o.g.events == 0 || o.g.days == 0)
         return usage(stderr);
+    /* la refuses events more than an hour ahead of the clock: a long stream ends today */
+    const int64_t day_ms = 86400000;
+    int64_t today = (int64_t)time(NULL) / 86400 * day_ms;
+    if (o.g.start_ms + (int64_t)o.g.days * day_ms > today)
+        o.g.start_ms = today - (int64_t)o.g.days * day_ms;
     if (mkdir(o.dir, 0755) != 0 && errno != EEXIST)
         die(o.dir, 0);
 
@@ -831,6 +850,7 @@ int main(int argc, char **argv)
         {"scan workspace=largest", "events/s", "filtered_scan_events_per_s", la.filtered_scan_rps,
          o.sqlite ? sq.filtered_scan_rps : nosq},
         {"retention, per deleted day", "ms", "retention_ms_per_day", la.retention_ms_per_day, nosq},
+        {"of which unlinking files", "ms", "retention_unlink_ms_per_day", la.retention_unlink_ms_per_day, nosq},
     };
     size_t nrows = 0;
     while (rows[nrows].name)
