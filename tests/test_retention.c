@@ -844,6 +844,7 @@ static Suite *retention_suite(void)
 {
     Suite *s = suite_create("retention");
     TCase *tc = tcase_create("time");
+    tcase_set_timeout(tc, 300); /* dozens of databases: slow on a loaded machine */
     tcase_add_test(tc, retention__future_skew_boundaries);
     tcase_add_test(tc, retention__too_old_boundaries);
     tcase_add_test(tc, retention__old_dataset_ingests);
