@@ -197,7 +197,8 @@ LA_API int la_db_dim_index(const la_db *db, const char *name);
  *  and queries at once. LA_EFUTURE: ts > now + future_skew_ms (now = the wall clock; default
  *  one hour, -1 = no limit). LA_ETOOOLD: the event's UTC day ended more than retention_days
  *  before the reference time ref = min(now, the newest event stored), i.e.
- *  (floor(ts / 86400000) + 1 + retention_days) * 86400000 < ref — a day retention deletes.
+ *  (floor(ts / 86400000) + 1 + retention_days) * 86400000 < ref — a day retention deletes —
+ *  or a day retention already deleted (even if a larger retention_days would keep it now).
  *  Taking the newest event, not the clock alone, lets a database be fed old data in time
  *  order; taking the clock too means one far-future event cannot age out the history.
  *  The event and its strings are copied: the caller may reuse them when the call returns.
