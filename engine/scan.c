@@ -292,12 +292,19 @@ static int scan_block(la_cursor *c, la_day *d, uint32_t bi, uint64_t lo, uint64_
     for (uint32_t r = (uint32_t)(lo - b->first_seq); r < hi - b->first_seq; r++)
         if (c->d_ts[r] >= c->from && c->d_ts[r] < c->to)
             c->sel[n++] = r;
+    uint32_t decoded = 0; /* filter columns decoded below, by k */
     for (uint32_t k = 0; k < 4 && n > 0; k++) {
         if (!c->fstr[k].active)
+            continue;
+        /* a sorted block of one workspace (link) that keys_may_match() let through holds only
+         * the wanted one: nothing to compare */
+        if (b->kind == LA_BLOCK_SORTED &&
+            ((k == 0 && b->ws_min == b->ws_max) || (k == 1 && b->link_min == b->link_max)))
             continue;
         uint32_t col = k < 3 ? LA_C_WORKSPACE + k : LA_NFIXED + (uint32_t)c->fdim;
         if ((rc = decode_col(c, d, &v, bi, col)) != 0)
             return rc;
+        decoded |= 1u << k;
         uint32_t m = 0, want = c->fid[k];
         for (uint32_t i = 0; i < n; i++)
             if (c->d_ids[col][c->sel[i]] == want)
@@ -309,7 +316,7 @@ static int scan_block(la_cursor *c, la_day *d, uint32_t bi, uint64_t lo, uint64_
     for (uint32_t col = 1; col < d->cfg->schema.ncols; col++) {
         int done = 0;
         for (uint32_t k = 0; k < 4; k++)
-            done |= c->fstr[k].active && col == (k < 3 ? LA_C_WORKSPACE + k : LA_NFIXED + (uint32_t)c->fdim);
+            done |= (decoded >> k & 1) && col == (k < 3 ? LA_C_WORKSPACE + k : LA_NFIXED + (uint32_t)c->fdim);
         if (!done && (rc = decode_col(c, d, &v, bi, col)) != 0)
             return rc;
     }
