@@ -1053,12 +1053,16 @@ START_TEST(lactl_cli__help_and_exit_status_of_every_command)
     b ^= 0x55;
     ck_assert_int_eq(pwrite(fd, &b, 1, 5000), 1);
     close(fd);
-    char *damaged[][4] = {{"scan", db, NULL}, {"export", db, NULL}, {"verify", db, NULL},
-                          {"dump", seg, NULL}};
-    int (*cmds[])(int, char **) = {lactl_scan, lactl_export, lactl_verify, lactl_dump};
-    for (size_t i = 0; i < 4; i++) {
+    char *damaged[][5] = {{"scan", db, NULL}, {"export", db, NULL}, {"verify", db, NULL},
+                          {"dump", seg, NULL}, {"verify", db, "--format", "json"}};
+    int (*cmds[])(int, char **) = {lactl_scan, lactl_export, lactl_verify, lactl_dump, lactl_verify};
+    for (size_t i = 0; i < 5; i++) {
         r = run(dir, cmds[i], damaged[i]);
         ck_assert_msg(r.status == 1, "%s of a damaged database: %d", damaged[i][0], r.status);
+        if (i == 4) {
+            check_json(r.out);
+            ck_assert_ptr_nonnull(strstr(r.out, "{\"file\":\"2026-11-01.seg\",\"offset\":"));
+        }
         run_free(&r);
     }
 
