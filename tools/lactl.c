@@ -16,12 +16,12 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"ingest", lactl_ingest, "append events from a TSV file (or stdin)"},
-    {"scan", lactl_scan, "print events as TSV, filtered by time, workspace, link, dimension"},
+    {"ingest", lactl_ingest, "append events from TSV or JSON lines (a file or stdin)"},
+    {"scan", lactl_scan, "print events (TSV, JSON lines, table) by time, workspace, link, dim"},
     {"query", lactl_query, "clicks, leads, sales, value, uniques per hour/day/week/month/year"},
     {"top", lactl_top, "the most frequent values of a dimension (country, city, ...)"},
     {"verify", lactl_verify, "check every checksum and invariant; exit 1 on any problem"},
-    {"dump", lactl_dump, "show a database or one segment or rollup file (--json, --cells N)"},
+    {"dump", lactl_dump, "show a database or one segment or rollup file (--format, --cells N)"},
     {"export", lactl_export, "events or daily rollups as TSVWithNames / JSONEachRow"},
 };
 
