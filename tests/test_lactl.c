@@ -461,7 +461,7 @@ START_TEST(lactl_query__table_json_and_estimates)
                           "2026-11-03", "--format", "table", NULL},
                "bucket_start          clicks  leads  sales  value  unique_visitors  unique_sessions\n"
                "2026-11-01T00:00:00Z       2      1      0      0                2                3\n"
-               "2026-11-02T00:00:00Z       1      0      1   1999                2                2\n");
+               "2026-11-02T00:00:00Z       1      0      1  1,999                2                2\n");
     /* Kathmandu (UTC+05:45): local 2026-11-02 is [11-01T18:15Z, 11-02T18:15Z): E2, E3, E4 */
     expect_out(dir, lactl_query,
                (char *[]){"query", db, "--workspace", "w1", "--from", "2026-11-02", "--to",
@@ -1032,6 +1032,12 @@ START_TEST(lactl_cli__help_and_exit_status_of_every_command)
     ck_assert_str_eq(lactl_human_bytes(1024, human), "1.0 KiB");
     ck_assert_str_eq(lactl_human_bytes(4263936, human), "4.1 MiB");
     ck_assert_str_eq(lactl_human_bytes(UINT64_MAX, human), "16.0 EiB");
+    char count[LACTL_COUNT_MAX];
+    ck_assert_str_eq(lactl_group_digits(0, count), "0");
+    ck_assert_str_eq(lactl_group_digits(999, count), "999");
+    ck_assert_str_eq(lactl_group_digits(1000, count), "1,000");
+    ck_assert_str_eq(lactl_group_digits(1234567, count), "1,234,567");
+    ck_assert_str_eq(lactl_group_digits(UINT64_MAX, count), "18,446,744,073,709,551,615");
 
     /* damage found while reading is 1 for every reader of events */
     snprintf(tsv, sizeof tsv, "%s/events.tsv", dir);

@@ -23,6 +23,10 @@ int lactl_report(const char *cmd, const char *what, int rc);
 #define LACTL_HUMAN_MAX 16
 char *lactl_human_bytes(uint64_t n, char buf[LACTL_HUMAN_MAX]);
 
+/* n with its thousands grouped for people ("1,234,567") into buf; returns buf. */
+#define LACTL_COUNT_MAX 28
+char *lactl_group_digits(uint64_t n, char buf[LACTL_COUNT_MAX]);
+
 /* Seconds on a monotonic clock, for progress lines and rates. */
 double lactl_now_s(void);
 
