@@ -49,7 +49,7 @@ LACTL  := $(BUILD)/lactl
 LAGEN  := $(BUILD)/lagen
 LABENCH := $(BUILD)/labench
 
-.PHONY: all lib test check test-build asan clean install uninstall demo bench help \
+.PHONY: all lib test check test-build asan tsan clean install uninstall demo bench help \
         fuzz fuzz-run fuzz-replay fuzz-seeds headertest
 all: lib $(LACTL) $(LAGEN)
 lib: $(STATIC) $(SHARED)
@@ -108,6 +108,14 @@ test:
 	./tools/install-deps.sh
 	$(MAKE) check CFLAGS="$(OPT) -Werror"
 	$(MAKE) asan
+	$(MAKE) tsan
+
+# The concurrency tests (threads appending, sealing and scanning at once) under ThreadSanitizer.
+tsan:
+	$(MAKE) BUILD=build-tsan CFLAGS="-O1 -g -Werror -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
+	    build-tsan/tests/test_engine build-tsan/tests/test_seal
+	CK_RUN_CASE=threads TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_engine
+	CK_RUN_CASE=threads TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_seal
 
 asan:
 	$(MAKE) check BUILD=build-asan CFLAGS="-O1 -g -Werror -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \

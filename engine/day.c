@@ -20,6 +20,7 @@
 
 static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 static uint64_t align_down(uint64_t v, uint64_t a) { return v / a * a; }
+static uint32_t new_salt(uint32_t old);
 
 int la_day_corrupt(const la_day *d, uint64_t off, const char *why)
 {
@@ -57,6 +58,8 @@ static uint64_t reserve_for(const la_day *d)
                        (uint64_t)(d->cfg->schema.ncols) * (LA_MAX_STR + 2);
     return align_up(block_estimate(d, (uint64_t)d->cfg->block_rows * 192 + 2 * max_row), PAGE);
 }
+
+uint32_t la_day_salt(uint32_t old) { return new_salt(old); }
 
 static uint32_t new_salt(uint32_t old)
 {
@@ -149,7 +152,39 @@ static int push_block(la_day *d, const la_block_view *v, uint64_t off)
     const la_blkref *prev = d->nblocks > 1 ? &d->blocks[d->nblocks - 2] : NULL;
     for (uint32_t c = 0; c < d->cfg->schema.ncols; c++)
         b->dict_end[c] = (prev ? prev->dict_end[c] : 0) + v->col[c].dict_count;
+    b->kind = v->kind;
+    b->ws_min = v->ws_min;
+    b->ws_max = v->ws_max;
+    b->link_min = v->link_min;
+    b->link_max = v->link_max;
     return 0;
+}
+
+/* What a sorted block must satisfy beyond its own checks: only sealed files hold them, before
+ * every append block, with key ranges inside the dictionaries. NULL when it does. */
+static const char *sorted_block_problem(const la_day *d, const la_blkref *b)
+{
+    if (b->kind != LA_BLOCK_SORTED)
+        return NULL;
+    if (d->version < LA_SEG_VERSION_SEALED)
+        return "sorted block in a segment of read_version 1";
+    if (d->nblocks > 1 && d->blocks[d->nblocks - 2].kind != LA_BLOCK_SORTED)
+        return "sorted block after an append block";
+    if (b->ws_max > b->dict_end[LA_C_WORKSPACE] || b->link_max > b->dict_end[LA_C_LINK])
+        return "sorted block key range beyond the dictionary";
+    return NULL;
+}
+
+int la_day_sealed(const la_day *d) { return d->nblocks > 0 && d->blocks[0].kind == LA_BLOCK_SORTED; }
+
+uint64_t la_day_rows(const la_day *d) { return d->commit.rows_in_blocks + d->tail_rows; }
+
+uint64_t la_day_late_rows(const la_day *d)
+{
+    uint64_t sorted = 0;
+    for (uint32_t i = 0; i < d->nblocks && d->blocks[i].kind == LA_BLOCK_SORTED; i++)
+        sorted += d->blocks[i].nrows;
+    return sorted ? la_day_rows(d) - sorted : 0;
 }
 
 /* Walk block headers from the last known block to the commit's blocks_end. */
@@ -170,6 +205,10 @@ static int load_blocks(la_day *d, const la_commit *c)
             return la_day_corrupt(d, off, "block first_seq does not follow the previous block");
         if ((rc = push_block(d, &v, off)) != 0)
             return rc;
+        if ((why = sorted_block_problem(d, &d->blocks[d->nblocks - 1])) != NULL) {
+            d->nblocks--;
+            return la_day_corrupt(d, off, why);
+        }
         rows += v.nrows;
         off += v.frame_len;
     }
@@ -239,6 +278,15 @@ static int load_state(la_day *d)
     return scan_tail(d);
 }
 
+int la_day_replaced(const la_day *d)
+{
+    uint64_t ino, size;
+    int64_t mtime;
+    if (la_io_current()->identity(d->path, &ino, &mtime, &size) != 0)
+        return errno == ENOENT;
+    return d->ino != 0 && ino != d->ino;
+}
+
 int la_day_refresh(la_day *d)
 {
     for (int attempt = 0; attempt < 100; attempt++) {
@@ -263,7 +311,7 @@ static int write_header_file(const la_day *d, const char *tmp, uint64_t reserve)
     uint8_t *page = calloc(1, LA_SEG_HEADER_SIZE);
     if (!page)
         return la_err(LA_ENOMEM, "out of memory");
-    la_seg_header h = {LA_SEG_READ_VERSION, LA_SEG_WRITE_VERSION, d->day, d->cfg->schema};
+    la_seg_header h = {LA_SEG_VERSION_HOT, LA_SEG_VERSION_HOT, d->day, d->cfg->schema};
     la_seg_header_encode(page, &h);
     la_commit c = {1, LA_SEG_HEADER_SIZE, 0, 0, LA_SEG_HEADER_SIZE + reserve, new_salt(0)};
     la_commit_encode(page + LA_SEG_SLOT_OFF, &c);
@@ -325,11 +373,30 @@ int la_day_open(la_day **out, const char *dir, int32_t day, const la_day_cfg *cf
         return la_err(LA_ENOMEM, "out of memory");
     }
     snprintf(d->path, n, "%s/%s", dir, d->name);
-    d->fd = io->open(d->path, writable ? O_RDWR : O_RDONLY, 0);
-    if (d->fd < 0 && errno == ENOENT && create && writable) {
-        if ((rc = create_file(d, dir)) != 0)
-            goto fail;
-        d->fd = io->open(d->path, O_RDWR, 0);
+    /* The inode the path names before and after the open is the one opened (a writer may
+     * rename a sealed file over the path at any moment). */
+    uint64_t ino_before = 0, size;
+    int64_t mtime;
+    for (int attempt = 0;; attempt++) {
+        if (io->identity(d->path, &ino_before, &mtime, &size) != 0)
+            ino_before = 0;
+        d->fd = io->open(d->path, writable ? O_RDWR : O_RDONLY, 0);
+        if (d->fd < 0 && errno == ENOENT && create && writable) {
+            if ((rc = create_file(d, dir)) != 0)
+                goto fail;
+            create = 0;
+            continue;
+        }
+        if (d->fd < 0)
+            break;
+        if (io->identity(d->path, &d->ino, &mtime, &size) != 0) {
+            d->ino = 0; /* unknown: la_day_replaced() cannot tell */
+            break;
+        }
+        if (d->ino == ino_before || attempt == 100)
+            break;
+        io->close(d->fd);
+        d->fd = -1;
     }
     if (d->fd < 0) {
         rc = errno == ENOENT ? la_err(LA_ENOTFOUND, "%s: no such segment", d->path)
@@ -349,6 +416,7 @@ int la_day_open(la_day **out, const char *dir, int32_t day, const la_day_cfg *cf
         rc = la_day_corrupt(d, 0, why);
         goto fail;
     }
+    d->version = h.read_version;
     if (writable && h.write_version > LA_SEG_WRITE_VERSION) {
         rc = la_err(LA_EVERSION, "%s: written by a newer format (write_version %u)", d->path,
                     h.write_version);
@@ -737,6 +805,8 @@ static int rotate(la_day *d)
         la_commit c = d->commit;
         c.generation++;
         c.tail_salt = new_salt(c.tail_salt);
+        if (c.tail_start - c.blocks_end < reserve_for(d))
+            c.tail_start = c.blocks_end + reserve_for(d); /* a sealed file ends at its blocks */
         rc = publish(d, &c);
         if (rc == 0)
             reset_tail(d);

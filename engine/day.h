@@ -21,6 +21,8 @@ typedef struct la_blkref {
     uint64_t first_seq;
     int64_t min_ts, max_ts;
     uint32_t dict_end[LA_MAX_COLS]; /* dictionary size after this block, per dictionary column */
+    uint8_t kind;             /* LA_BLOCK_APPEND or LA_BLOCK_SORTED */
+    uint32_t ws_min, ws_max, link_min, link_max; /* sorted blocks: their id ranges */
 } la_blkref;
 
 typedef struct la_day la_day;
@@ -45,6 +47,8 @@ struct la_day {
     char *path;
     const la_day_cfg *cfg;
     int fd, writable;
+    uint16_t version;         /* the header's read_version: 2 once sealed */
+    uint64_t ino;             /* the file's inode: a read-only handle notices a replaced file */
     uint8_t *map;
     size_t map_len;
     uint64_t file_size;
@@ -74,6 +78,15 @@ void la_day_close(la_day *d);
 
 /* Read-only handles: pick up what a writer process committed or appended since. */
 int la_day_refresh(la_day *d);
+/* 1 if the file at d's path is no longer the one d has open (a writer sealed the day and
+ * renamed its new file over it, or retention deleted it). */
+int la_day_replaced(const la_day *d);
+
+/* A sealed day: its first blocks are sorted (SPEC.md §5.5). Rows after them (append blocks
+ * and the tail) arrived late, after the day was sealed. */
+int la_day_sealed(const la_day *d);
+uint64_t la_day_rows(const la_day *d);
+uint64_t la_day_late_rows(const la_day *d);
 
 /* Append one row (its ts must fall in the day). */
 int la_day_append(la_day *d, const la_row *r);
@@ -86,6 +99,8 @@ int la_day_flush(la_day *d);
 int la_day_load_dicts(la_day *d);
 /* Decode tail row i (strings point into the map: valid until the next call on d). */
 int la_day_tail_row(const la_day *d, uint64_t i, la_row *row);
+/* A tail salt different from old (SPEC.md §5.3), also for the commit of a sealed file. */
+uint32_t la_day_salt(uint32_t old);
 /* Report corruption at a file offset: sets the message, returns LA_ECORRUPT. */
 int la_day_corrupt(const la_day *d, uint64_t off, const char *why);
 

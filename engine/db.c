@@ -14,6 +14,7 @@
 
 #include "error.h"
 #include "io.h"
+#include "live.h"
 
 #define META_NAME "la.meta"
 #define LOCK_NAME "la.lock"
@@ -152,9 +153,15 @@ static int day_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static int int32_cmp(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
 static la_day_slot *find_slot(la_db *db, int32_t day)
 {
-    la_day_slot key = {day, NULL};
+    la_day_slot key = {day, NULL, 0, 0};
     return db->ndays ? bsearch(&key, db->days, db->ndays, sizeof key, day_cmp) : NULL;
 }
 
@@ -177,6 +184,8 @@ static int add_slot(la_db *db, int32_t day)
     }
     db->days[i].day = day;
     db->days[i].d = NULL;
+    db->days[i].sealed = 0;
+    db->days[i].gone = 0;
     db->ndays++;
     return 0;
 }
@@ -188,11 +197,22 @@ int la_db_rescan_days(la_db *db)
         return la_err_errno(errno, "opendir", db->path);
     int rc = 0;
     struct dirent *e;
+    /* read-only: the days known before, to notice those whose segment retention deleted */
+    size_t nold = db->readonly ? db->ndays : 0;
+    int32_t *old = nold ? malloc(nold * sizeof *old) : NULL;
+    uint8_t *seen = nold ? calloc(nold, 1) : NULL;
+    if (nold && (!old || !seen))
+        rc = la_err(LA_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == 0 && i < nold; i++)
+        old[i] = db->days[i].day;
     while (rc == 0 && (e = readdir(dir)) != NULL) {
         int32_t day;
-        if (la_seg_name_parse(e->d_name, &day) == 0)
+        if (la_seg_name_parse(e->d_name, &day) == 0) {
+            const int32_t *o = nold ? bsearch(&day, old, nold, sizeof *old, int32_cmp) : NULL;
+            if (o)
+                seen[o - old] = 1;
             rc = add_slot(db, day);
-        else if (!db->readonly && strlen(e->d_name) > 8 &&
+        } else if (!db->readonly && strlen(e->d_name) > 8 &&
                  (strcmp(e->d_name + strlen(e->d_name) - 8, ".seg.tmp") == 0 ||
                   strcmp(e->d_name + strlen(e->d_name) - 9, ".roll.tmp") == 0)) {
             /* a file whose creation a crash interrupted: it never became visible */
@@ -203,6 +223,19 @@ int la_db_rescan_days(la_db *db)
         }
     }
     closedir(dir);
+    /* New scans skip a deleted day; the cursors already reading it keep its mapping, which
+     * is why the slot stays until la_close. A day that came back is opened afresh. */
+    for (size_t i = 0; rc == 0 && i < nold; i++) {
+        la_day_slot *s = find_slot(db, old[i]);
+        if (!seen[i])
+            s->gone = 1;
+        else if (s->gone) {
+            la_db_day_retire(db, old[i]); /* cursors may still read the deleted file */
+            s->gone = 0;
+        }
+    }
+    free(old);
+    free(seen);
     return rc;
 }
 
@@ -233,6 +266,51 @@ int la_db_day(la_db *db, int32_t day, int create, la_day **out)
     s->d = d;
     *out = d;
     return 0;
+}
+
+int la_db_day_retire(la_db *db, int32_t day)
+{
+    la_day_slot *s = find_slot(db, day);
+    if (!s || !s->d)
+        return LA_OK;
+    la_db_free_retired(db);
+    if (atomic_load(&db->open_cursors) == 0) {
+        la_day_close(s->d);
+    } else {
+        if (db->nretired == db->retired_cap) {
+            size_t cap = db->retired_cap ? db->retired_cap * 2 : 8;
+            la_day **r = realloc(db->retired, cap * sizeof *r);
+            if (!r)
+                return la_err(LA_ENOMEM, "out of memory");
+            db->retired = r;
+            db->retired_cap = cap;
+        }
+        s->d->on_seal = NULL;
+        db->retired[db->nretired++] = s->d;
+    }
+    s->d = NULL;
+    return LA_OK;
+}
+
+void la_db_free_retired(la_db *db)
+{
+    if (atomic_load(&db->open_cursors) != 0)
+        return;
+    for (size_t i = 0; i < db->nretired; i++)
+        la_day_close(db->retired[i]);
+    db->nretired = 0;
+}
+
+int la_db_day_fresh(la_db *db, int32_t day, la_day **out)
+{
+    int rc = la_db_day(db, day, 0, out);
+    if (rc != LA_OK || !db->readonly)
+        return rc;
+    if (la_day_replaced(*out)) {
+        if ((rc = la_db_day_retire(db, day)) != LA_OK || (rc = la_db_day(db, day, 0, out)) != LA_OK)
+            return rc;
+    }
+    return la_day_refresh(*out);
 }
 
 int la_open(la_db **out, const char *path, unsigned flags, const la_options *opts)
@@ -298,7 +376,18 @@ int la_open(la_db **out, const char *path, unsigned flags, const la_options *opt
     db->cfg.block_rows = opts && opts->block_rows ? opts->block_rows : db->meta.block_rows;
     db->cfg.codec = opts ? opts->codec : db->meta.codec;
     db->cfg.level = opts && opts->zstd_level ? opts->zstd_level : db->meta.zstd_level;
+    db->seal_after_days = opts->seal_after_days ? opts->seal_after_days : 2;
+    db->seal_level = opts->seal_level ? opts->seal_level : 9;
+    db->auto_seal = !opts->no_auto_seal;
+    db->seal_failed_newest = INT32_MIN;
+    db->retention_days = opts->retention_days ? opts->retention_days
+                         : db->meta.retention_days ? db->meta.retention_days : 30;
+    db->future_skew_ms = opts->future_skew_ms ? opts->future_skew_ms : 3600000;
+    db->auto_retention = !opts->no_auto_retention;
+    db->newest_ts = INT64_MIN;
     if ((rc = la_db_rescan_days(db)) != 0 || (rc = la_rs_init(db, opts)) != 0)
+        goto fail;
+    if ((rc = la_live_open(db, opts)) != 0)
         goto fail;
     *out = db;
     return 0;
@@ -322,6 +411,7 @@ void la_close(la_db *db)
     if (!db->readonly && db->roll.epoch && first_rc == 0 && (first_rc = la_rs_checkpoint_due(db, 1)) != 0)
         snprintf(msg, sizeof msg, "%s", la_errmsg());
     la_rs_free(db);
+    la_live_free(db->live);
     for (size_t i = 0; i < db->ndays; i++)
         if (db->days[i].d)
             db->days[i].d->on_seal = NULL; /* the rollups are gone: seals below feed nothing */
@@ -341,6 +431,9 @@ void la_close(la_db *db)
         }
         la_day_close(d);
     }
+    for (size_t i = 0; i < db->nretired; i++)
+        la_day_close(db->retired[i]);
+    free(db->retired);
     if (db->lock_fd >= 0)
         la_io_current()->close(db->lock_fd);
     pthread_mutex_destroy(&db->mu);
@@ -402,10 +495,20 @@ static int append_locked(la_db *db, const la_event *ev)
     /* arguments first, then the range: an event with both faults is LA_EINVAL */
     if (ev->ts < 0 || ev->ts >= (int64_t)(LA_MAX_DAY + 1) * LA_MS_PER_DAY)
         return la_err(LA_ERANGE, "timestamp %lld outside 1970..9999", (long long)ev->ts);
-    la_day *d;
-    if ((rc = la_db_day(db, (int32_t)(ev->ts / LA_MS_PER_DAY), 1, &d)) != 0)
+    if ((rc = la_db_check_time(db, ev->ts)) != 0)
         return rc;
-    return la_day_append(d, &r);
+    la_day *d;
+    int32_t day = (int32_t)(ev->ts / LA_MS_PER_DAY);
+    if ((rc = la_db_day(db, day, 1, &d)) != 0 || (rc = la_day_append(d, &r)) != 0)
+        return rc;
+    if (ev->ts > db->newest_ts)
+        db->newest_ts = ev->ts;
+    la_live_add(db->live, ev->workspace, ev->link, ev->ts, ev->visitor_id);
+    if (la_day_sealed(d)) { /* a late event: automatic sealing looks at the day again */
+        la_day_slot *s = find_slot(db, day);
+        s->sealed = 0;
+    }
+    return 0;
 }
 
 int la_append_batch(la_db *db, const la_event *evs, size_t n, size_t *n_done)
@@ -419,6 +522,7 @@ int la_append_batch(la_db *db, const la_event *evs, size_t n, size_t *n_done)
         rc = la_err(LA_EREADONLY, "%s is open read-only", db->path);
     else {
         pthread_mutex_lock(&db->mu);
+        la_live_tick(db->live); /* one clock reading per batch */
         for (; i < n && (rc = append_locked(db, &evs[i])) == 0; i++)
             ;
         pthread_mutex_unlock(&db->mu);
@@ -442,8 +546,34 @@ int la_flush(la_db *db)
     for (size_t i = 0; i < db->ndays && rc == 0; i++)
         if (db->days[i].d)
             rc = la_day_flush(db->days[i].d);
+    if (rc == 0 && db->dir_unsynced) {
+        if (la_io_current()->sync_dir(db->path) != 0)
+            rc = la_err_errno(errno, "fsync directory", db->path);
+        else
+            db->dir_unsynced = 0;
+    }
+    if (rc == 0 && db->auto_retention) /* first: the space it frees helps the checkpoint */
+        rc = la_db_auto_retention(db);
     if (rc == 0)
         rc = la_rs_checkpoint_due(db, 0);
+    if (rc == 0 && db->auto_seal && db->ndays && db->days[db->ndays - 1].day != db->seal_failed_newest &&
+        la_compact_locked(db, 0, NULL) != LA_OK) {
+        /* the events are durable; sealing is tried again once a newer day arrives */
+        db->seal_failed_newest = db->days[db->ndays - 1].day;
+        la_err_clear();
+    }
     pthread_mutex_unlock(&db->mu);
     return rc;
+}
+
+void la_db_forget_day(la_db *db, int32_t day)
+{
+    la_day_slot *s = find_slot(db, day);
+    if (!s)
+        return;
+    la_db_day_retire(db, day); /* cursors of this handle read on from the mapping */
+    s = find_slot(db, day);
+    size_t i = (size_t)(s - db->days);
+    memmove(db->days + i, db->days + i + 1, (db->ndays - i - 1) * sizeof *db->days);
+    db->ndays--;
 }

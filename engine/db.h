@@ -4,6 +4,7 @@
 #define LA_ENGINE_DB_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "day.h"
 #include "meta.h"
@@ -11,7 +12,9 @@
 
 typedef struct la_day_slot {
     int32_t day;
-    la_day *d; /* NULL until first used */
+    la_day *d;      /* NULL until first used */
+    uint8_t sealed; /* known sealed, and no late event since: automatic sealing skips it */
+    int gone;       /* read-only: retention deleted the file; d keeps its mapping for open cursors */
 } la_day_slot;
 
 struct la_db {
@@ -24,10 +27,37 @@ struct la_db {
     la_day_slot *days; /* sorted by day */
     size_t ndays, days_cap;
     la_rstate roll;
+    /* Sealing (compact.c). */
+    uint32_t seal_after_days;
+    int seal_level;
+    int auto_seal;
+    int dir_unsynced;           /* a rename's directory sync failed: la_flush() retries it */
+    int32_t seal_failed_newest; /* auto-sealing failed while this was the newest day: wait for
+                                 * a newer one before trying again (INT32_MIN = no failure) */
+    /* Day handles replaced (sealed, or a reader saw the file change) while cursors may still
+     * read them: freed once no cursor is open. */
+    la_day **retired;
+    size_t nretired, retired_cap;
+    atomic_int open_cursors;
+    struct la_realtime *live;  /* the realtime layer (live.h) */
+    /* the life of a day (retention.c) */
+    uint32_t retention_days;
+    int64_t future_skew_ms;   /* -1: no limit */
+    int auto_retention;
+    int newest_known;         /* writer: newest_ts is the newest event stored */
+    int64_t newest_ts;        /* INT64_MIN: no event */
 };
 
 /* With db->mu held: the day's handle, opened (and with create, created) on first use. */
 int la_db_day(la_db *db, int32_t day, int create, la_day **out);
+/* With db->mu held: la_db_day(), and on a read-only handle also la_day_refresh(), after
+ * reopening the day if a writer replaced its file (LA_ENOTFOUND if it was deleted). */
+int la_db_day_fresh(la_db *db, int32_t day, la_day **out);
+/* With db->mu held: forget the day's handle (the next la_db_day() opens the file again); it is
+ * closed now or, while cursors are open, once they are closed. */
+int la_db_day_retire(la_db *db, int32_t day);
+/* With db->mu held: close retired days if no cursor is open. */
+void la_db_free_retired(la_db *db);
 /* With db->mu held, read-only handles: pick up day files a writer created since. */
 int la_db_rescan_days(la_db *db);
 
@@ -37,6 +67,16 @@ int la_scan_locked(la_db *db, const la_filter *f, la_cursor **out);
 int la_scan_seq_locked(la_db *db, const la_filter *f, int32_t day, uint64_t seq_lo, uint64_t seq_hi,
                        la_cursor **out);
 int la_cursor_next_locked(la_cursor *c, la_batch *out);
+
+/* With db->mu held: la_compact() (compact.c). */
+int la_compact_locked(la_db *db, unsigned flags, la_compact_stats *st);
+/* With db->mu held: close a day whose files retention deleted and forget its slot. */
+void la_db_forget_day(la_db *db, int32_t day);
+
+/* retention.c, with db->mu held. la_db_check_time: LA_EFUTURE / LA_ETOOOLD for an event time
+ * (SPEC.md §14); la_db_auto_retention: the retention la_flush runs when a day expired. */
+int la_db_check_time(la_db *db, int64_t ts);
+int la_db_auto_retention(la_db *db);
 
 #define LA_MS_PER_DAY 86400000LL
 #define LA_MAX_DAY 2932896 /* 9999-12-31 */

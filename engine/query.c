@@ -171,7 +171,7 @@ static int has_segment(la_db *db, int32_t day)
     for (size_t lo = 0, hi = db->ndays; lo < hi;) {
         size_t mid = lo + (hi - lo) / 2;
         if (db->days[mid].day == day)
-            return 1;
+            return !db->days[mid].gone;
         if (db->days[mid].day < day)
             lo = mid + 1;
         else

@@ -488,8 +488,14 @@ int la_rs_delta(la_db *db, int32_t day, la_cellset **out, uint64_t *raw_from)
     if (db->roll.off)
         return LA_OK;
     la_rdelta *rd = delta_find(db, day);
-    if (db->readonly && (!rd || rd->epoch != db->roll.query) && (rc = la_day_refresh(d)) != LA_OK)
-        return rc;
+    if (db->readonly && (!rd || rd->epoch != db->roll.query)) {
+        if ((rc = la_db_day_fresh(db, day, &d)) == LA_ENOTFOUND) {
+            la_err_clear();
+            return LA_OK;
+        }
+        if (rc != LA_OK)
+            return rc;
+    }
     /* a writer's delta follows sealed rows (la_rs_on_seal); a reader replays every row */
     uint64_t upto = d->commit.rows_in_blocks + (db->readonly ? d->tail_rows : 0);
     if ((rc = delta_ensure(db, d, upto, &rd)) != LA_OK)
@@ -498,6 +504,13 @@ int la_rs_delta(la_db *db, int32_t day, la_cellset **out, uint64_t *raw_from)
     *out = rd->cs;
     *raw_from = rd->to;
     return LA_OK;
+}
+
+void la_rs_forget_delta(la_db *db, int32_t day)
+{
+    la_rdelta *rd = delta_find(db, day);
+    if (rd)
+        delta_drop(rd);
 }
 
 /* The shared-dictionary id of the string a day's dictionary holds as `sid` for `role`. */
@@ -825,4 +838,19 @@ int la_rs_checkpoint_due(la_db *db, int all)
         rs->strings = NULL;
     }
     return rc;
+}
+
+int la_rs_checkpoint_day(la_db *db, int32_t day) { return db->roll.off ? LA_OK : checkpoint_days(db, &day, 1); }
+
+void la_rs_forget_day(la_db *db, int32_t day)
+{
+    file_forget(db, LA_BUCKET_HOUR, day);
+    la_rstate *rs = &db->roll;
+    la_rdelta *rd = delta_find(db, day);
+    if (rd) {
+        delta_drop(rd);
+        size_t i = (size_t)(rd - rs->deltas);
+        memmove(rd, rd + 1, (rs->ndeltas - i - 1) * sizeof *rd);
+        rs->ndeltas--;
+    }
 }

@@ -23,6 +23,8 @@ struct la_cursor {
     owned_str fstr[3 + 1]; /* workspace, link, event type, dimension */
     int fdim;              /* dimension index or -1 */
     int32_t *days;
+    la_day **dp;           /* each day's handle: kept alive (retired, not closed) while the
+                            * cursor is open, should the day be sealed meanwhile */
     uint64_t *snap;        /* rows of each day visible to this cursor */
     size_t ndays, di;
     int day_started;
@@ -105,6 +107,7 @@ static int scan_locked(la_db *db, const la_filter *f, la_cursor **out)
     if (!c)
         return la_err(LA_ENOMEM, "out of memory");
     c->db = db;
+    atomic_fetch_add(&db->open_cursors, 1);
     c->from = f->from;
     c->to = f->to;
     c->nstr = 3 + nd;
@@ -122,20 +125,25 @@ static int scan_locked(la_db *db, const la_filter *f, la_cursor **out)
     int64_t dto = c->to == INT64_MIN ? -1 : la_floor_div(c->to - 1, LA_MS_PER_DAY);
     if (c->from < c->to) {
         c->days = malloc((db->ndays + 1) * sizeof *c->days);
+        c->dp = malloc((db->ndays + 1) * sizeof *c->dp);
         c->snap = malloc((db->ndays + 1) * sizeof *c->snap);
-        if (!c->days || !c->snap)
+        if (!c->days || !c->dp || !c->snap)
             rc = la_err(LA_ENOMEM, "out of memory");
         for (size_t i = 0; rc == 0 && i < db->ndays; i++) {
             int32_t day = db->days[i].day;
-            if (day < dfrom || day > dto)
+            if (day < dfrom || day > dto || db->days[i].gone)
                 continue;
             la_day *d;
-            if ((rc = la_db_day(db, day, 0, &d)) != 0)
-                break;
-            if (db->readonly && (rc = la_day_refresh(d)) != 0)
+            if ((rc = la_db_day_fresh(db, day, &d)) == LA_ENOTFOUND) {
+                la_err_clear(); /* deleted by retention since the directory was read */
+                rc = 0;
+                continue;
+            }
+            if (rc != 0)
                 break;
             c->days[c->ndays] = day;
-            c->snap[c->ndays++] = d->commit.rows_in_blocks + d->tail_rows;
+            c->dp[c->ndays] = d;
+            c->snap[c->ndays++] = la_day_rows(d);
         }
     }
     if (rc != 0) {
@@ -184,7 +192,9 @@ void la_cursor_close(la_cursor *c)
 {
     if (!c)
         return;
+    atomic_fetch_sub(&c->db->open_cursors, 1);
     free(c->days);
+    free(c->dp);
     free(c->snap);
     free(c->d_ts);
     free(c->d_val);
@@ -389,13 +399,22 @@ static int scan_tail(la_cursor *c, la_day *d, uint64_t end, la_batch *out)
     return (int)n;
 }
 
+/* A sorted block holds only the workspaces and links of its key range: a query for one
+ * workspace reads just its blocks of a sealed day. */
+static int keys_may_match(const la_cursor *c, const la_blkref *b)
+{
+    if (b->kind != LA_BLOCK_SORTED)
+        return 1;
+    if (c->fstr[0].active && (c->fid[0] < b->ws_min || c->fid[0] > b->ws_max))
+        return 0;
+    return !c->fstr[1].active || (c->fid[1] >= b->link_min && c->fid[1] <= b->link_max);
+}
+
 static int next_locked(la_cursor *c, la_batch *out)
 {
     while (c->di < c->ndays) {
-        la_day *d;
-        int rc = la_db_day(c->db, c->days[c->di], 0, &d);
-        if (rc != 0)
-            return rc;
+        la_day *d = c->dp[c->di];
+        int rc;
         uint64_t snap = c->snap[c->di];
         if (!c->day_started) {
             c->day_started = 1;
@@ -412,7 +431,7 @@ static int next_locked(la_cursor *c, la_batch *out)
                 continue;
             uint64_t lo = c->pos, hi = end < snap ? end : snap;
             c->pos = hi;
-            if (c->fmiss || b->max_ts < c->from || b->min_ts >= c->to)
+            if (c->fmiss || b->max_ts < c->from || b->min_ts >= c->to || !keys_may_match(c, b))
                 continue;
             int n = scan_block(c, d, bi, lo, hi, out);
             if (n != 0)
@@ -421,7 +440,15 @@ static int next_locked(la_cursor *c, la_batch *out)
         uint64_t end = d->commit.rows_in_blocks + d->tail_rows;
         end = end < snap ? end : snap;
         if (c->pos < end) {
+            uint64_t pos = c->pos;
             int n = scan_tail(c, d, end, out);
+            if (n < 0 && c->db->readonly && la_day_refresh(d) == LA_OK && d->commit.rows_in_blocks > pos) {
+                /* the writer sealed these tail rows into a block and released the tail's
+                 * space while we read it: the same rows, by seq, are in the block now */
+                la_err_clear();
+                c->pos = pos;
+                continue;
+            }
             if (n != 0)
                 return n;
             continue;

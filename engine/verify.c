@@ -34,8 +34,49 @@ static void problem(verifier *v, const char *file, int64_t off, const char *fmt,
         v->fn(v->ctx, file, off, msg);
 }
 
+/* The last row of the previous sorted block of a day: sorted order runs across blocks. */
+typedef struct sort_pos {
+    int have;
+    uint32_t ws, link;
+    int64_t ts;
+} sort_pos;
+
+static int cmp_bytes(la_str a, la_str b)
+{
+    size_t n = a.len < b.len ? a.len : b.len;
+    int c = n ? memcmp(a.data, b.data, n) : 0;
+    return c ? c : (a.len > b.len) - (a.len < b.len);
+}
+
+/* A sorted block: rows in (workspace, link, ts) order, continuing the previous block's, and
+ * key range exactly the ids its rows hold (pruning trusts it). */
+static void verify_sorted(verifier *v, la_day *d, const la_block_view *bv, uint64_t off, const int64_t *ts,
+                          const uint32_t *ws, const uint32_t *link, sort_pos *pos)
+{
+    const la_str *wss = la_dict_strs(d->dict[LA_C_WORKSPACE]), *links = la_dict_strs(d->dict[LA_C_LINK]);
+    uint32_t wlo = UINT32_MAX, whi = 0, llo = UINT32_MAX, lhi = 0;
+    for (uint32_t r = 0; r < bv->nrows; r++) {
+        wlo = ws[r] < wlo ? ws[r] : wlo;
+        whi = ws[r] > whi ? ws[r] : whi;
+        llo = link[r] < llo ? link[r] : llo;
+        lhi = link[r] > lhi ? link[r] : lhi;
+        if (pos->have) {
+            int c = cmp_bytes(wss[pos->ws], wss[ws[r]]);
+            if (!c)
+                c = cmp_bytes(links[pos->link], links[link[r]]);
+            if (c > 0 || (c == 0 && pos->ts > ts[r])) {
+                problem(v, d->name, (int64_t)off, "sorted block row %u is out of (workspace, link, ts) order", r);
+                return;
+            }
+        }
+        *pos = (sort_pos){1, ws[r], link[r], ts[r]};
+    }
+    if (wlo != bv->ws_min || whi != bv->ws_max || llo != bv->link_min || lhi != bv->link_max)
+        problem(v, d->name, (int64_t)off, "sorted block key range disagrees with its rows");
+}
+
 /* Decode every column of block bi fully and check it against the header and the day. */
-static void verify_block(verifier *v, la_day *d, uint32_t bi)
+static void verify_block(verifier *v, la_day *d, uint32_t bi, sort_pos *pos)
 {
     const la_blkref *b = &d->blocks[bi];
     la_block_view bv;
@@ -48,10 +89,12 @@ static void verify_block(verifier *v, la_day *d, uint32_t bi)
     for (uint32_t c = 0; c < bv.ncols; c++)
         cap = bv.col[c].data_raw > cap ? bv.col[c].data_raw : cap;
     uint8_t *raw = malloc(cap + 1);
-    int64_t *ts = malloc(bv.nrows * sizeof *ts);
+    int64_t *ts = malloc(bv.nrows * sizeof *ts), *vals = malloc(bv.nrows * sizeof *vals);
     uint32_t *ids = malloc(bv.nrows * sizeof *ids);
+    uint32_t *ws = malloc(bv.nrows * sizeof *ws), *link = malloc(bv.nrows * sizeof *link);
     uint8_t *hv = malloc(bv.nrows);
-    if (!raw || !ts || !ids || !hv) {
+    int keys_ok = 1;
+    if (!raw || !ts || !vals || !ids || !hv || !ws || !link) {
         problem(v, d->name, (int64_t)b->off, "out of memory while checking this block");
         goto out;
     }
@@ -78,7 +121,7 @@ static void verify_block(verifier *v, la_day *d, uint32_t bi)
                     problem(v, d->name, at, "block holds a timestamp outside the file's day");
             }
             break;
-        case LA_COL_OPT_I64: rc = la_opt_i64_decode(raw, cd->data_raw, ts, hv, bv.nrows, &why); break;
+        case LA_COL_OPT_I64: rc = la_opt_i64_decode(raw, cd->data_raw, vals, hv, bv.nrows, &why); break;
         default:
             rc = la_ids_decode(raw, cd->data_raw, ids, bv.nrows, b->dict_end[c], &why);
             if (rc == 0 && d->cfg->schema.type[c] == LA_COL_U64)
@@ -91,11 +134,20 @@ static void verify_block(verifier *v, la_day *d, uint32_t bi)
         }
         if (rc != 0)
             problem(v, d->name, at, "column %s: %s", d->cfg->schema.name[c], why);
+        if (c == LA_C_TS || c == LA_C_WORKSPACE || c == LA_C_LINK)
+            keys_ok &= rc == 0;
+        if (rc == 0 && (c == LA_C_WORKSPACE || c == LA_C_LINK))
+            memcpy(c == LA_C_WORKSPACE ? ws : link, ids, bv.nrows * sizeof *ids);
     }
+    if (bv.kind == LA_BLOCK_SORTED && keys_ok)
+        verify_sorted(v, d, &bv, b->off, ts, ws, link, pos);
 out:
     free(raw);
     free(ts);
+    free(vals);
     free(ids);
+    free(ws);
+    free(link);
     free(hv);
 }
 
@@ -130,8 +182,9 @@ static void verify_day(verifier *v, la_db *db, int32_t day)
         problem(v, name, off, "%s", why);
         return;
     }
+    sort_pos pos = {0};
     for (uint32_t bi = 0; bi < d->nblocks; bi++)
-        verify_block(v, d, bi);
+        verify_block(v, d, bi, &pos);
     int64_t day_lo = (int64_t)day * LA_MS_PER_DAY;
     for (uint64_t i = 0; i < d->tail_rows; i++) {
         la_row row;

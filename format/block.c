@@ -36,7 +36,7 @@ static size_t data_raw_bound(uint8_t type, size_t nrows)
 
 size_t la_block_bound(const la_block_in *in)
 {
-    size_t n = LA_BLOCK_FIXED + LA_BLOCK_DESC * in->schema->ncols + 4;
+    size_t n = la_block_header_size(in->schema->ncols, LA_BLOCK_SORTED) + 4;
     for (uint32_t c = 0; c < in->schema->ncols; c++) {
         uint8_t t = in->schema->type[c];
         n += la_codec_bound(in->codec, dict_raw_bound(t, &in->col[c])) + 16;
@@ -95,8 +95,21 @@ int la_block_encode(const la_block_in *in, uint8_t *out, size_t cap, size_t *out
 {
     const la_schema *s = in->schema;
     if (in->nrows == 0 || in->nrows > LA_BLOCK_MAX_ROWS || s->ncols > LA_MAX_COLS ||
-        in->codec < 0 || in->codec >= LA_CODEC_ID_COUNT || cap < la_block_bound(in))
+        in->codec < 0 || in->codec >= LA_CODEC_ID_COUNT || cap < la_block_bound(in) ||
+        in->kind > LA_BLOCK_SORTED)
         return LA_EINVAL;
+    uint32_t keys[4] = {UINT32_MAX, 0, UINT32_MAX, 0}; /* ws min, max, link min, max */
+    if (in->kind == LA_BLOCK_SORTED) {
+        for (uint32_t r = 0; r < in->nrows; r++) {
+            uint32_t w = in->col[LA_C_WORKSPACE].ids[r], l = in->col[LA_C_LINK].ids[r];
+            if (w == 0 || l == 0)
+                return LA_EINVAL;
+            keys[0] = w < keys[0] ? w : keys[0];
+            keys[1] = w > keys[1] ? w : keys[1];
+            keys[2] = l < keys[2] ? l : keys[2];
+            keys[3] = l > keys[3] ? l : keys[3];
+        }
+    }
     size_t scratch_cap = 1;
     for (uint32_t c = 0; c < s->ncols; c++) {
         size_t a = dict_raw_bound(s->type[c], &in->col[c]), b = data_raw_bound(s->type[c], in->nrows);
@@ -113,7 +126,7 @@ int la_block_encode(const la_block_in *in, uint8_t *out, size_t cap, size_t *out
         min_ts = t < min_ts ? t : min_ts;
         max_ts = t > max_ts ? t : max_ts;
     }
-    size_t hdr = LA_BLOCK_FIXED + LA_BLOCK_DESC * s->ncols;
+    size_t hdr = la_block_header_size(s->ncols, in->kind);
     size_t pos = hdr + 4;
     memset(out, 0, pos);
     int rc = 0;
@@ -153,6 +166,9 @@ int la_block_encode(const la_block_in *in, uint8_t *out, size_t cap, size_t *out
     la_put64(out + 16, in->first_seq);
     la_put64(out + 24, (uint64_t)min_ts);
     la_put64(out + 32, (uint64_t)max_ts);
+    if (in->kind == LA_BLOCK_SORTED)
+        for (int i = 0; i < 4; i++)
+            la_put32(out + LA_BLOCK_FIXED + LA_BLOCK_DESC * s->ncols + 4 * i, keys[i]);
     la_put32(out + hdr, la_crc32c(0, out, hdr));
     *out_len = pos;
     return 0;
@@ -166,7 +182,9 @@ int la_block_parse(const uint8_t *p, size_t n, const la_schema *schema, la_block
     uint32_t ncols = la_le16(p + 12);
     if (ncols != schema->ncols)
         return la_corrupt(why, "block column count differs from the schema");
-    size_t hdr = LA_BLOCK_FIXED + (size_t)LA_BLOCK_DESC * ncols;
+    if (p[14] > LA_BLOCK_SORTED || p[15] != 0)
+        return la_corrupt(why, "unknown block kind");
+    size_t hdr = la_block_header_size(ncols, p[14]);
     if (n < hdr + 4)
         return la_corrupt(why, "block header runs past the end of the file");
     if (la_le32(p + hdr) != la_crc32c(0, p, hdr))
@@ -184,8 +202,16 @@ int la_block_parse(const uint8_t *p, size_t n, const la_schema *schema, la_block
         return la_corrupt(why, "block length runs past the end of the file");
     if (out->nrows == 0 || out->nrows > LA_BLOCK_MAX_ROWS)
         return la_corrupt(why, "block row count out of range");
-    if (out->kind > LA_BLOCK_SORTED || p[15] != 0)
-        return la_corrupt(why, "unknown block kind");
+    if (out->kind == LA_BLOCK_SORTED) {
+        const uint8_t *k = p + LA_BLOCK_FIXED + (size_t)LA_BLOCK_DESC * ncols;
+        out->ws_min = la_le32(k);
+        out->ws_max = la_le32(k + 4);
+        out->link_min = la_le32(k + 8);
+        out->link_max = la_le32(k + 12);
+        if (out->ws_min == 0 || out->ws_min > out->ws_max || out->link_min == 0 ||
+            out->link_min > out->link_max)
+            return la_corrupt(why, "sorted block key range is empty or holds id 0");
+    }
     if (out->min_ts > out->max_ts)
         return la_corrupt(why, "block min_ts > max_ts");
     size_t pos = hdr + 4;

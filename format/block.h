@@ -13,12 +13,19 @@
 #define LA_BLOCK_FIXED 40u   /* bytes before the column descriptors */
 #define LA_BLOCK_DESC 32u    /* bytes per column descriptor */
 #define LA_BLOCK_MAX_ROWS (1u << 20)
+#define LA_BLOCK_KEYS 16u    /* sorted blocks: workspace and link id ranges after the descriptors */
 
 /* Encodings (SPEC.md §3); version 1 uses exactly one per column type, numbered like the type. */
 enum { LA_ENC_TS_DOD = 1, LA_ENC_DICT_STR = 2, LA_ENC_DICT_U64 = 3, LA_ENC_OPT_I64 = 4 };
 
-/* Block kinds: rows in append order (hot), or sorted by workspace, link, ts (cold, reserved). */
+/* Block kinds: rows in append order (hot), or sorted by workspace, link, ts (a sealed day). */
 enum { LA_BLOCK_APPEND = 0, LA_BLOCK_SORTED = 1 };
+
+/* Bytes of a block header before its checksum: a sorted block also carries its key range. */
+static inline size_t la_block_header_size(uint32_t ncols, uint8_t kind)
+{
+    return LA_BLOCK_FIXED + (size_t)LA_BLOCK_DESC * ncols + (kind == LA_BLOCK_SORTED ? LA_BLOCK_KEYS : 0);
+}
 
 /* One column's input to the encoder; which fields are used depends on the column type. */
 typedef struct la_col_in {
@@ -43,7 +50,8 @@ typedef struct la_block_in {
 /* Upper bound of the encoded frame for this input. */
 size_t la_block_bound(const la_block_in *in);
 /* Encode into out (cap >= la_block_bound(in)); *out_len gets the frame length. A column part
- * is stored uncompressed (codec 0) when compression would not make it smaller. Returns 0,
+ * is stored uncompressed (codec 0) when compression would not make it smaller. A sorted block
+ * gets the range of its workspace and link ids, which must all be non-zero. Returns 0,
  * LA_EINVAL or LA_ENOMEM. */
 int la_block_encode(const la_block_in *in, uint8_t *out, size_t cap, size_t *out_len);
 
@@ -61,6 +69,9 @@ typedef struct la_block_view {
     uint8_t kind;
     uint64_t first_seq;
     int64_t min_ts, max_ts;
+    /* sorted blocks: every row's workspace id is in [ws_min, ws_max], its link id in
+     * [link_min, link_max] (all 0 in append blocks) */
+    uint32_t ws_min, ws_max, link_min, link_max;
     la_col_desc col[LA_MAX_COLS];
 } la_block_view;
 

@@ -9,8 +9,12 @@
 #include "la.h"
 
 #define LA_SEG_MAGIC "LASEG\r\n\x1a"
-#define LA_SEG_READ_VERSION 1
-#define LA_SEG_WRITE_VERSION 1
+#define LA_SEG_READ_VERSION 2  /* the newest versions this library reads and writes */
+#define LA_SEG_WRITE_VERSION 2
+/* What a file is written as: a day in append order stays readable by version-1 readers; a
+ * sealed day holds sorted blocks, which they cannot read (SPEC.md §5.1). */
+#define LA_SEG_VERSION_HOT 1
+#define LA_SEG_VERSION_SEALED 2
 #define LA_SEG_HEADER_SIZE 4096u
 #define LA_SEG_SCHEMA_END 3068u /* header CRC at [3068, 3072) covers [0, 3068) */
 #define LA_SEG_SLOT_OFF 3072u

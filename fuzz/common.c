@@ -32,8 +32,10 @@ void fz_schema_default(la_schema *s)
 
 void fz_fix_block(uint8_t *p, size_t n, uint32_t ncols)
 {
-    size_t hdr = LA_BLOCK_FIXED + (size_t)LA_BLOCK_DESC * ncols;
-    if (ncols > LA_MAX_COLS || n < hdr + 4)
+    if (ncols > LA_MAX_COLS || n < LA_BLOCK_FIXED)
+        return;
+    size_t hdr = la_block_header_size(ncols, p[14]);
+    if (n < hdr + 4)
         return;
     /* Column checksums live in the descriptors, which the header checksum covers: parts first. */
     size_t pos = hdr + 4;

@@ -4,7 +4,9 @@
  * model aborts. Queries (la_query_series, la_query_top) are checked against a brute-force pass
  * over the model's events, in UTC only (zone math has its own tests), on the writer, on a
  * long-lived read-only handle and on fresh read-only handles, with rollups written during the
- * sequence (small checkpoint_rows) or only at close, or not at all (no_rollups). */
+ * sequence (small checkpoint_rows) or only at close, or not at all (no_rollups). The realtime
+ * figures (la_live, la_live_top) are checked against the model too, with the clock set through
+ * the I/O seam and moved forward by flushes. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "io.h"
 #include "la.h"
 
 #define DAY_MS 86400000LL
@@ -71,12 +74,22 @@ static int draw_str(fz *s, int required)
     return b % NPOOL;
 }
 
+/* The clock (the I/O seam's now_ms) and the realtime windows of every handle, in minutes. */
+#define MIN_MS 60000LL
+#define LIVE_FUTURE 60 /* the default future skew, one hour */
+static int64_t clock_ms;
+static uint32_t live_window, live_active;
+static int64_t fake_now(void) { return clock_ms; }
+
 static mev draw_event(fz *s)
 {
     mev e;
     uint8_t kind = next(s);
     int64_t day = BASE_DAY + next(s) % 4;
     e.ts = day * DAY_MS + (int64_t)(next64(s) % (uint64_t)DAY_MS);
+    if (kind >= 200 && kind < 250) /* around the clock: in the realtime window, or just outside */
+        e.ts = clock_ms - (int64_t)(live_window + 3) * MIN_MS +
+               (int64_t)(next64(s) % (uint64_t)((live_window + 3 + LIVE_FUTURE) * MIN_MS));
     if (kind == 250)
         e.ts = -1 - (int64_t)next(s); /* before 1970 */
     else if (kind == 251)
@@ -223,6 +236,79 @@ static void check_scan(la_db *db, const mfilter *f)
     la_cursor_close(cur);
 }
 
+/* Sealing (la_compact with LA_COMPACT_ALL): a day is sealed when it is not yet, or when it
+ * got late events since. Its events then come back sorted by (workspace bytes, link bytes,
+ * ts), ties in their previous order — so the model reorders them in place, stably. */
+typedef struct mday {
+    int64_t day;
+    int sealed;
+    size_t late;
+} mday;
+static mday mdays[MAX_EVENTS];
+static size_t nmdays;
+
+static mday *model_day(int64_t day)
+{
+    for (size_t i = 0; i < nmdays; i++)
+        if (mdays[i].day == day)
+            return &mdays[i];
+    mdays[nmdays] = (mday){day, 0, 0};
+    return &mdays[nmdays++];
+}
+
+static void model_appended(const mev *e)
+{
+    mday *d = model_day(day_of(e->ts));
+    d->late += d->sealed;
+}
+
+static int cmp_bytes(la_str a, la_str b)
+{
+    size_t n = a.len < b.len ? a.len : b.len;
+    int c = n ? memcmp(a.data, b.data, n) : 0;
+    return c ? c : (a.len > b.len) - (a.len < b.len);
+}
+
+static int sealed_before(const mev *a, const mev *b)
+{
+    int c = cmp_bytes(pick(a->ws), pick(b->ws));
+    if (!c)
+        c = cmp_bytes(pick(a->link), pick(b->link));
+    return c < 0 || (c == 0 && a->ts < b->ts);
+}
+
+/* la_compact(LA_COMPACT_ALL) in the model; returns the number of days it seals. */
+static uint32_t model_seal_all(void)
+{
+    uint32_t n = 0;
+    static size_t pos[MAX_EVENTS];
+    static mev tmp[MAX_EVENTS];
+    for (size_t k = 0; k < nmdays; k++) {
+        mday *d = &mdays[k];
+        if (d->sealed && d->late == 0)
+            continue;
+        size_t m = 0;
+        for (size_t i = 0; i < nmodel; i++)
+            if (day_of(model[i].ts) == d->day)
+                pos[m++] = i;
+        for (size_t i = 0; i < m; i++) { /* stable insertion sort */
+            mev e = model[pos[i]];
+            size_t j = i;
+            while (j > 0 && sealed_before(&e, &tmp[j - 1])) {
+                tmp[j] = tmp[j - 1];
+                j--;
+            }
+            tmp[j] = e;
+        }
+        for (size_t i = 0; i < m; i++)
+            model[pos[i]] = tmp[i];
+        d->sealed = 1;
+        d->late = 0;
+        n++;
+    }
+    return n;
+}
+
 static char dir[256];
 
 static void clear_dir(void)
@@ -240,8 +326,13 @@ static void clear_dir(void)
     closedir(d);
 }
 
+static la_io clock_io;
+
 static void setup(void)
 {
+    clock_io = *la_io_posix();
+    clock_io.now_ms = fake_now;
+    la_io_set(&clock_io);
     const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     snprintf(dir, sizeof dir, "%s/la-fuzz-api-XXXXXX", base);
     if (!mkdtemp(dir))
@@ -319,6 +410,8 @@ static void bulk_append(fz *s, la_db *db)
     size_t done = 0;
     if (la_append_batch(db, evs, n, &done) != LA_OK || done != n)
         FZ_ASSERT(0);
+    for (size_t i = 0; i < n; i++)
+        model_appended(&batch[i]);
     memcpy(&model[nmodel], batch, n * sizeof *batch);
     nmodel += n;
     free(batch);
@@ -789,12 +882,90 @@ static void check_queries_all(la_db *db, int all)
     }
 }
 
+/* ---- realtime: la_live and la_live_top against the model's events around the clock ---- */
+
+typedef struct mlive {
+    uint64_t events, active;
+    int64_t last;
+} mlive;
+
+/* Workspace ws (link -1: all of its links) from scratch: events whose minute is in
+ * [N - window + 1, N + 60], visitors in [N - active + 1, N + 60], N the clock's minute. */
+static mlive model_live(int ws, int link)
+{
+    int64_t nm = fdiv(clock_ms, MIN_MS), lo = nm - live_window + 1, hi = nm + LIVE_FUTURE;
+    int64_t alo = nm - live_active + 1;
+    static uint64_t vis[MAX_EVENTS];
+    size_t nv = 0;
+    mlive r = {0, 0, -1};
+    for (size_t i = 0; i < nmodel; i++) {
+        const mev *e = &model[i];
+        int64_t m = fdiv(e->ts, MIN_MS);
+        if (e->ws != ws || (link >= 0 && e->link != link) || m < lo || m > hi)
+            continue;
+        r.events++;
+        r.last = e->ts > r.last ? e->ts : r.last;
+        if (m < alo)
+            continue;
+        size_t k = 0;
+        while (k < nv && vis[k] != e->vis)
+            k++;
+        if (k == nv)
+            vis[nv++] = e->vis;
+    }
+    r.active = nv;
+    return r;
+}
+
+/* The figures of workspace ws and its top links; the link order by events, then bytes. */
+static void check_live(la_db *db, int ws)
+{
+    la_live_stats st = LA_LIVE_STATS_INIT;
+    if (la_live(db, pick(ws), (la_str){NULL, 0}, &st) != LA_OK)
+        FZ_ASSERT(0);
+    mlive w = model_live(ws, -1);
+    if (st.events != w.events || st.active_visitors != w.active || st.last_ts != w.last)
+        FZ_ASSERT(0);
+    int links[NPOOL + 1];
+    mlive f[NPOOL + 1];
+    int n = 0;
+    for (int l = 0; l <= NPOOL; l++) {
+        mlive x = model_live(ws, l);
+        if (!x.events)
+            continue;
+        int at = n++;
+        while (at > 0 && (f[at - 1].events < x.events ||
+                          (f[at - 1].events == x.events && str_cmp(pick(links[at - 1]), pick(l)) > 0))) {
+            links[at] = links[at - 1];
+            f[at] = f[at - 1];
+            at--;
+        }
+        links[at] = l;
+        f[at] = x;
+    }
+    la_live_board *b;
+    uint32_t k = 1 + (uint32_t)ws % 4;
+    if (la_live_top(db, pick(ws), k, &b) != LA_OK)
+        FZ_ASSERT(0);
+    if (b->links != (uint64_t)n || b->n != (n < (int)k ? (size_t)n : k) || b->events != w.events)
+        FZ_ASSERT(0);
+    for (size_t i = 0; i < b->n; i++) {
+        const la_live_link *e = &b->entries[i];
+        if (!str_eq(e->link, pick(links[i])) || e->events != f[i].events ||
+            e->active_visitors != f[i].active || e->last_ts != f[i].last)
+            FZ_ASSERT(0);
+    }
+    la_live_board_free(b);
+}
+
 static la_db *ro; /* a read-only handle kept across operations (and writer reopens) */
 
 static void open_ro(la_db **out, int no_rollups)
 {
     la_options o = LA_OPTIONS_INIT;
     o.no_rollups = no_rollups;
+    o.live_window_min = live_window;
+    o.live_active_min = live_active;
     if (la_open(out, dir, LA_OPEN_READONLY, &o) != LA_OK)
         FZ_ASSERT(0);
 }
@@ -803,7 +974,7 @@ static void open_ro(la_db **out, int no_rollups)
  * for half the inputs a small checkpoint_rows, so that flushes write rollup files. Then each
  * operation is one byte (and its arguments): 0-4 append (4: a batch), 5 flush, 6 reopen,
  * 7 scan on a new read-only handle, 8 filtered scan, 9 one of: a series or top query on the
- * writer or on a read-only handle, a reopen with other options, a bulk batch. */
+ * writer or on a read-only handle, a reopen with other options, a bulk batch, sealing. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!dir[0])
@@ -814,12 +985,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t b0 = next(&s), b1 = next(&s);
     o.block_rows = 64 + b0 % 64;
     o.codec = b1 % 3;
+    o.no_auto_seal = 1; /* days are sealed by the operation below, which the model follows */
+    o.retention_days = 3000000; /* the model has no clock: every day is kept, */
+    o.future_skew_ms = -1;      /* every time up to 9999 accepted */
     if (b0 & 0x80)
         o.checkpoint_rows = 1 + ((b0 & 63u) | (uint32_t)(b1 / 3) << 6) % 500;
+    live_window = 1 + (b1 >> 2) % 40;
+    live_active = 1 + b0 % live_window;
+    o.live_window_min = live_window;
+    o.live_active_min = live_active;
+    clock_ms = (BASE_DAY + 4) * DAY_MS + (int64_t)(b0 ^ b1) * 7 * MIN_MS + b1 * 997;
     la_db *db;
     if (la_open(&db, dir, LA_OPEN_CREATE, &o) != LA_OK)
         FZ_ASSERT(0);
     nmodel = 0;
+    nmdays = 0;
     const mfilter all = {INT64_MIN, INT64_MAX, -2, -2, -1, 0};
     for (int ops = 0; s.n > 0 && ops < 300; ops++) {
         uint8_t op = next(&s) % 10;
@@ -847,22 +1027,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 done = rc == LA_OK ? 1 : 0;
             if (rc != want_rc || done != want_done)
                 FZ_ASSERT(0);
-            for (size_t i = 0; i < done; i++)
+            for (size_t i = 0; i < done; i++) {
+                model_appended(&batch[i]);
                 model[nmodel++] = batch[i];
+            }
         } else if (op == 5) {
             if (la_flush(db) != LA_OK)
                 FZ_ASSERT(0);
+            clock_ms += (int64_t)next(&s) * 3000; /* up to 13 minutes */
+            check_live(db, next(&s) % NPOOL);
         } else if (op == 6) {
             la_close(db);
             if (la_open(&db, dir, 0, &o) != LA_OK)
                 FZ_ASSERT(0);
         } else if (op == 7) {
             la_db *r;
-            if (la_open(&r, dir, LA_OPEN_READONLY, NULL) != LA_OK)
-                FZ_ASSERT(0);
+            open_ro(&r, 0);
             if (la_flush(db) != LA_OK)
                 FZ_ASSERT(0);
             check_scan(r, &all);
+            check_live(r, next(&s) % NPOOL);
             la_close(r);
         } else if (op == 8) {
             mfilter f = draw_filter(&s);
@@ -870,7 +1054,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else {
             uint8_t sub = next(&s);
             int bit3 = sub >> 3 & 1, bit4 = sub >> 4 & 1;
-            switch (sub % 8) {
+            switch (sub % 9) {
             case 0:
             case 1:
                 check_query(&s, db, 1);
@@ -884,6 +1068,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (la_flush(db) != LA_OK)
                     FZ_ASSERT(0);
                 check_query(&s, ro, bit4);
+                check_live(ro, sub % NPOOL);
                 break;
             case 4: /* reopen the writer with rollups on or off, another checkpoint_rows */
                 la_close(db);
@@ -902,7 +1087,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             case 6:
                 bulk_append(&s, db);
                 break;
-            default: { /* a new read-only handle: its first query builds everything */
+            case 8: /* seal every day that has unsorted rows (needs the writer's rollups) */
+                if (!o.no_rollups) {
+                    la_compact_stats st;
+                    if (la_compact(db, LA_COMPACT_ALL, &st) != LA_OK || st.days != model_seal_all())
+                        FZ_ASSERT(0);
+                }
+                break;
+            case 7: { /* a new read-only handle: its first query builds everything */
                 la_db *r;
                 open_ro(&r, bit3);
                 if (la_flush(db) != LA_OK)
@@ -916,10 +1108,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     check_scan(db, &all);
     check_queries_all(db, 0);
+    for (int w = 0; w <= NPOOL; w++)
+        check_live(db, w);
     if (ro) {
         if (la_flush(db) != LA_OK)
             FZ_ASSERT(0);
         check_queries_all(ro, 1);
+        for (int w = 0; w <= NPOOL; w++)
+            check_live(ro, w);
         la_close(ro);
         ro = NULL;
     }
@@ -927,10 +1123,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t problems = 1;
     if (la_verify(dir, NULL, NULL, &problems) != LA_OK || problems != 0)
         FZ_ASSERT(0);
-    if (la_open(&db, dir, LA_OPEN_READONLY, NULL) != LA_OK)
-        FZ_ASSERT(0);
+    open_ro(&db, 0);
     check_scan(db, &all);
     check_queries_all(db, 1);
+    for (int w = 0; w <= NPOOL; w++)
+        check_live(db, w); /* rebuilt at open: a restart loses nothing */
     la_close(db);
     return 0;
 }

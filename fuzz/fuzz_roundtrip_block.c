@@ -129,11 +129,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         min_ts = b.i64[0][r] < min_ts ? b.i64[0][r] : min_ts;
         max_ts = b.i64[0][r] > max_ts ? b.i64[0][r] : max_ts;
     }
+    /* a sorted block's key range: ids of workspace and link, none of them 0 */
+    uint32_t keys[4] = {UINT32_MAX, 0, UINT32_MAX, 0};
+    int has_zero = 0;
+    for (uint32_t r = 0; r < b.nrows; r++) {
+        uint32_t w = b.ids[LA_C_WORKSPACE][r], l = b.ids[LA_C_LINK][r];
+        has_zero |= w == 0 || l == 0;
+        keys[0] = w < keys[0] ? w : keys[0];
+        keys[1] = w > keys[1] ? w : keys[1];
+        keys[2] = l < keys[2] ? l : keys[2];
+        keys[3] = l > keys[3] ? l : keys[3];
+    }
+    if (b.kind != LA_BLOCK_SORTED)
+        keys[0] = keys[1] = keys[2] = keys[3] = 0;
     for (int codec = 0; codec < LA_CODEC_ID_COUNT; codec++) {
         in.codec = codec;
         in.level = 1;
         size_t cap = la_block_bound(&in), len = 0;
         uint8_t *frame = fz_alloc(cap);
+        if (b.kind == LA_BLOCK_SORTED && has_zero) {
+            FZ_ASSERT(la_block_encode(&in, frame, cap, &len) == LA_EINVAL);
+            free(frame);
+            continue;
+        }
         FZ_ASSERT(la_block_encode(&in, frame, cap, &len) == 0 && len <= cap);
         uint8_t *exact = fz_dup(frame, len); /* parse from exactly len bytes, for ASan */
         la_block_view v;
@@ -141,6 +159,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_ASSERT(v.frame_len == len && v.nrows == b.nrows && v.ncols == b.schema.ncols &&
                   v.first_seq == b.first_seq && v.kind == b.kind && v.min_ts == min_ts &&
                   v.max_ts == max_ts);
+        FZ_ASSERT(v.ws_min == keys[0] && v.ws_max == keys[1] && v.link_min == keys[2] &&
+                  v.link_max == keys[3]);
         for (uint32_t c = 0; c < v.ncols; c++)
             check_column(&v, &b, c);
         free(exact);

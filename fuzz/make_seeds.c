@@ -210,7 +210,7 @@ int main(int argc, char **argv)
     for (int codec = 0; codec < LA_CODEC_ID_COUNT; codec++) {
         /* Header, slot 0 (slot 1 empty), two blocks, then the tail right at blocks_end. */
         memset(seg, 0, sizeof seg);
-        la_seg_header h = {LA_SEG_READ_VERSION, LA_SEG_WRITE_VERSION, 20758, s};
+        la_seg_header h = {LA_SEG_VERSION_HOT, LA_SEG_VERSION_HOT, 20758, s};
         la_seg_header_encode(seg, &h);
         uint32_t base[LA_MAX_COLS] = {0};
         size_t off = LA_SEG_HEADER_SIZE;

@@ -25,6 +25,14 @@ end=$("$B/lactl" dump "$seg" | awk '/active_slot/ { s = $2 } /blocks_end/ { e[n+
 { printf '\0'; head -c "$end" "$seg"; } > "$C/segment/real-lz4"
 { printf '\0'; head -c "$end" "$seg" | tail -c +4097; } > "$C/block/real-lz4"
 
+# The same day sealed (sorted zstd blocks with key ranges, segment version 2): whole, since a
+# sealed file ends at its last block.
+"$B/lactl" compact "$T/db" --all > /dev/null
+seg=$(ls "$T"/db/*.seg | head -1)
+{ printf '\0'; cat "$seg"; } > "$C/segment/real-sealed"
+{ printf '\0'; cat "$seg"; } > "$C/db_open/real-sealed"
+{ printf '\0'; tail -c +4097 "$seg"; } > "$C/block/real-sealed"
+
 # Rollup files of that database (hour, day, week): the flag byte 0 keeps their checksums.
 for f in "$T"/db/*.hr.roll "$T"/db/????-??-??.roll "$T"/db/*-W*.roll; do
     [ -e "$f" ] && { printf '\0'; cat "$f"; } > "$C/rollfile/real-$(basename "$f")"

@@ -60,8 +60,8 @@ LA_API int la_version_number(void);
 #define LA_ENOSPC (-8)     /* disk full; nothing was lost, retry after freeing space */
 #define LA_EREADONLY (-9)  /* write call on a handle opened with LA_OPEN_READONLY */
 #define LA_ESCHEMA (-10)   /* options disagree with the existing database's schema */
-#define LA_ETOOOLD (-11)   /* event older than the retention window (reserved) */
-#define LA_EFUTURE (-12)   /* event further in the future than the allowed skew (reserved) */
+#define LA_ETOOOLD (-11)   /* event older than the retention window (see la_append) */
+#define LA_EFUTURE (-12)   /* event further in the future than future_skew_ms (see la_append) */
 #define LA_ERANGE (-13)    /* timestamp outside the supported range (years 1970..9999) */
 #define LA_ENOTKEPT (-14)  /* a query needs raw events or hourly rollups that retention deleted */
 
@@ -125,7 +125,9 @@ typedef struct la_options {
     uint32_t block_rows;     /* rows per sealed block; 0 = default 16384; 64..1048576 */
     int codec;               /* block codec for new blocks; default LA_CODEC_LZ4 */
     int zstd_level;          /* 1..19 when codec is zstd; 0 = default 3 */
-    uint32_t retention_days; /* 0 = default 30 (applied by the retention issue's calls) */
+    uint32_t retention_days; /* raw events of a UTC day are kept until the day ended this many
+                              * days before the reference time (see "Retention"); 0 = the
+                              * database's (la.meta, set at creation: this value or 30) */
     /* Dimensions beyond the defaults, used only when the database is created; NULL = none.
      * Names: 1..LA_MAX_DIM_NAME bytes of [a-z0-9_], unique, not a built-in column name. */
     const char *const *extra_dims;
@@ -187,10 +189,19 @@ LA_API int la_db_dim_index(const la_db *db, const char *name);
 /*! la_append() : append one event. When it returns LA_OK the event is in the memory-mapped
  *  segment of its UTC day and survives the process being killed (kill -9); it survives power
  *  loss once a later la_flush() returns LA_OK. Errors: LA_EINVAL (missing required string,
- *  string > LA_MAX_STR; reported before LA_ERANGE when both apply), LA_ERANGE, LA_ENOSPC,
- *  LA_EIO, LA_EREADONLY. On error nothing of the event is stored. The event and its strings
- *  are copied: the caller may reuse them when the call returns. Thread safety: any number of
- *  threads may append to one handle; their events are stored one at a time, in lock order. */
+ *  string > LA_MAX_STR; reported before LA_ERANGE when both apply), LA_ERANGE, LA_EFUTURE,
+ *  LA_ETOOOLD (in this order when several apply), LA_ENOSPC, LA_EIO, LA_EREADONLY. On error
+ *  nothing of the event is stored.
+ *  Event times: an event for an earlier day goes into that day's segment and is seen by scans
+ *  and queries at once. LA_EFUTURE: ts > now + future_skew_ms (now = the wall clock; default
+ *  one hour, -1 = no limit). LA_ETOOOLD: the event's UTC day ended more than retention_days
+ *  before the reference time ref = min(now, the newest event stored), i.e.
+ *  (floor(ts / 86400000) + 1 + retention_days) * 86400000 < ref — a day retention deletes.
+ *  Taking the newest event, not the clock alone, lets a database be fed old data in time
+ *  order; taking the clock too means one far-future event cannot age out the history.
+ *  The event and its strings are copied: the caller may reuse them when the call returns.
+ *  Thread safety: any number of threads may append to one handle; their events are stored
+ *  one at a time, in lock order. */
 LA_API int la_append(la_db *db, const la_event *ev);
 
 /*! la_append_batch() : append n events in order, under one lock. Stops at the first failing
@@ -205,8 +216,47 @@ LA_API int la_append_batch(la_db *db, const la_event *evs, size_t n, size_t *n_d
  *  too, and loses nothing (the rollups are rebuilt from the events). On a read-only handle it
  *  does nothing and returns LA_OK. Errors: LA_EINVAL (NULL), LA_EIO, LA_ENOSPC (retry after
  *  freeing space: the events are still in the segments). Thread safety: any thread; appends
- *  on the same handle wait while it runs. */
+ *  on the same handle wait while it runs.
+ *  Unless no_auto_seal, it then seals the days that are due (see "Sealing days"), holding the
+ *  handle's lock meanwhile (appends from other threads wait; about a second per million
+ *  rows). A sealing failure is not returned: the events are durable, and sealing is tried
+ *  again once an event of a newer day arrives (or by la_compact(), which reports it).
+ *  Unless no_auto_retention is set, la_flush also runs la_retention() when the oldest day
+ *  present has expired (after making the events durable, before the checkpoint, so that the
+ *  space freed helps it); its error, if any, is returned (the events are durable anyway). */
 LA_API int la_flush(la_db *db);
+
+/* ---------------------------------------------------------------------------------------
+ * Sealing days
+ *
+ * A UTC day is appended to in arrival order, in LZ4 blocks. Once it ended seal_after_days
+ * days (default 2) before the newest event's day, it is sealed: rewritten once, its rows
+ * sorted by (workspace, link, ts) into zstd blocks (seal_level) that record their workspace
+ * and link ranges, so a scan for one workspace or link reads only its blocks. The new file
+ * is written beside the old one, synced and renamed over it: readers (cursors already open,
+ * other processes) keep reading the file they opened; a crash leaves the old file or the new
+ * one. An event that arrives for a sealed day is appended after its sorted blocks (never a
+ * rewrite); a sealed day is sealed again once such late events reach 1/8 of its rows.
+ * Sealing needs the day's rollups up to date, so it checkpoints them first.
+ * Scans of a sealed day return its sorted rows first, then its late rows in arrival order.
+ * ------------------------------------------------------------------------------------- */
+
+#define LA_COMPACT_ALL 1u /* seal every day now, the newest too; re-seal any with late rows */
+
+typedef struct la_compact_stats {
+    uint32_t days;          /* days sealed by the call */
+    uint64_t rows;          /* their rows */
+    uint64_t bytes_before;  /* their files' sizes before (apparent size, sparse reserve
+                             * included) and after */
+    uint64_t bytes_after;
+} la_compact_stats;
+
+/*! la_compact() : seal the days that are due now (flags 0: what la_flush() does on its own),
+ *  or with LA_COMPACT_ALL every day. out (may be NULL) says what was done. Stops at the first
+ *  failure: the day being sealed keeps its old file. Errors: LA_EREADONLY, LA_ENOSPC, LA_EIO,
+ *  LA_ECORRUPT, LA_ENOMEM; LA_EBUSY if the handle was opened with no_rollups and the day's
+ *  rollup files lack some of its rows (sealing would make them unprovable). Thread-safe. */
+LA_API int la_compact(la_db *db, unsigned flags, la_compact_stats *out);
 
 /* ---------------------------------------------------------------------------------------
  * Reading: cursors over events, returned as column batches
@@ -357,6 +407,130 @@ typedef struct la_top {
 LA_API int la_query_top(la_db *db, const la_query *q, int dim, uint32_t k, la_top **out);
 /*! la_top_free() : free what la_query_top() returned, its strings included. Accepts NULL. */
 LA_API void la_top_free(la_top *top);
+
+/* ---------------------------------------------------------------------------------------
+ * Realtime: what is happening now
+ *
+ * Every handle keeps, in memory, per workspace and per (workspace, link): the events of a
+ * sliding window of live_window_min minutes (la_options, default 30), the distinct visitors
+ * active in its last live_active_min minutes (default 5; exact) and the newest event time.
+ * "Now" is the wall clock read at each call. The window moves a minute at a time and never
+ * resets: with N = the current UTC minute, an event counts while its minute lies in
+ * [N - live_window_min + 1, N + F], F being future_skew_ms in whole minutes (default 60, at
+ * most 1440; 1440 when the skew is unlimited). So an event stamped slightly in the future (a
+ * client clock running fast) counts at once and stays counted until N passes its minute by
+ * the window; a late event counts only while its own minute is in the window. Events stamped
+ * further ahead than N + F when appended are never counted (the future-skew check rejects
+ * them). Active visitors likewise: a visitor counts while one of their events has its minute in
+ * [N - live_active_min + 1, N + F].
+ *
+ * It is fed by every append (a writer's answers include every event appended before the
+ * call) and rebuilt when a database opens from the raw events of the window's days, so a
+ * restart loses nothing. Read-only handles catch up on each call with what a writer flushed
+ * since (reading only the new rows of the window's days). Memory: about 4 * (window + F)
+ * bytes per workspace and per link with an event in the window plus 16 bytes per active
+ * visitor; entries idle for a whole window are freed (checked once a minute). Assumes the
+ * clock does not go back.
+ * ------------------------------------------------------------------------------------- */
+
+#define LA_LIVE_VERSION 1
+
+/* Figures for one workspace or one link. The caller sets version (LA_LIVE_STATS_INIT) so that
+ * later versions can append fields. */
+typedef struct la_live_stats {
+    uint32_t version;          /* LA_LIVE_VERSION */
+    uint32_t window_min;       /* out: the window, minutes */
+    uint32_t active_min;       /* out: the active-visitor window, minutes */
+    int64_t now;               /* out: start of the current minute N (ms), what the answer is for */
+    uint64_t events;           /* out: events in the window */
+    uint64_t active_visitors;  /* out: distinct visitor_id active in the last active_min minutes */
+    int64_t last_ts;           /* out: newest event time in the window; -1 if none */
+} la_live_stats;
+
+#define LA_LIVE_STATS_INIT {LA_LIVE_VERSION, 0, 0, 0, 0, 0, -1}
+
+/*! la_live() : the realtime figures of `workspace` (required), or of one of its links when
+ *  link.data != NULL. An unknown workspace or link, or one idle for the whole window, gives
+ *  zeros and last_ts -1 (not an error). out->version must be LA_LIVE_VERSION.
+ *  Cost: a hash lookup plus the window's minutes and the active visitors of the entry; on a
+ *  read-only handle also reading the rows a writer flushed since the last call.
+ *  Thread safety: holds the handle's lock (appends on the same handle wait).
+ *  Errors: LA_EINVAL (NULL argument, workspace absent, string > LA_MAX_STR, bad version),
+ *  LA_ENOMEM, and on read-only handles (or after a failed rebuild) LA_EIO / LA_ECORRUPT from
+ *  reading the segments. */
+LA_API int la_live(la_db *db, la_str workspace, la_str link, la_live_stats *out);
+
+/* One link of la_live_top(). */
+typedef struct la_live_link {
+    la_str link;               /* points into the la_live_board */
+    uint64_t events;           /* events in the window */
+    uint64_t active_visitors;  /* distinct visitors in the last active_min minutes */
+    int64_t last_ts;           /* newest event time in the window */
+} la_live_link;
+
+/* The top links of a workspace right now, allocated by the library (fields may be appended
+ * in later versions; free with la_live_board_free). */
+typedef struct la_live_board {
+    int64_t now;               /* start of the current minute (ms) */
+    uint32_t window_min, active_min;
+    uint64_t events;           /* the workspace: events in the window */
+    uint64_t active_visitors;  /* the workspace: distinct active visitors */
+    int64_t last_ts;           /* the workspace: newest event time in the window, -1 if none */
+    uint64_t links;            /* links with at least one event in the window */
+    size_t n;                  /* entries: min(k, links), by events descending, then link bytes
+                                * ascending (a prefix first) */
+    la_live_link *entries;
+} la_live_board;
+
+/*! la_live_top() : the k (1..10000) links of `workspace` with the most events in the window,
+ *  with the workspace's own figures. *out is the caller's; free it with la_live_board_free().
+ *  Cost: one pass over the workspace's links with events in the window (window minutes each)
+ *  and a sort. Errors and thread safety as la_live(); LA_EINVAL also for k out of range. */
+LA_API int la_live_top(la_db *db, la_str workspace, uint32_t k, la_live_board **out);
+LA_API void la_live_board_free(la_live_board *board);
+
+/* ---------------------------------------------------------------------------------------
+ * Retention: raw events are kept for retention_days after their UTC day ended
+ *
+ * The reference time is ref = min(wall clock, newest event stored). A UTC day D has expired
+ * when it ended more than retention_days before ref: (D + 1 + retention_days) days < ref.
+ * Deleting an expired day unlinks its segment and its hour rollup file (O(1) per day, no free
+ * space needed: it works on a full disk). Its day rollup file and the week, month and year
+ * files stay forever, so UTC day/week/month/year series keep answering for it; what needs its
+ * raw events or hours gives LA_ENOTKEPT (see la_query_series). A day whose rollup files do
+ * not yet include all its rows is first sealed and checkpointed (that needs space; on a full
+ * disk the days that need nothing written are deleted first). A handle opened with no_rollups
+ * deletes without that step: rows no day file includes are then gone from queries too.
+ * Crash safety (SPEC.md §14): a crash at any point leaves each day whole, without its hour
+ * file (hours then come from the segment), or deleted; verify stays clean.
+ * Read-only handles (other processes) notice at their next scan or query: new scans skip the
+ * day, a cursor that already reads it keeps its mapping until the handle closes. So does a
+ * cursor of the handle that deletes the day (the mapping goes when the last cursor closes).
+ * ------------------------------------------------------------------------------------- */
+
+typedef struct la_retention_stats {
+    int64_t ref_ms;     /* the reference time; INT64_MIN when the database holds no event */
+    int64_t cutoff_ms;  /* first instant of the first day kept (INT64_MIN: nothing expires) */
+    uint32_t days;      /* days deleted (la_retention_list: expired days present) */
+    uint32_t days_left; /* expired days an error left in place (la_retention) */
+    uint64_t bytes;     /* bytes of the files deleted (la_retention_list: that would be) */
+} la_retention_stats;
+
+/*! la_retention() : delete the expired days now; *out (may be NULL) says what went, also on
+ *  error. la_flush runs it on its own unless no_auto_retention. Errors: LA_EREADONLY,
+ *  LA_EIO (an unlink or the directory sync failed: the days not reported deleted are whole),
+ *  LA_ENOSPC (a day's rollups could not be completed: that day and the later ones stay),
+ *  LA_EINVAL. Thread safety: takes the handle's lock like an append. */
+LA_API int la_retention(la_db *db, la_retention_stats *out);
+
+/*! la_expired_fn : one expired day for la_retention_list: the UTC ms of its first instant,
+ *  the bytes its files take, and ready = 0 when its rollups need a checkpoint first. */
+typedef void (*la_expired_fn)(void *ctx, int64_t day_start_ms, uint64_t bytes, int ready);
+
+/*! la_retention_list() : what la_retention would delete now, without deleting: fn (may be
+ *  NULL) is called per expired day, oldest first; *out (may be NULL) gets the totals. Works
+ *  on read-only handles (with their retention_days option, or the database's). */
+LA_API int la_retention_list(la_db *db, la_expired_fn fn, void *ctx, la_retention_stats *out);
 
 /* ---------------------------------------------------------------------------------------
  * Checking

@@ -324,6 +324,14 @@ static void dump_segment(out *o, int indent, const char *name, const uint8_t *p,
         str(o, indent + 3, "kind", v.kind ? "sorted" : "append");
         num(o, indent + 3, "min_ts", (long long)v.min_ts);
         num(o, indent + 3, "max_ts", (long long)v.max_ts);
+        if (v.kind == LA_BLOCK_SORTED) {
+            num(o, indent + 3, "workspace_ids_min", v.ws_min);
+            num(o, indent + 3, "workspace_ids_max", v.ws_max);
+            num(o, indent + 3, "link_ids_min", v.link_min);
+            num(o, indent + 3, "link_ids_max", v.link_max);
+            if (h.read_version < LA_SEG_VERSION_SEALED)
+                problem(o, indent + 3, (long long)off, "sorted block in a segment of read_version 1");
+        }
         open_arr(o, indent + 3, "columns");
         for (uint32_t col = 0; col < v.ncols; col++) {
             const la_col_desc *cd = &v.col[col];

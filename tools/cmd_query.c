@@ -218,7 +218,7 @@ static int parse_where(la_db *db, const char *where, la_query *q)
 
 /* ---- output: everything goes through one buffered tsv_writer ---- */
 
-__attribute__((format(printf, 2, 3))) static void outf(tsv_writer *w, const char *fmt, ...)
+void lactl_outf(tsv_writer *w, const char *fmt, ...)
 {
     char buf[256];
     va_list ap;
@@ -237,7 +237,7 @@ static void spaces(tsv_writer *w, size_t n)
 
 /* Columns the terminal shows for s once TSV-escaped: escapes take two, UTF-8 continuation
  * bytes none. */
-static size_t shown_width(const char *s, size_t n)
+size_t lactl_shown_width(const char *s, size_t n)
 {
     size_t wd = 0;
     for (size_t i = 0; i < n; i++) {
@@ -312,7 +312,7 @@ static size_t series_cell(const la_point *p, int c, int mark, char *buf, size_t 
 
 static void json_distinct(tsv_writer *w, const char *key, const la_distinct *d)
 {
-    outf(w, ",\"%s\":{\"count\":%llu,\"exact\":%s,\"rel_stderr\":%.6g}", key,
+    lactl_outf(w, ",\"%s\":{\"count\":%llu,\"exact\":%s,\"rel_stderr\":%.6g}", key,
          (unsigned long long)d->count, d->exact ? "true" : "false", d->exact ? 0.0 : d->rel_stderr);
 }
 
@@ -366,7 +366,7 @@ static void print_series(tsv_writer *w, const args *a, const la_point *pts, size
             tsv_char_out(w, '\n');
         }
     } else {
-        outf(w, "{\"from\":%lld,\"to\":%lld,\"bucket\":\"%s\",\"tz\":", (long long)a->q.from,
+        lactl_outf(w, "{\"from\":%lld,\"to\":%lld,\"bucket\":\"%s\",\"tz\":", (long long)a->q.from,
              (long long)a->q.to, bucket_names[a->q.bucket]);
         const char *tz = a->tz ? a->tz : "UTC";
         textout_json_str(w, tz, strlen(tz));
@@ -375,9 +375,9 @@ static void print_series(tsv_writer *w, const args *a, const la_point *pts, size
             const la_point *p = &pts[i];
             tsv_raw_out(w, "{\"bucket_start\":\"", 17);
             tsv_raw_out(w, cell, format_local(p->bucket_start, p->utc_offset_s, cell, sizeof cell));
-            outf(w, "\",\"bucket_start_ms\":%lld,\"utc_offset_s\":%d,\"events\":%llu",
+            lactl_outf(w, "\",\"bucket_start_ms\":%lld,\"utc_offset_s\":%d,\"events\":%llu",
                  (long long)p->bucket_start, (int)p->utc_offset_s, (unsigned long long)p->events);
-            outf(w, ",\"clicks\":%llu,\"leads\":%llu,\"sales\":%llu,\"value\":%lld",
+            lactl_outf(w, ",\"clicks\":%llu,\"leads\":%llu,\"sales\":%llu,\"value\":%lld",
                  (unsigned long long)p->clicks, (unsigned long long)p->leads,
                  (unsigned long long)p->sales, (long long)p->value);
             json_distinct(w, "unique_visitors", &p->visitors);
@@ -396,13 +396,13 @@ static void print_top(tsv_writer *w, const args *a, const la_top *t)
         tsv_raw_out(w, "value\tcount\n", 12);
         for (size_t i = 0; i < t->n; i++) {
             tsv_field_out(w, t->entries[i].value.data, t->entries[i].value.len);
-            outf(w, "\t%llu\n", (unsigned long long)t->entries[i].count);
+            lactl_outf(w, "\t%llu\n", (unsigned long long)t->entries[i].count);
         }
     } else if (a->format == FMT_TABLE) {
         char num[LACTL_COUNT_MAX];
         size_t vw = strlen("value"), cw = strlen("count");
         for (size_t i = 0; i < t->n; i++) {
-            size_t vlen = shown_width(t->entries[i].value.data, t->entries[i].value.len);
+            size_t vlen = lactl_shown_width(t->entries[i].value.data, t->entries[i].value.len);
             size_t clen = strlen(lactl_group_digits(t->entries[i].count, num));
             vw = vlen > vw ? vlen : vw;
             cw = clen > cw ? clen : cw;
@@ -414,23 +414,23 @@ static void print_top(tsv_writer *w, const args *a, const la_top *t)
             const la_str *v = &t->entries[i].value;
             size_t clen = strlen(lactl_group_digits(t->entries[i].count, num));
             tsv_field_out(w, v->data, v->len);
-            spaces(w, vw - shown_width(v->data, v->len) + 2 + cw - clen);
+            spaces(w, vw - lactl_shown_width(v->data, v->len) + 2 + cw - clen);
             tsv_raw_out(w, num, clen);
             tsv_char_out(w, '\n');
         }
         char tot[LACTL_COUNT_MAX], absn[LACTL_COUNT_MAX], oth[LACTL_COUNT_MAX], err[LACTL_COUNT_MAX];
-        outf(w, "total %s, absent %s, other %s, max_error %s%s\n",
+        lactl_outf(w, "total %s, absent %s, other %s, max_error %s%s\n",
              lactl_group_digits(t->total, tot), lactl_group_digits(t->absent, absn),
              lactl_group_digits(t->other, oth), lactl_group_digits(t->max_error, err),
              t->max_error ? " (counts are lower bounds)" : " (exact)");
     } else {
-        outf(w, "{\"total\":%llu,\"absent\":%llu,\"other\":%llu,\"max_error\":%llu,\"entries\":[\n",
+        lactl_outf(w, "{\"total\":%llu,\"absent\":%llu,\"other\":%llu,\"max_error\":%llu,\"entries\":[\n",
              (unsigned long long)t->total, (unsigned long long)t->absent,
              (unsigned long long)t->other, (unsigned long long)t->max_error);
         for (size_t i = 0; i < t->n; i++) {
             tsv_raw_out(w, "{\"value\":", 9);
             textout_json_str(w, t->entries[i].value.data, t->entries[i].value.len);
-            outf(w, ",\"count\":%llu}%s\n", (unsigned long long)t->entries[i].count,
+            lactl_outf(w, ",\"count\":%llu}%s\n", (unsigned long long)t->entries[i].count,
                  i + 1 < t->n ? "," : "");
         }
         tsv_raw_out(w, "]}\n", 3);

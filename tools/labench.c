@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <sqlite3.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "gen.h"
+#include "io.h"
 #include "la.h"
 #include "lactl.h"
 
@@ -214,18 +216,32 @@ static const char *const q_keys[NQ] = {"q_daily_ws", "q_daily_link", "q_monthly_
 typedef struct result {
     double append_eps, append_norollup_eps, close_s, ingest_rps, bytes_per_event, roll_bytes_per_event,
         scan_rps, filtered_scan_rps, open_s;
+    double single_eps, group_eps;
+    double hot_seg_bytes_per_event, sealed_seg_bytes_per_event, seal_s_per_day, sealed_bytes_per_event,
+        sealed_filtered_scan_rps;
     double q_med_ms[NQ], q_p99_ms[NQ];
+    double live_med_ms, live_p99_ms; /* la_live_top, top-10 links of the largest workspace */
     uint64_t bytes, scanned, filtered_rows;
     uint64_t q_check[NQ]; /* events the query counted: la and SQLite must agree */
 } result;
+
+/* The stream's times lie in the past, so against the wall clock the realtime layer would
+ * count nothing. A clock through the I/O seam follows the stream instead: before each batch it
+ * reads the newest time appended so far, as if the events arrived live, and afterwards it
+ * stays at the stream's end, so that the realtime query sees the stream's last minutes. */
+static int64_t sim_now;
+static int64_t sim_clock(void) { return sim_now; }
+static la_io sim_io;
 
 static void la_append_run(const stream *s, const char *db_dir, int no_rollups, double *eps,
                           double *close_s)
 {
     rmrf(db_dir);
+    sim_now = 0;
     la_db *db;
     la_options lo = LA_OPTIONS_INIT;
     lo.no_rollups = no_rollups;
+    lo.no_auto_seal = 1; /* sealing is measured on its own */
     int rc = la_open(&db, db_dir, LA_OPEN_CREATE, &lo);
     if (rc)
         die("la_open", rc);
@@ -233,6 +249,8 @@ static void la_append_run(const stream *s, const char *db_dir, int no_rollups, d
     const size_t chunk = 4096; /* what an app batching a few ms of clicks would pass */
     for (size_t i = 0; i < s->n; i += chunk) {
         size_t k = s->n - i < chunk ? s->n - i : chunk, done;
+        for (size_t j = i; j < i + k; j++)
+            sim_now = s->ev[j].ts > sim_now ? s->ev[j].ts : sim_now;
         if ((rc = la_append_batch(db, s->ev + i, k, &done)) != LA_OK)
             die("la_append_batch", rc);
     }
@@ -242,6 +260,83 @@ static void la_append_run(const stream *s, const char *db_dir, int no_rollups, d
     la_close(db);
     *eps = (double)s->n / (t1 - t0);
     *close_s = now_s() - t1;
+}
+
+/* One event per la_append() call, each one kill -9 safe when the call returns (it is in the
+ * mapped segment); one la_flush() at the end. */
+static double la_single_run(const stream *s, const char *db_dir)
+{
+    rmrf(db_dir);
+    sim_now = 0;
+    la_db *db;
+    la_options lo = LA_OPTIONS_INIT;
+    lo.no_auto_seal = 1;
+    int rc = la_open(&db, db_dir, LA_OPEN_CREATE, &lo);
+    if (rc)
+        die("la_open", rc);
+    double t0 = now_s();
+    for (size_t i = 0; i < s->n; i++) {
+        sim_now = s->ev[i].ts > sim_now ? s->ev[i].ts : sim_now;
+        if ((rc = la_append(db, &s->ev[i])) != LA_OK)
+            die("la_append", rc);
+    }
+    if ((rc = la_flush(db)) != LA_OK)
+        die("la_flush", rc);
+    double t = now_s() - t0;
+    la_close(db);
+    return (double)s->n / t;
+}
+
+/* Group commit: GROUP_THREADS threads append one event per call and call la_flush() after
+ * every GROUP_EVENTS of their own, so each event is power-loss safe within one group. */
+#define GROUP_THREADS 4
+#define GROUP_EVENTS 1000
+typedef struct group_arg {
+    la_db *db;
+    const stream *s;
+    size_t t;
+} group_arg;
+
+static void *group_worker(void *p)
+{
+    group_arg *g = p;
+    size_t mine = 0;
+    int rc;
+    for (size_t i = g->t; i < g->s->n; i += GROUP_THREADS) {
+        if ((rc = la_append(g->db, &g->s->ev[i])) != LA_OK)
+            die("la_append", rc);
+        if (++mine % GROUP_EVENTS == 0 && (rc = la_flush(g->db)) != LA_OK)
+            die("la_flush", rc);
+    }
+    if ((rc = la_flush(g->db)) != LA_OK)
+        die("la_flush", rc);
+    return NULL;
+}
+
+static double la_group_run(const stream *s, const char *db_dir)
+{
+    rmrf(db_dir);
+    sim_now = INT64_MAX / 2; /* threads append out of time order: keep every event "now" */
+    la_db *db;
+    la_options lo = LA_OPTIONS_INIT;
+    lo.no_auto_seal = 1;
+    lo.future_skew_ms = -1;
+    int rc = la_open(&db, db_dir, LA_OPEN_CREATE, &lo);
+    if (rc)
+        die("la_open", rc);
+    pthread_t th[GROUP_THREADS];
+    group_arg ga[GROUP_THREADS];
+    double t0 = now_s();
+    for (size_t t = 0; t < GROUP_THREADS; t++) {
+        ga[t] = (group_arg){db, s, t};
+        if (pthread_create(&th[t], NULL, group_worker, &ga[t]) != 0)
+            die("pthread_create", 0);
+    }
+    for (size_t t = 0; t < GROUP_THREADS; t++)
+        pthread_join(th[t], NULL);
+    double t = now_s() - t0;
+    la_close(db);
+    return (double)s->n / t;
 }
 
 /* Read every column of every row, as a dashboard query would, on an open read-only handle. */
@@ -386,10 +481,77 @@ static void bench_la(const stream *s, const opts *o, la_str big_ws, result *res)
     }
     res->append_eps = median(a, o->runs);
     res->append_norollup_eps = median(nr, o->runs);
+    for (int r = 0; r < o->runs && phase(o, "append"); r++) {
+        x[r] = la_single_run(s, db_dir);
+        nr[r] = la_group_run(s, db_dir);
+        fprintf(stderr, "  la one event per call run %d: %.0f events/s; group commit: %.0f events/s\n", r + 1,
+                x[r], nr[r]);
+    }
+    res->single_eps = median(x, o->runs);
+    res->group_eps = median(nr, o->runs);
+    la_append_run(s, db_dir, 0, &a[0], &c[0]); /* the database the figures below describe */
     res->close_s = median(c, o->runs);
     res->bytes = disk_bytes(db_dir, "");
     res->bytes_per_event = (double)res->bytes / (double)s->n;
     res->roll_bytes_per_event = (double)disk_bytes(db_dir, ".roll") / (double)s->n;
+    res->hot_seg_bytes_per_event = (double)disk_bytes(db_dir, ".seg") / (double)s->n;
+
+    double *op = xmalloc(sizeof(double) * (size_t)o->runs);
+    for (int r = 0; r < o->runs && phase(o, "scan"); r++) {
+        la_db *db;
+        double t0 = now_s(), secs;
+        int rc = la_open(&db, db_dir, LA_OPEN_READONLY, NULL);
+        if (rc != LA_OK)
+            die("la_open", rc);
+        op[r] = now_s() - t0;
+        res->scanned = la_scan_run(db, NULL, &secs);
+        a[r] = (double)res->scanned / secs;
+        la_filter f = LA_FILTER_INIT;
+        f.workspace = big_ws;
+        res->filtered_rows = la_scan_run(db, &f, &secs);
+        c[r] = (double)s->n / secs; /* rows considered per second */
+        la_close(db);
+    }
+    res->open_s = median(op, o->runs);
+    res->scan_rps = median(a, o->runs);
+    res->filtered_scan_rps = median(c, o->runs);
+    if (res->scanned != s->n)
+        fprintf(stderr, "labench: scanned %llu of %zu events\n", (unsigned long long)res->scanned,
+                s->n);
+
+    /* Seal the days that are due (all but the newest three), as la_flush() would on its own. */
+    if (phase(o, "append") || phase(o, "scan") || phase(o, "query")) {
+        la_db *db;
+        la_options lo = LA_OPTIONS_INIT;
+        lo.no_auto_seal = 1;
+        int rc = la_open(&db, db_dir, 0, &lo);
+        la_compact_stats st;
+        double t0 = now_s();
+        if (rc != LA_OK || (rc = la_compact(db, 0, &st)) != LA_OK)
+            die("la_compact", rc);
+        double secs = now_s() - t0;
+        la_close(db);
+        res->seal_s_per_day = st.days ? secs / st.days : 0;
+        res->sealed_seg_bytes_per_event = st.rows ? (double)st.bytes_after / (double)st.rows : 0;
+        res->sealed_bytes_per_event = (double)disk_bytes(db_dir, "") / (double)s->n;
+        fprintf(stderr, "  la seal: %u days, %llu rows, %.3f s per day, %.2f bytes/event sealed\n", st.days,
+                (unsigned long long)st.rows, res->seal_s_per_day, res->sealed_seg_bytes_per_event);
+    }
+    for (int r = 0; r < o->runs && phase(o, "scan"); r++) {
+        la_db *db;
+        double secs;
+        int rc = la_open(&db, db_dir, LA_OPEN_READONLY, NULL);
+        if (rc != LA_OK)
+            die("la_open", rc);
+        la_filter f = LA_FILTER_INIT;
+        f.workspace = big_ws;
+        if (la_scan_run(db, &f, &secs) != res->filtered_rows)
+            fprintf(stderr, "labench: the sealed days gave other rows for the filtered scan\n");
+        c[r] = (double)s->n / secs;
+        la_close(db);
+    }
+    res->sealed_filtered_scan_rps = median(c, o->runs);
+    free(op);
 
     if (phase(o, "query")) {
         la_db *db;
@@ -412,32 +574,23 @@ static void bench_la(const stream *s, const opts *o, la_str big_ws, result *res)
             fprintf(stderr, "  la %s: median %.3f ms, p99 %.3f ms\n", q_names[q], res->q_med_ms[q],
                     res->q_p99_ms[q]);
         }
+        la_live_board *b;
+        for (int r = 0; r <= QUERY_REPS; r++) {
+            double t0 = now_s();
+            if ((rc = la_live_top(db, big_ws, 10, &b)) != LA_OK)
+                die("la_live_top", rc);
+            t[r % QUERY_REPS] = (now_s() - t0) * 1e3; /* run 0 (the first catch-up) is overwritten */
+            if (r == QUERY_REPS)
+                fprintf(stderr, "  la realtime top-10 links: %llu events in the last %u min over %llu links\n",
+                        (unsigned long long)b->events, b->window_min, (unsigned long long)b->links);
+            la_live_board_free(b);
+        }
+        res->live_med_ms = percentile(t, QUERY_REPS, 0.5);
+        res->live_p99_ms = percentile(t, QUERY_REPS, 0.99);
+        fprintf(stderr, "  la realtime top-10 links: median %.3f ms, p99 %.3f ms\n", res->live_med_ms,
+                res->live_p99_ms);
         la_close(db);
     }
-
-    double *op = xmalloc(sizeof(double) * (size_t)o->runs);
-    for (int r = 0; r < o->runs && phase(o, "scan"); r++) {
-        la_db *db;
-        double t0 = now_s(), secs;
-        int rc = la_open(&db, db_dir, LA_OPEN_READONLY, NULL);
-        if (rc != LA_OK)
-            die("la_open", rc);
-        op[r] = now_s() - t0;
-        res->scanned = la_scan_run(db, NULL, &secs);
-        a[r] = (double)res->scanned / secs;
-        la_filter f = LA_FILTER_INIT;
-        f.workspace = big_ws;
-        res->filtered_rows = la_scan_run(db, &f, &secs);
-        c[r] = (double)s->n / secs; /* rows considered per second */
-        la_close(db);
-    }
-    res->open_s = median(op, o->runs);
-    free(op);
-    res->scan_rps = median(a, o->runs);
-    res->filtered_scan_rps = median(c, o->runs);
-    if (res->scanned != s->n)
-        fprintf(stderr, "labench: scanned %llu of %zu events\n", (unsigned long long)res->scanned,
-                s->n);
 
     if (!phase(o, "ingest")) {
         rmrf(db_dir);
@@ -628,6 +781,64 @@ static uint64_t sqlite_query_run(sqlite3 *db, int q, const qspec *qs)
 
 #define SQLITE_QUERY_REPS 5
 
+/* The original design's per-click work: insert the event and upsert its realtime counter, one
+ * transaction per click (SQLite's defaults: rollback journal, synchronous FULL). Slow, so timed
+ * over the first SINGLE_MAX events or SINGLE_SECONDS, whichever comes first. */
+#define SINGLE_MAX 20000
+#define SINGLE_SECONDS 10.0
+static double sqlite_single_run(const stream *s, const char *path)
+{
+    unlink(path);
+    sqlite3 *db;
+    sql_ok(NULL, sqlite3_open(path, &db), "open");
+    sql_ok(db,
+           sqlite3_exec(db,
+                        "CREATE TABLE link_events(id INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL,"
+                        " link_id TEXT NOT NULL, event_type TEXT NOT NULL, visitor_id INTEGER,"
+                        " created_at INTEGER NOT NULL);"
+                        "CREATE TABLE realtime(workspace_id TEXT, link_id TEXT, clicks INTEGER,"
+                        " PRIMARY KEY(workspace_id, link_id));",
+                        NULL, NULL, NULL),
+           "create");
+    sqlite3_stmt *ins, *up;
+    sql_ok(db,
+           sqlite3_prepare_v2(db,
+                              "INSERT INTO link_events(workspace_id, link_id, event_type, visitor_id,"
+                              " created_at) VALUES(?,?,?,?,?)",
+                              -1, &ins, NULL),
+           "prepare");
+    sql_ok(db,
+           sqlite3_prepare_v2(db,
+                              "INSERT INTO realtime VALUES(?,?,1) ON CONFLICT(workspace_id, link_id)"
+                              " DO UPDATE SET clicks = clicks + 1",
+                              -1, &up, NULL),
+           "prepare");
+    double t0 = now_s(), t = 0;
+    size_t i = 0;
+    for (; i < s->n && i < SINGLE_MAX && (t = now_s() - t0) < SINGLE_SECONDS; i++) {
+        const la_event *e = &s->ev[i];
+        sql_ok(db, sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), "begin");
+        sqlite3_bind_text(ins, 1, e->workspace.data, (int)e->workspace.len, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 2, e->link.data, (int)e->link.len, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 3, e->event_type.data, (int)e->event_type.len, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 4, (sqlite3_int64)e->visitor_id);
+        sqlite3_bind_int64(ins, 5, e->ts);
+        sql_ok(db, sqlite3_step(ins), "insert");
+        sqlite3_reset(ins);
+        sqlite3_bind_text(up, 1, e->workspace.data, (int)e->workspace.len, SQLITE_STATIC);
+        sqlite3_bind_text(up, 2, e->link.data, (int)e->link.len, SQLITE_STATIC);
+        sql_ok(db, sqlite3_step(up), "upsert");
+        sqlite3_reset(up);
+        sql_ok(db, sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), "commit");
+    }
+    t = now_s() - t0;
+    sqlite3_finalize(ins);
+    sqlite3_finalize(up);
+    sqlite3_close(db);
+    unlink(path);
+    return (double)i / t;
+}
+
 static void bench_sqlite(const stream *s, const opts *o, const char *big_ws, result *res)
 {
     char path[4096];
@@ -638,6 +849,13 @@ static void bench_sqlite(const stream *s, const opts *o, const char *big_ws, res
         fprintf(stderr, "  sqlite insert run %d: %.0f events/s\n", r + 1, a[r]);
     }
     res->append_eps = median(a, o->runs);
+    for (int r = 0; r < o->runs; r++) {
+        char single[4200];
+        snprintf(single, sizeof single, "%s.single", path);
+        c[r] = sqlite_single_run(s, single);
+        fprintf(stderr, "  sqlite insert + upsert per click, run %d: %.0f events/s\n", r + 1, c[r]);
+    }
+    res->single_eps = median(c, o->runs);
     struct stat st;
     if (stat(path, &st) != 0)
         die(path, 0);
@@ -777,6 +995,9 @@ int main(int argc, char **argv)
     la_str big = largest_workspace(&s);
     result la = {0}, sq = {0};
     fprintf(stderr, "la:\n");
+    sim_io = *la_io_posix();
+    sim_io.now_ms = sim_clock;
+    la_io_set(&sim_io);
     bench_la(&s, &o, big, &la);
     if (o.sqlite) {
         fprintf(stderr, "sqlite:\n");
@@ -795,20 +1016,39 @@ int main(int argc, char **argv)
         {"append, one thread", "events/s", "append_events_per_s", la.append_eps,
          o.sqlite ? sq.append_eps : nosq},
         {"append without rollups", "events/s", "append_norollup_events_per_s", la.append_norollup_eps, nosq},
+        {"append one event per call (kill -9 safe)", "events/s", "append_single_events_per_s", la.single_eps,
+         o.sqlite ? sq.single_eps : nosq},
+        {"group commit, 4 threads, flush per 1000 (power-loss safe)", "events/s", "group_commit_events_per_s",
+         la.group_eps, nosq},
         {"lactl ingest TSV", "rows/s", "ingest_rows_per_s", la.ingest_rps, nosq},
         {"flush + close after append", "s", "close_s", la.close_s, nosq},
         {"on disk", "bytes/event", "bytes_per_event", la.bytes_per_event,
          o.sqlite ? sq.bytes_per_event : nosq},
         {"of which rollup files", "bytes/event", "rollup_bytes_per_event", la.roll_bytes_per_event, nosq},
+        {"of which segments, all days hot (LZ4)", "bytes/event", "hot_segment_bytes_per_event",
+         la.hot_seg_bytes_per_event, nosq},
+        {"segments of sealed days (sorted, zstd)", "bytes/event", "sealed_segment_bytes_per_event",
+         la.sealed_seg_bytes_per_event, nosq},
+        {"on disk once due days are sealed", "bytes/event", "sealed_bytes_per_event", la.sealed_bytes_per_event,
+         nosq},
+        {"seal time per day", "s", "seal_s_per_day", la.seal_s_per_day, nosq},
         {"open read-only", "s", "open_readonly_s", la.open_s, nosq},
         {"full scan, all columns", "rows/s", "scan_rows_per_s", la.scan_rps,
          o.sqlite ? sq.scan_rps : nosq},
         {"scan workspace=largest", "events/s", "filtered_scan_events_per_s", la.filtered_scan_rps,
          o.sqlite ? sq.filtered_scan_rps : nosq},
+        {"scan workspace=largest, due days sealed", "events/s", "sealed_filtered_scan_events_per_s",
+         la.sealed_filtered_scan_rps, o.sqlite ? sq.filtered_scan_rps : nosq},
     };
     size_t nrows = 0;
     while (rows[nrows].name)
         nrows++;
+    if (phase(&o, "query")) {
+        rows[nrows++] = (row){"realtime top-10 links, largest workspace", "median ms", "live_top_median_ms",
+                              la.live_med_ms, nosq};
+        rows[nrows++] = (row){"realtime top-10 links, largest workspace", "p99 ms", "live_top_p99_ms",
+                              la.live_p99_ms, nosq};
+    }
     static char keys[NQ][2][64];
     for (int q = 0; q < NQ && phase(&o, "query"); q++) {
         snprintf(keys[q][0], sizeof keys[q][0], "%s_median_ms", q_keys[q]);

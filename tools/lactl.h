@@ -13,12 +13,20 @@ int lactl_ingest(int argc, char **argv);
 int lactl_scan(int argc, char **argv);
 int lactl_verify(int argc, char **argv);
 int lactl_dump(int argc, char **argv);
+int lactl_compact(int argc, char **argv);
+int lactl_retention(int argc, char **argv);
 int lactl_export(int argc, char **argv);
 
 /* "lactl CMD: <error name>: <detail>" on stderr for a failed la_* call; returns LACTL_FAIL
  * for damage found (LA_ECORRUPT), LACTL_ERROR for anything else. */
 int lactl_report(const char *cmd, const char *what, int rc);
 
+/* Text output shared by the commands that print tables and JSON (cmd_query.c). */
+#include "tsv.h"
+/* printf into a tsv_writer, unescaped (at most 255 bytes). */
+void lactl_outf(tsv_writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Terminal columns s takes once TSV-escaped (escapes two, UTF-8 continuation bytes none). */
+size_t lactl_shown_width(const char *s, size_t n);
 /* n bytes for people ("812 B", "4.1 KiB", "3.0 MiB", "1.2 GiB", ...) into buf; returns buf. */
 #define LACTL_HUMAN_MAX 16
 char *lactl_human_bytes(uint64_t n, char buf[LACTL_HUMAN_MAX]);

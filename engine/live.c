@@ -1,0 +1,577 @@
+/* live.c — the realtime layer (live.h, la_live() and la_live_top() in la.h).
+ *
+ * One hash table holds an entry per workspace and one per (workspace, link). An entry keeps a
+ * ring of per-minute counters keyed by absolute minute (slot m % R holds minute m while
+ * head - R < m <= head), so the window slides a minute at a time and never resets; a small
+ * open-addressing table of the visitors seen in the active window with the newest minute of
+ * each; and the newest event time. With now_min the clock's minute, W the window, A the
+ * active window and F the future horizon (the future skew in whole minutes), an event counts
+ * while its minute lies in [now_min - W + 1, now_min + F]: events stamped slightly ahead
+ * (clients with fast clocks) count at once instead of appearing only when the clock catches
+ * up. The ring therefore spans R = W + F minutes.
+ *
+ * Memory stays bounded: once a minute (when the clock's minute changes) entries with nothing
+ * left in the window are freed and visitors idle longer than A are dropped. A writer feeds
+ * every append; any handle rebuilds from the raw events of the window's days when it opens,
+ * and read-only handles catch up on the rows a writer added since their last call, per day,
+ * by row number. */
+#include "live.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "db.h"
+#include "error.h"
+#include "io.h"
+
+#define MS_PER_MIN 60000LL
+#define MAX_HORIZON 1440      /* minutes: the future horizon when the skew is larger or unlimited */
+#define TOP_K_MAX 10000u
+
+typedef struct vslot {
+    uint64_t id;
+    int64_t min;              /* newest minute of the visitor; -1 = empty slot */
+} vslot;
+
+typedef struct entry {
+    uint64_t hash;
+    struct entry *ws;         /* a link entry's workspace entry; NULL for a workspace entry */
+    struct entry *first;      /* workspace entry: its first link entry */
+    struct entry *prev, *next; /* link entries: the other links of the workspace */
+    int64_t head;             /* newest minute in the ring */
+    int64_t last_ts;          /* newest ts counted */
+    vslot *vis;               /* NULL until a visitor is active */
+    uint32_t vis_cap, vis_n;
+    uint8_t wlen, llen;       /* byte lengths of the workspace and link after the ring */
+    uint32_t ring[];          /* R counters, then the workspace and link bytes */
+} entry;
+
+typedef struct fed_day {
+    int32_t day;
+    uint64_t rows;            /* rows of the day's segment already counted */
+} fed_day;
+
+struct la_realtime {
+    uint32_t window, active, horizon, ring; /* minutes: W, A, F and R = W + F */
+    entry **slots;            /* open addressing on entry->hash; cap a power of two */
+    size_t cap, n;
+    int64_t now_min;          /* the clock's minute for the appends being counted */
+    int64_t swept_min;        /* the minute of the last eviction */
+    int stale;                /* an update was lost: rebuild before the next answer */
+    fed_day *fed;             /* the days counted from their segments, by row number */
+    size_t nfed, fed_cap;
+};
+
+static int64_t minute_of(int64_t ms) { return la_floor_div(ms, MS_PER_MIN); }
+
+static const char *wbytes(const la_realtime *lv, const entry *e) { return (const char *)(e->ring + lv->ring); }
+
+static int same_str(const char *p, uint8_t n, la_str s) { return n == s.len && memcmp(p, s.data, n) == 0; }
+
+/* link == NULL: the workspace's own entry. */
+static entry **slot_of(la_realtime *lv, uint64_t h, la_str ws, const la_str *link)
+{
+    size_t mask = lv->cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        entry *e = lv->slots[i];
+        if (!e)
+            return &lv->slots[i];
+        if (e->hash != h || (e->ws == NULL) != (link == NULL))
+            continue;
+        const char *w = wbytes(lv, e);
+        if (same_str(w, e->wlen, ws) && (!link || same_str(w + e->wlen, e->llen, *link)))
+            return &lv->slots[i];
+    }
+}
+
+static int resize(la_realtime *lv, size_t cap)
+{
+    entry **s = calloc(cap, sizeof *s);
+    if (!s)
+        return LA_ENOMEM;
+    entry **old = lv->slots;
+    size_t ocap = lv->cap;
+    lv->slots = s;
+    lv->cap = cap;
+    for (size_t i = 0; i < ocap; i++) {
+        entry *e = old[i];
+        if (!e)
+            continue;
+        size_t j = e->hash & (cap - 1);
+        while (s[j])
+            j = (j + 1) & (cap - 1);
+        s[j] = e;
+    }
+    free(old);
+    return 0;
+}
+
+/* The entry for (ws, link), created with its ring at minute m when missing; NULL when out of
+ * memory. */
+static entry *get(la_realtime *lv, uint64_t h, la_str ws, const la_str *link, entry *parent, int64_t m)
+{
+    entry **at = slot_of(lv, h, ws, link);
+    if (*at)
+        return *at;
+    if ((lv->n + 1) * 2 > lv->cap) {
+        if (resize(lv, lv->cap * 2) != 0)
+            return NULL;
+        at = slot_of(lv, h, ws, link);
+    }
+    uint32_t llen = link ? link->len : 0;
+    entry *e = calloc(1, sizeof *e + lv->ring * sizeof(uint32_t) + ws.len + llen);
+    if (!e)
+        return NULL;
+    e->hash = h;
+    e->head = m;
+    e->last_ts = -1;
+    e->wlen = (uint8_t)ws.len;
+    e->llen = (uint8_t)llen;
+    char *w = (char *)(e->ring + lv->ring);
+    memcpy(w, ws.data, ws.len);
+    if (link) {
+        memcpy(w + ws.len, link->data, llen);
+        e->ws = parent;
+        e->next = parent->first;
+        if (parent->first)
+            parent->first->prev = e;
+        parent->first = e;
+    }
+    *at = e;
+    lv->n++;
+    return e;
+}
+
+static void count(const la_realtime *lv, entry *e, int64_t m, int64_t ts)
+{
+    uint32_t r = lv->ring;
+    if (m > e->head) {
+        if (m - e->head >= r)
+            memset(e->ring, 0, r * sizeof *e->ring);
+        else
+            for (int64_t k = e->head + 1; k <= m; k++)
+                e->ring[k % r] = 0;
+        e->head = m;
+    } else if (m <= e->head - r) {
+        return; /* older than the ring (only when the clock went back) */
+    }
+    e->ring[m % r]++;
+    if (ts > e->last_ts)
+        e->last_ts = ts;
+}
+
+static size_t vis_home(uint64_t id, uint32_t cap) { return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1); }
+
+static void vis_put(vslot *t, uint32_t cap, uint64_t id, int64_t m, uint32_t *n)
+{
+    size_t i = vis_home(id, cap);
+    while (t[i].min >= 0 && t[i].id != id)
+        i = (i + 1) & (cap - 1);
+    if (t[i].min < 0)
+        ++*n;
+    if (t[i].min < m) {
+        t[i].id = id;
+        t[i].min = m;
+    }
+}
+
+/* Rebuild e's visitor table with the visitors whose minute is >= keep_from, sized for them
+ * plus `extra`. */
+static int vis_rebuild(entry *e, int64_t keep_from, uint32_t extra)
+{
+    uint32_t keep = 0;
+    for (uint32_t i = 0; i < e->vis_cap; i++)
+        keep += e->vis[i].min >= keep_from;
+    if (keep + extra == 0) {
+        free(e->vis);
+        e->vis = NULL;
+        e->vis_cap = e->vis_n = 0;
+        return 0;
+    }
+    uint32_t cap = 8;
+    while (cap * 3 < (keep + extra) * 4)
+        cap *= 2;
+    vslot *t = malloc(cap * sizeof *t);
+    if (!t)
+        return LA_ENOMEM;
+    for (uint32_t i = 0; i < cap; i++)
+        t[i].min = -1;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < e->vis_cap; i++)
+        if (e->vis[i].min >= keep_from)
+            vis_put(t, cap, e->vis[i].id, e->vis[i].min, &n);
+    free(e->vis);
+    e->vis = t;
+    e->vis_cap = cap;
+    e->vis_n = n;
+    return 0;
+}
+
+static int vis_add(entry *e, uint64_t id, int64_t m, int64_t keep_from)
+{
+    if ((e->vis_n + 1) * 4 > e->vis_cap * 3 && vis_rebuild(e, keep_from, e->vis_n + 1) != 0)
+        return LA_ENOMEM;
+    vis_put(e->vis, e->vis_cap, id, m, &e->vis_n);
+    return 0;
+}
+
+void la_live_add(la_realtime *lv, la_str ws, la_str link, int64_t ts, uint64_t visitor)
+{
+    int64_t m = minute_of(ts), now = lv->now_min;
+    if (lv->stale || m < now - lv->window + 1 || m > now + lv->horizon)
+        return; /* outside the window: it can never count (the clock only moves forward) */
+    uint64_t hw = XXH3_64bits(ws.data, ws.len), hl = XXH3_64bits_withSeed(link.data, link.len, hw);
+    entry *w = get(lv, hw, ws, NULL, NULL, m);
+    entry *l = w ? get(lv, hl, ws, &link, w, m) : NULL;
+    if (!l) {
+        lv->stale = 1;
+        return;
+    }
+    count(lv, w, m, ts);
+    count(lv, l, m, ts);
+    int64_t alo = now - lv->active + 1;
+    if (m >= alo && (vis_add(w, visitor, m, alo) != 0 || vis_add(l, visitor, m, alo) != 0))
+        lv->stale = 1;
+}
+
+static void free_entries(la_realtime *lv)
+{
+    for (size_t i = 0; i < lv->cap; i++)
+        if (lv->slots[i]) {
+            free(lv->slots[i]->vis);
+            free(lv->slots[i]);
+            lv->slots[i] = NULL;
+        }
+    lv->n = 0;
+}
+
+/* Free entries with nothing left in the window, drop idle visitors, shrink the table. Costs
+ * a pass over the table; allocates only when something goes. */
+static void evict(la_realtime *lv, int64_t now_min)
+{
+    int64_t lo = now_min - lv->window + 1, alo = now_min - lv->active + 1;
+    size_t gone = 0;
+    /* links first, so that a workspace's list is empty when the workspace goes */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < lv->cap; i++) {
+            entry *e = lv->slots[i];
+            if (!e || (pass == 0) != (e->ws != NULL))
+                continue;
+            if (e->head >= lo || e->first) {
+                uint32_t idle = 0;
+                for (uint32_t k = 0; k < e->vis_cap && idle == 0; k++)
+                    idle = e->vis[k].min >= 0 && e->vis[k].min < alo;
+                if (idle && vis_rebuild(e, alo, 0) != 0)
+                    lv->stale = 1;
+                continue;
+            }
+            if (e->ws) {
+                if (e->prev)
+                    e->prev->next = e->next;
+                else
+                    e->ws->first = e->next;
+                if (e->next)
+                    e->next->prev = e->prev;
+            }
+            free(e->vis);
+            free(e);
+            lv->slots[i] = NULL;
+            gone++;
+        }
+    lv->swept_min = now_min;
+    if (!gone)
+        return;
+    lv->n -= gone;
+    /* the holes broke probe sequences: place every entry again */
+    size_t cap = 64;
+    while (cap < lv->n * 2)
+        cap *= 2;
+    if (resize(lv, cap) != 0)
+        lv->stale = 1; /* lookups may miss now: the rebuild starts from scratch */
+}
+
+void la_live_tick(la_realtime *lv)
+{
+    lv->now_min = minute_of(la_io_current()->now_ms());
+    if (lv->now_min != lv->swept_min && !lv->stale)
+        evict(lv, lv->now_min);
+}
+
+void la_live_usage(const la_realtime *lv, size_t *entries, size_t *visitors)
+{
+    size_t v = 0;
+    for (size_t i = 0; i < lv->cap; i++)
+        if (lv->slots[i])
+            v += lv->slots[i]->vis_n;
+    *entries = lv->n;
+    *visitors = v;
+}
+
+/* Count the rows of the window's days that this handle has not counted yet: everything at
+ * open or after a rebuild, and on read-only handles what a writer added since. */
+static int catch_up(la_db *db, la_realtime *lv)
+{
+    int64_t lo = (lv->now_min - lv->window + 1) * MS_PER_MIN, hi = (lv->now_min + lv->horizon + 1) * MS_PER_MIN;
+    int64_t dlo = lo < 0 ? 0 : lo / LA_MS_PER_DAY, dhi = (hi - 1) / LA_MS_PER_DAY;
+    size_t keep = 0;
+    for (size_t i = 0; i < lv->nfed; i++)
+        if (lv->fed[i].day >= dlo)
+            lv->fed[keep++] = lv->fed[i];
+    lv->nfed = keep;
+    la_filter f = LA_FILTER_INIT;
+    f.from = lo;
+    f.to = hi;
+    for (size_t i = 0; i < db->ndays; i++) {
+        int32_t day = db->days[i].day;
+        if (day < dlo || day > dhi)
+            continue;
+        la_day *d;
+        int rc = la_db_day(db, day, 0, &d);
+        if (rc == 0 && db->readonly)
+            rc = la_day_refresh(d);
+        if (rc != 0)
+            return rc;
+        fed_day *fd = NULL;
+        for (size_t k = 0; k < lv->nfed && !fd; k++)
+            if (lv->fed[k].day == day)
+                fd = &lv->fed[k];
+        if (!fd) {
+            if (lv->nfed == lv->fed_cap) {
+                size_t cap = lv->fed_cap ? lv->fed_cap * 2 : 4;
+                fed_day *p = realloc(lv->fed, cap * sizeof *p);
+                if (!p)
+                    return la_err(LA_ENOMEM, "out of memory");
+                lv->fed = p;
+                lv->fed_cap = cap;
+            }
+            fd = &lv->fed[lv->nfed++];
+            *fd = (fed_day){day, 0};
+        }
+        uint64_t rows = d->commit.rows_in_blocks + d->tail_rows;
+        if (rows <= fd->rows)
+            continue;
+        la_cursor *c;
+        if ((rc = la_scan_seq_locked(db, &f, day, fd->rows, rows, &c)) != 0)
+            return rc;
+        la_batch b;
+        while ((rc = la_cursor_next_locked(c, &b)) == 1)
+            for (size_t r = 0; r < b.nrows; r++)
+                la_live_add(lv, b.workspace.dict[b.workspace.ids[r]], b.link.dict[b.link.ids[r]], b.ts[r],
+                            b.visitor_id[r]);
+        la_cursor_close(c);
+        if (rc != 0)
+            return rc;
+        fd->rows = rows;
+    }
+    return lv->stale ? la_err(LA_ENOMEM, "out of memory") : 0;
+}
+
+/* Forget everything and count the window's rows again from the segments. */
+static int rebuild(la_db *db, la_realtime *lv)
+{
+    free_entries(lv);
+    lv->nfed = 0;
+    lv->stale = 0;
+    lv->swept_min = lv->now_min;
+    int rc = catch_up(db, lv);
+    lv->stale = rc != 0;
+    return rc;
+}
+
+int la_live_open(la_db *db, const la_options *o)
+{
+    la_realtime *lv = calloc(1, sizeof *lv);
+    if (!lv || !(lv->slots = calloc(64, sizeof *lv->slots))) {
+        free(lv);
+        return la_err(LA_ENOMEM, "out of memory");
+    }
+    lv->cap = 64;
+    lv->window = o->live_window_min ? o->live_window_min : 30;
+    lv->active = o->live_active_min ? o->live_active_min : (lv->window < 5 ? lv->window : 5);
+    int64_t skew = o->future_skew_ms ? o->future_skew_ms : 3600000;
+    lv->horizon = skew < 0 || skew > MAX_HORIZON * MS_PER_MIN ? MAX_HORIZON
+                                                              : (uint32_t)((skew + MS_PER_MIN - 1) / MS_PER_MIN);
+    lv->ring = lv->window + lv->horizon;
+    lv->now_min = minute_of(la_io_current()->now_ms());
+    db->live = lv;
+    /* a damaged newest day must not keep the database from opening: la_live() retries and
+     * reports the error */
+    rebuild(db, lv);
+    la_err_clear();
+    return 0;
+}
+
+void la_live_free(la_realtime *lv)
+{
+    if (!lv)
+        return;
+    free_entries(lv);
+    free(lv->slots);
+    free(lv->fed);
+    free(lv);
+}
+
+/* ---- the public calls ---- */
+
+static int check_str(la_str s, const char *what)
+{
+    if (s.data && s.len > LA_MAX_STR)
+        return la_err(LA_EINVAL, "%s is %u bytes, longer than %d", what, s.len, LA_MAX_STR);
+    return 0;
+}
+
+/* With db->mu held: bring the layer up to the clock; *out = the workspace's entry or NULL. */
+static int begin(la_db *db, la_str ws, entry **out)
+{
+    la_realtime *lv = db->live;
+    la_live_tick(lv);
+    int rc = 0;
+    if (db->readonly && (rc = la_db_rescan_days(db)) != 0)
+        return rc;
+    if (lv->stale)
+        rc = rebuild(db, lv);
+    else if (db->readonly)
+        rc = catch_up(db, lv);
+    if (rc != 0)
+        return rc;
+    entry **at = slot_of(lv, XXH3_64bits(ws.data, ws.len), ws, NULL);
+    *out = *at;
+    return 0;
+}
+
+static uint64_t window_events(const la_realtime *lv, const entry *e)
+{
+    int64_t now = lv->now_min, lo = now - lv->window + 1, hi = now + lv->horizon;
+    int64_t a = e->head - lv->ring + 1 > lo ? e->head - lv->ring + 1 : lo, b = e->head < hi ? e->head : hi;
+    uint64_t n = 0;
+    for (int64_t m = a; m <= b; m++)
+        n += e->ring[m % lv->ring];
+    return n;
+}
+
+/* Events of e in the window, its newest event time and its active visitors. */
+static void stats_of(const la_realtime *lv, const entry *e, uint64_t *events, int64_t *last_ts, uint64_t *active)
+{
+    *events = *active = 0;
+    *last_ts = -1;
+    if (!e)
+        return;
+    int64_t now = lv->now_min, lo = now - lv->window + 1, hi = now + lv->horizon;
+    *events = window_events(lv, e);
+    if (e->last_ts >= 0 && minute_of(e->last_ts) >= lo && minute_of(e->last_ts) <= hi)
+        *last_ts = e->last_ts;
+    int64_t alo = now - lv->active + 1;
+    for (uint32_t i = 0; i < e->vis_cap; i++)
+        *active += e->vis[i].min >= alo && e->vis[i].min <= hi;
+}
+
+int la_live(la_db *db, la_str workspace, la_str link, la_live_stats *out)
+{
+    la_err_clear();
+    if (!db || !out || !workspace.data)
+        return la_err(LA_EINVAL, "la_live: NULL argument");
+    if (out->version != LA_LIVE_VERSION)
+        return la_err(LA_EINVAL, "la_live_stats.version is %u, this library knows %d", out->version,
+                      LA_LIVE_VERSION);
+    int rc;
+    if ((rc = check_str(workspace, "workspace")) != 0 || (rc = check_str(link, "link")) != 0)
+        return rc;
+    pthread_mutex_lock(&db->mu);
+    la_realtime *lv = db->live;
+    entry *e;
+    if ((rc = begin(db, workspace, &e)) == 0) {
+        if (e && link.data)
+            e = *slot_of(lv, XXH3_64bits_withSeed(link.data, link.len, e->hash), workspace, &link);
+        out->now = lv->now_min * MS_PER_MIN;
+        out->window_min = lv->window;
+        out->active_min = lv->active;
+        stats_of(lv, e, &out->events, &out->last_ts, &out->active_visitors);
+    }
+    pthread_mutex_unlock(&db->mu);
+    return rc;
+}
+
+typedef struct ranked {
+    const entry *e;
+    const char *link;
+    uint64_t events;
+} ranked;
+
+/* Events descending, then link bytes ascending (a prefix first). */
+static int by_events(const void *pa, const void *pb)
+{
+    const ranked *a = pa, *b = pb;
+    if (a->events != b->events)
+        return a->events > b->events ? -1 : 1;
+    size_t n = a->e->llen < b->e->llen ? a->e->llen : b->e->llen;
+    int c = n ? memcmp(a->link, b->link, n) : 0;
+    return c ? c : (a->e->llen > b->e->llen) - (a->e->llen < b->e->llen);
+}
+
+int la_live_top(la_db *db, la_str workspace, uint32_t k, la_live_board **out)
+{
+    la_err_clear();
+    if (!db || !out || !workspace.data)
+        return la_err(LA_EINVAL, "la_live_top: NULL argument");
+    *out = NULL;
+    if (k < 1 || k > TOP_K_MAX)
+        return la_err(LA_EINVAL, "k %u outside 1..%u", k, TOP_K_MAX);
+    int rc = check_str(workspace, "workspace");
+    if (rc != 0)
+        return rc;
+    pthread_mutex_lock(&db->mu);
+    la_realtime *lv = db->live;
+    entry *w;
+    ranked *all = NULL;
+    size_t n = 0, cap = 0;
+    if ((rc = begin(db, workspace, &w)) != 0)
+        goto out;
+    for (const entry *e = w ? w->first : NULL; e; e = e->next) {
+        uint64_t ev = window_events(lv, e);
+        if (ev == 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            ranked *p = realloc(all, cap * sizeof *p);
+            if (!p) {
+                rc = la_err(LA_ENOMEM, "out of memory");
+                goto out;
+            }
+            all = p;
+        }
+        all[n++] = (ranked){e, wbytes(lv, e) + e->wlen, ev};
+    }
+    if (n)
+        qsort(all, n, sizeof *all, by_events);
+    size_t shown = n < k ? n : k, bytes = 0;
+    for (size_t i = 0; i < shown; i++)
+        bytes += all[i].e->llen;
+    la_live_board *t = calloc(1, sizeof *t + shown * sizeof *t->entries + bytes + 1);
+    if (!t) {
+        rc = la_err(LA_ENOMEM, "out of memory");
+        goto out;
+    }
+    t->entries = (la_live_link *)(t + 1);
+    char *p = (char *)(t->entries + shown);
+    t->now = lv->now_min * MS_PER_MIN;
+    t->window_min = lv->window;
+    t->active_min = lv->active;
+    t->links = n;
+    stats_of(lv, w, &t->events, &t->last_ts, &t->active_visitors);
+    for (size_t i = 0; i < shown; i++) {
+        la_live_link *x = &t->entries[i];
+        memcpy(p, all[i].link, all[i].e->llen);
+        x->link = (la_str){p, all[i].e->llen};
+        p += all[i].e->llen;
+        stats_of(lv, all[i].e, &x->events, &x->last_ts, &x->active_visitors);
+    }
+    t->n = shown;
+    *out = t;
+out:
+    pthread_mutex_unlock(&db->mu);
+    free(all);
+    return rc;
+}
+
+void la_live_board_free(la_live_board *t) { free(t); }

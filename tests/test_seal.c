@@ -1,0 +1,580 @@
+/* test_seal.c — sealing days: sorted order and key-range pruning against a model, late events
+ * appended to a sealed file without rewriting it, rollups and scans that see them at once,
+ * cursors and readers across a seal, automatic sealing, and SIGKILL during sealing. */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "la.h"
+#include "testutil.h"
+
+#define DAY_MS 86400000LL
+#define T0 (20362LL * DAY_MS) /* 2025-10-01 */
+#define NWS 12
+#define NLINK 60
+
+/* Event i of a stream: its visitor id is i, so every row names the event it came from. */
+typedef struct ev {
+    int64_t ts;
+    int ws, link;
+} ev;
+
+static char ws_name[NWS][16], link_name[NLINK][16];
+
+static void init_names(void)
+{
+    for (int i = 0; i < NWS; i++)
+        snprintf(ws_name[i], sizeof ws_name[i], "ws%02d", (i * 7) % NWS);
+    for (int i = 0; i < NLINK; i++)
+        snprintf(link_name[i], sizeof link_name[i], "l%03d", (i * 37) % NLINK);
+}
+
+static ev *gen(size_t n, uint64_t seed, int days)
+{
+    ev *e = malloc(n * sizeof *e);
+    uint64_t rng = seed;
+    for (size_t i = 0; i < n; i++) {
+        e[i].ts = T0 + (int64_t)(tu_rand(&rng) % (uint64_t)(days * DAY_MS));
+        e[i].ws = (int)(tu_rand(&rng) % NWS);
+        e[i].link = (int)(tu_rand(&rng) % NLINK);
+    }
+    return e;
+}
+
+static la_str S(const char *s) { return (la_str){s, (uint32_t)strlen(s)}; }
+
+static void append(la_db *db, const ev *e, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++) {
+        la_event x;
+        memset(&x, 0, sizeof x);
+        x.ts = e[i].ts;
+        x.workspace = S(ws_name[e[i].ws]);
+        x.link = S(link_name[e[i].link]);
+        x.event_type = S("click");
+        x.visitor_id = i;
+        x.session_id = i / 3;
+        ck_assert_msg(la_append(db, &x) == LA_OK, "append: %s", la_errmsg());
+    }
+}
+
+/* Expected scan order: by day; within a day before hot_from (absolute day), the sealed rows
+ * [0, sealed_upto) sorted by (workspace, link, ts, index), then the later ones in append
+ * order; days from hot_from on in append order. */
+static const ev *g_e;
+static size_t g_sealed_upto;
+static int64_t g_hot_from = INT64_MAX;
+static int cmp_expected(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    const ev *x = &g_e[i], *y = &g_e[j];
+    if (x->ts / DAY_MS != y->ts / DAY_MS)
+        return x->ts / DAY_MS < y->ts / DAY_MS ? -1 : 1;
+    int xs = i < g_sealed_upto && x->ts / DAY_MS < g_hot_from, ys = j < g_sealed_upto && y->ts / DAY_MS < g_hot_from;
+    if (xs != ys)
+        return xs ? -1 : 1;
+    if (xs) {
+        int c = strcmp(ws_name[x->ws], ws_name[y->ws]);
+        if (!c)
+            c = strcmp(link_name[x->link], link_name[y->link]);
+        if (c)
+            return c;
+        if (x->ts != y->ts)
+            return x->ts < y->ts ? -1 : 1;
+    }
+    return i < j ? -1 : i > j;
+}
+
+static size_t *expected(const ev *e, size_t n, size_t sealed_upto)
+{
+    size_t *idx = malloc((n + 1) * sizeof *idx);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    g_e = e;
+    g_sealed_upto = sealed_upto;
+    qsort(idx, n, sizeof *idx, cmp_expected);
+    return idx;
+}
+
+/* Scan db (optionally for one workspace) and compare with the expected order. */
+static void check_scan(la_db *db, const ev *e, size_t n, const size_t *order, int ws)
+{
+    la_filter f = LA_FILTER_INIT;
+    if (ws >= 0)
+        f.workspace = S(ws_name[ws]);
+    la_cursor *cur;
+    ck_assert_int_eq(la_scan(db, &f, &cur), LA_OK);
+    la_batch b;
+    size_t k = 0;
+    int rc;
+    while ((rc = la_cursor_next(cur, &b)) == 1) {
+        for (size_t r = 0; r < b.nrows; r++) {
+            while (k < n && ws >= 0 && e[order[k]].ws != ws)
+                k++;
+            TU_CHECK(k < n, "scan returned more rows than expected");
+            size_t i = order[k++];
+            TU_CHECK(b.visitor_id[r] == i, "row %zu: event %llu, expected %zu", k - 1,
+                     (unsigned long long)b.visitor_id[r], i);
+            la_str w = b.workspace.dict[b.workspace.ids[r]], l = b.link.dict[b.link.ids[r]];
+            TU_CHECK(b.ts[r] == e[i].ts && w.len == strlen(ws_name[e[i].ws]) &&
+                         memcmp(w.data, ws_name[e[i].ws], w.len) == 0 && l.len == strlen(link_name[e[i].link]) &&
+                         memcmp(l.data, link_name[e[i].link], l.len) == 0,
+                     "row of event %zu has other values", i);
+        }
+    }
+    ck_assert_int_eq(rc, 0);
+    while (k < n && ws >= 0 && e[order[k]].ws != ws)
+        k++;
+    ck_assert_uint_eq(k, n);
+    la_cursor_close(cur);
+}
+
+static uint64_t day_clicks(la_db *db, int ws, int64_t day_ms)
+{
+    la_query q = LA_QUERY_INIT;
+    q.from = day_ms;
+    q.to = day_ms + DAY_MS;
+    q.workspace = S(ws_name[ws]);
+    la_point *p;
+    size_t np;
+    ck_assert_int_eq(la_query_series(db, &q, &p, &np), LA_OK);
+    ck_assert_uint_eq(np, 1);
+    uint64_t c = p[0].clicks;
+    la_series_free(p);
+    return c;
+}
+
+static uint64_t model_clicks(const ev *e, size_t n, int ws, int64_t day_ms)
+{
+    uint64_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += e[i].ws == ws && e[i].ts >= day_ms && e[i].ts < day_ms + DAY_MS;
+    return c;
+}
+
+static void verify_clean(const char *dir)
+{
+    uint64_t problems = 99;
+    ck_assert_int_eq(la_verify(dir, NULL, NULL, &problems), LA_OK);
+    ck_assert_uint_eq(problems, 0);
+}
+
+static uint8_t *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *p = malloc(*len + 1);
+    ck_assert_uint_eq(fread(p, 1, *len, f), *len);
+    fclose(f);
+    return p;
+}
+
+static int read_version(const char *dir, int64_t day_ms)
+{
+    char path[700];
+    time_t t = (time_t)(day_ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(path, sizeof path, "%s/%04d-%02d-%02d.seg", dir, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    size_t len;
+    uint8_t *p = read_file(path, &len);
+    int v = p[8] | p[9] << 8;
+    free(p);
+    return v;
+}
+
+START_TEST(seal__late_event_appends_without_rewrite)
+{
+    init_names();
+    const size_t n = 20000, late = 300;
+    ev *e = gen(n + late, 11, 5);
+    for (size_t i = n; i < n + late; i++)
+        e[i].ts = T0 + DAY_MS + (int64_t)(i % 1000) * 60000; /* all for day 1 */
+    char *dir = tu_tmpdir();
+    la_options o = LA_OPTIONS_INIT;
+    o.block_rows = 1000;
+    o.no_auto_seal = 1;
+    la_db *db;
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_CREATE, &o), LA_OK);
+    append(db, e, 0, n);
+    ck_assert_int_eq(la_flush(db), LA_OK);
+    la_compact_stats st;
+    ck_assert_int_eq(la_compact(db, LA_COMPACT_ALL, &st), LA_OK);
+    ck_assert_uint_eq(st.days, 5);
+    ck_assert_uint_eq(st.rows, n);
+    size_t *order = expected(e, n, n);
+    check_scan(db, e, n, order, -1);
+    for (int w = 0; w < NWS; w += 5)
+        check_scan(db, e, n, order, w);
+    free(order);
+    verify_clean(dir);
+
+    /* late events: appended after the sorted blocks, the sorted bytes untouched */
+    char path[700];
+    snprintf(path, sizeof path, "%s/2025-10-02.seg", dir);
+    size_t len0, len1;
+    uint8_t *before = read_file(path, &len0);
+    ck_assert_int_eq(read_version(dir, T0 + DAY_MS), 2);
+    append(db, e, n, n + late);
+    ck_assert_int_eq(la_flush(db), LA_OK);
+    uint8_t *after = read_file(path, &len1);
+    ck_assert_uint_gt(len1, len0);
+    ck_assert_mem_eq(before, after, 3072);                 /* header page up to the slots */
+    ck_assert_mem_eq(before + 4096, after + 4096, len0 - 4096); /* every sorted block */
+    free(before);
+    free(after);
+    order = expected(e, n + late, n);
+    check_scan(db, e, n + late, order, -1);
+    check_scan(db, e, n + late, order, 3);
+    for (int w = 0; w < NWS; w++) /* rollups see them at once */
+        ck_assert_uint_eq(day_clicks(db, w, T0 + DAY_MS), model_clicks(e, n + late, w, T0 + DAY_MS));
+    free(order);
+    la_close(db);
+    verify_clean(dir);
+
+    /* after a reopen too, then sealed again: the late rows join the sorted ones */
+    ck_assert_int_eq(la_open(&db, dir, 0, &o), LA_OK);
+    order = expected(e, n + late, n);
+    check_scan(db, e, n + late, order, -1);
+    free(order);
+    ck_assert_int_eq(la_compact(db, LA_COMPACT_ALL, &st), LA_OK);
+    ck_assert_uint_eq(st.days, 1);
+    order = expected(e, n + late, n + late);
+    check_scan(db, e, n + late, order, -1);
+    for (int w = 0; w < NWS; w++)
+        ck_assert_uint_eq(day_clicks(db, w, T0 + DAY_MS), model_clicks(e, n + late, w, T0 + DAY_MS));
+    free(order);
+    la_close(db);
+    verify_clean(dir);
+    tu_rmrf(dir);
+    free(dir);
+    free(e);
+}
+END_TEST
+
+/* A cursor opened before a seal reads on to the end of what it saw, in the old order; a
+ * reader handle notices the new file at its next scan. */
+START_TEST(seal__cursors_and_readers_across_a_seal)
+{
+    init_names();
+    const size_t n = 30000;
+    ev *e = gen(n, 12, 3);
+    char *dir = tu_tmpdir();
+    la_options o = LA_OPTIONS_INIT;
+    o.block_rows = 700;
+    o.no_auto_seal = 1;
+    la_db *db, *rd;
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_CREATE, &o), LA_OK);
+    append(db, e, 0, n);
+    ck_assert_int_eq(la_flush(db), LA_OK);
+    ck_assert_int_eq(la_open(&rd, dir, LA_OPEN_READONLY, NULL), LA_OK);
+    size_t *hot = expected(e, n, 0), *sealed = expected(e, n, n);
+    la_cursor *cw, *cr;
+    ck_assert_int_eq(la_scan(db, NULL, &cw), LA_OK);
+    ck_assert_int_eq(la_scan(rd, NULL, &cr), LA_OK);
+    la_batch b;
+    size_t kw = 0, kr = 0;
+    ck_assert_int_eq(la_cursor_next(cw, &b), 1);
+    for (size_t r = 0; r < b.nrows; r++)
+        ck_assert_uint_eq(b.visitor_id[r], hot[kw++]);
+    ck_assert_int_eq(la_cursor_next(cr, &b), 1);
+    for (size_t r = 0; r < b.nrows; r++)
+        ck_assert_uint_eq(b.visitor_id[r], hot[kr++]);
+    la_compact_stats st;
+    ck_assert_int_eq(la_compact(db, LA_COMPACT_ALL, &st), LA_OK);
+    ck_assert_uint_eq(st.days, 3);
+    int rc;
+    while ((rc = la_cursor_next(cw, &b)) == 1)
+        for (size_t r = 0; r < b.nrows; r++)
+            ck_assert_uint_eq(b.visitor_id[r], hot[kw++]);
+    ck_assert_int_eq(rc, 0);
+    while ((rc = la_cursor_next(cr, &b)) == 1)
+        for (size_t r = 0; r < b.nrows; r++)
+            ck_assert_uint_eq(b.visitor_id[r], hot[kr++]);
+    ck_assert_msg(rc == 0, "reader: %s", la_errmsg());
+    ck_assert_uint_eq(kw, n);
+    ck_assert_uint_eq(kr, n);
+    la_cursor_close(cw);
+    la_cursor_close(cr);
+    check_scan(rd, e, n, sealed, -1);
+    check_scan(db, e, n, sealed, 4);
+    check_scan(rd, e, n, sealed, 4);
+    for (int w = 0; w < NWS; w += 3)
+        ck_assert_uint_eq(day_clicks(rd, w, T0 + DAY_MS), model_clicks(e, n, w, T0 + DAY_MS));
+    la_close(rd);
+    la_close(db);
+    verify_clean(dir);
+    free(hot);
+    free(sealed);
+    tu_rmrf(dir);
+    free(dir);
+    free(e);
+}
+END_TEST
+
+/* Defaults: la_flush() seals days that ended seal_after_days before the newest day's, and
+ * seals a sealed day again once its late events reach 1/8 of its rows. */
+START_TEST(seal__automatic_at_flush)
+{
+    init_names();
+    const size_t n = 12000;
+    ev *e = gen(n, 13, 6);
+    char *dir = tu_tmpdir();
+    la_options o = LA_OPTIONS_INIT;
+    o.block_rows = 500;
+    la_db *db;
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_CREATE, &o), LA_OK);
+    append(db, e, 0, n);
+    ck_assert_int_eq(la_flush(db), LA_OK);
+    for (int d = 0; d < 6; d++) /* newest day 5: days up to 5 - 1 - 2 are sealed */
+        ck_assert_int_eq(read_version(dir, T0 + d * DAY_MS), d <= 2 ? 2 : 1);
+    size_t day0 = 0;
+    for (int w = 0; w < NWS; w++)
+        day0 += model_clicks(e, n, w, T0);
+    /* late events for day 0: sealed again once they reach 1/8 of its rows, at the flush after
+     * the L-th, L = ceil(day0 / 7) */
+    size_t late = (day0 + 6) / 7, total = n + late;
+    ev *all = realloc(e, total * sizeof *all);
+    ck_assert_ptr_nonnull(all);
+    e = all;
+    for (size_t i = n; i < total; i++)
+        e[i] = (ev){T0 + (int64_t)(i - n) * 1000, (int)(i % NWS), (int)(i % NLINK)};
+    append(db, e, n, total - 1);
+    ck_assert_int_eq(la_flush(db), LA_OK);
+    g_hot_from = T0 / DAY_MS + 3;
+    size_t *order = expected(e, total - 1, n); /* day 0: its late rows after its sorted ones */
+    check_scan(db, e, total - 1, order, -1);
+    free(order);
+    append(db, e, total - 1, total);
+    ck_assert_int_eq(la_flush(db), LA_OK);
+    order = expected(e, total, total); /* day 0 sealed again: all of it sorted */
+    check_scan(db, e, total, order, -1);
+    check_scan(db, e, total, order, 2);
+    g_hot_from = INT64_MAX;
+    free(order);
+    la_close(db);
+    verify_clean(dir);
+    tu_rmrf(dir);
+    free(dir);
+    free(e);
+}
+END_TEST
+
+/* SIGKILL while days are being sealed and late events arrive: every flushed event is there
+ * exactly once, nothing else is, verify is clean. */
+static void seal_child(const char *dir, const ev *e, size_t n, volatile uint64_t *flushed)
+{
+    la_options o = LA_OPTIONS_INIT;
+    o.block_rows = 300;
+    o.no_auto_seal = 1;
+    la_db *db;
+    if (la_open(&db, dir, LA_OPEN_CREATE, &o) != LA_OK)
+        _exit(3);
+    size_t i = *flushed;
+    uint64_t rng = i + 5;
+    while (i < n) {
+        size_t k = 1 + tu_rand(&rng) % 400;
+        if (i + k > n)
+            k = n - i;
+        append(db, e, i, i + k);
+        i += k;
+        if (la_flush(db) != LA_OK)
+            _exit(5);
+        *flushed = i;
+        if (la_compact(db, LA_COMPACT_ALL, NULL) != LA_OK)
+            _exit(6);
+    }
+    la_close(db);
+    _exit(0);
+}
+
+START_TEST(seal__sigkill_during_sealing_loses_nothing)
+{
+    init_names();
+    const size_t n = 40000;
+    ev *e = gen(n, 14, 4);
+    char *dir = tu_tmpdir();
+    volatile uint64_t *flushed = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne((void *)flushed, MAP_FAILED);
+    *flushed = 0;
+    uint64_t rng = 99;
+    int kills = 0;
+    uint8_t *seen = malloc(n);
+    for (int round = 0; round < 12 && *flushed < n; round++) {
+        uint64_t start = *flushed;
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0)
+            seal_child(dir, e, n, flushed);
+        struct timespec ts = {0, (long)(20000000 + tu_rand(&rng) % 200000000)};
+        nanosleep(&ts, NULL);
+        kills += kill(pid, SIGKILL) == 0;
+        int status;
+        waitpid(pid, &status, 0);
+        ck_assert_msg(WIFSIGNALED(status) || WEXITSTATUS(status) == 0, "child exit %d", WEXITSTATUS(status));
+        verify_clean(dir);
+        /* the rows: distinct events, each a real one, every flushed one present; a kill between
+         * an append and its flush may leave a few unflushed ones, which the next child would
+         * append again — so restart from what is there */
+        la_db *db;
+        ck_assert_int_eq(la_open(&db, dir, LA_OPEN_READONLY, NULL), LA_OK);
+        memset(seen, 0, n);
+        la_cursor *cur;
+        ck_assert_int_eq(la_scan(db, NULL, &cur), LA_OK);
+        la_batch b;
+        size_t rows = 0;
+        while (la_cursor_next(cur, &b) == 1)
+            for (size_t r = 0; r < b.nrows; r++, rows++) {
+                uint64_t i = b.visitor_id[r];
+                TU_CHECK(i < n && !seen[i] && b.ts[r] == e[i].ts, "row %zu: bad or repeated event %llu", rows,
+                         (unsigned long long)i);
+                seen[i] = 1;
+            }
+        la_cursor_close(cur);
+        la_close(db);
+        uint64_t f = *flushed;
+        for (size_t i = 0; i < f; i++)
+            TU_CHECK(seen[i], "round %d: flushed event %zu lost", round, i);
+        /* unflushed rows beyond f that survived: the next child appends from `rows` on */
+        for (size_t i = 0; i < rows; i++)
+            TU_CHECK(seen[i], "round %d: survivors are not a prefix", round);
+        *flushed = rows;
+        ck_assert_uint_ge(rows, start);
+    }
+    ck_assert_int_gt(kills, 0);
+    free(seen);
+    munmap((void *)flushed, 4096);
+    tu_rmrf(dir);
+    free(dir);
+    free(e);
+}
+END_TEST
+
+/* Threads: appenders (events of all days, so sealed days get late rows), a thread that seals
+ * every day over and over, and this thread scanning: every view holds distinct real events
+ * and only grows; at the end, exactly the union. */
+#define TH_WRITERS 3
+#define TH_EVENTS 6000
+typedef struct th_arg {
+    la_db *db;
+    const ev *e;
+    size_t from, to;
+    atomic_int *stop;
+} th_arg;
+
+static void *th_writer(void *p)
+{
+    th_arg *a = p;
+    for (size_t i = a->from; i < a->to; i++) {
+        la_event x;
+        memset(&x, 0, sizeof x);
+        x.ts = a->e[i].ts;
+        x.workspace = S(ws_name[a->e[i].ws]);
+        x.link = S(link_name[a->e[i].link]);
+        x.event_type = S("click");
+        x.visitor_id = i;
+        if (la_append(a->db, &x) != LA_OK || (i % 500 == 0 && la_flush(a->db) != LA_OK))
+            return (void *)1;
+    }
+    return NULL;
+}
+
+static void *th_sealer(void *p)
+{
+    th_arg *a = p;
+    while (!atomic_load(a->stop))
+        if (la_compact(a->db, LA_COMPACT_ALL, NULL) != LA_OK)
+            return (void *)1;
+    return NULL;
+}
+
+static size_t th_view(la_db *db, uint8_t *seen, size_t n, const ev *e)
+{
+    memset(seen, 0, n);
+    la_cursor *cur;
+    ck_assert_int_eq(la_scan(db, NULL, &cur), LA_OK);
+    la_batch b;
+    size_t rows = 0;
+    int rc;
+    while ((rc = la_cursor_next(cur, &b)) == 1)
+        for (size_t r = 0; r < b.nrows; r++, rows++) {
+            uint64_t i = b.visitor_id[r];
+            TU_CHECK(i < n && !seen[i] && b.ts[r] == e[i].ts, "bad or repeated event %llu", (unsigned long long)i);
+            seen[i] = 1;
+        }
+    ck_assert_msg(rc == 0, "scan: %s", la_errmsg());
+    la_cursor_close(cur);
+    return rows;
+}
+
+START_TEST(seal__threads_append_seal_and_scan)
+{
+    init_names();
+    const size_t n = TH_WRITERS * TH_EVENTS;
+    ev *e = gen(n, 15, 4);
+    char *dir = tu_tmpdir();
+    la_options o = LA_OPTIONS_INIT;
+    o.block_rows = 400;
+    o.no_auto_seal = 1;
+    la_db *db;
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_CREATE, &o), LA_OK);
+    atomic_int stop = 0;
+    th_arg args[TH_WRITERS + 1];
+    pthread_t th[TH_WRITERS + 1];
+    for (int t = 0; t <= TH_WRITERS; t++) {
+        args[t] = (th_arg){db, e, (size_t)t * TH_EVENTS, (size_t)(t + 1) * TH_EVENTS, &stop};
+        ck_assert_int_eq(pthread_create(&th[t], NULL, t < TH_WRITERS ? th_writer : th_sealer, &args[t]), 0);
+    }
+    uint8_t *seen = malloc(n);
+    size_t last = 0;
+    for (int k = 0; k < 15; k++) {
+        size_t now = th_view(db, seen, n, e);
+        ck_assert_uint_ge(now, last);
+        last = now;
+    }
+    for (int t = 0; t < TH_WRITERS; t++) {
+        void *ret;
+        ck_assert_int_eq(pthread_join(th[t], &ret), 0);
+        ck_assert_ptr_null(ret);
+    }
+    atomic_store(&stop, 1);
+    void *ret;
+    ck_assert_int_eq(pthread_join(th[TH_WRITERS], &ret), 0);
+    ck_assert_ptr_null(ret);
+    ck_assert_uint_eq(th_view(db, seen, n, e), n);
+    la_close(db);
+    verify_clean(dir);
+    free(seen);
+    tu_rmrf(dir);
+    free(dir);
+    free(e);
+}
+END_TEST
+
+static Suite *seal_suite(void)
+{
+    Suite *s = suite_create("seal");
+    TCase *tc = tcase_create("seal");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, seal__late_event_appends_without_rewrite);
+    tcase_add_test(tc, seal__cursors_and_readers_across_a_seal);
+    tcase_add_test(tc, seal__automatic_at_flush);
+    tcase_add_test(tc, seal__sigkill_during_sealing_loses_nothing);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("threads");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, seal__threads_append_seal_and_scan);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TU_MAIN(seal_suite)
