@@ -19,6 +19,7 @@
 /* cmd_query.c's commands (lactl.h does not list them yet). */
 int lactl_query(int argc, char **argv);
 int lactl_top(int argc, char **argv);
+int lactl_live(int argc, char **argv); /* cmd_live.c, likewise */
 
 /* Split text into lines (in place); returns them sorted. */
 static int cmp_str(const void *a, const void *b)
@@ -992,6 +993,9 @@ static const cli_case cli_cases[] = {
     {"verify", lactl_verify, ARGS("/nonexistent/db")},
     {"dump", lactl_dump, ARGS("/nonexistent/db")},
     {"export", lactl_export, ARGS("/nonexistent/db")},
+    {"live", lactl_live, ARGS("/nonexistent/db", "--workspace", "w", "--once")},
+    {"compact", lactl_compact, ARGS("/nonexistent/db")},
+    {"retention", lactl_retention, ARGS("/nonexistent/db")},
 };
 #define NCLI (sizeof cli_cases / sizeof cli_cases[0])
 
