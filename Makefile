@@ -49,7 +49,7 @@ LACTL  := $(BUILD)/lactl
 LAGEN  := $(BUILD)/lagen
 LABENCH := $(BUILD)/labench
 
-.PHONY: all lib test check test-build asan tsan clean install uninstall demo bench help \
+.PHONY: all lib test check test-build asan tsan test-long clean install uninstall demo bench help \
         fuzz fuzz-run fuzz-replay fuzz-seeds headertest
 all: lib $(LACTL) $(LAGEN)
 lib: $(STATIC) $(SHARED)
@@ -110,6 +110,13 @@ test:
 	$(MAKE) asan
 	$(MAKE) tsan
 
+# The long forms of the crash tests: 2000 SIGKILLs of an appending writer, 400 of a sealing
+# one, power cut at every sync call (dropped and torn). Not part of `make test` (an hour or so).
+test-long: test-build
+	LA_LONG=1 CK_RUN_CASE=crash $(BUILD)/tests/test_engine
+	LA_LONG=1 CK_RUN_CASE=seal $(BUILD)/tests/test_seal
+	LA_LONG=1 $(BUILD)/tests/test_crashsim
+
 # The concurrency tests (threads appending, sealing and scanning at once) under ThreadSanitizer.
 tsan:
 	$(MAKE) BUILD=build-tsan CFLAGS="-O1 -g -Werror -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
@@ -128,8 +135,8 @@ demo:
 	./tools/demo.sh
 
 # bench: figures for the closing notes; BENCH_EVENTS / BENCH_DAYS / BENCH_RUNS scale it.
-BENCH_EVENTS ?= 2000000
-BENCH_DAYS ?= 7
+BENCH_EVENTS ?= 5000000
+BENCH_DAYS ?= 35
 BENCH_RUNS ?= 3
 bench: $(LABENCH)
 	$(LABENCH) --events $(BENCH_EVENTS) --days $(BENCH_DAYS) --runs $(BENCH_RUNS) --json $(BUILD)/bench.json

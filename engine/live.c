@@ -219,6 +219,11 @@ static int vis_add(entry *e, uint64_t id, int64_t m, int64_t keep_from)
 void la_live_add(la_realtime *lv, la_str ws, la_str link, int64_t ts, uint64_t visitor)
 {
     int64_t m = minute_of(ts), now = lv->now_min;
+    if (m > now + lv->horizon && !lv->stale) {
+        /* The future-skew check read the clock after this batch began and may have seen a
+         * later minute: read it again, so that every event it accepted counts. */
+        lv->now_min = now = minute_of(la_io_current()->now_ms());
+    }
     if (lv->stale || m < now - lv->window + 1 || m > now + lv->horizon)
         return; /* outside the window: it can never count (the clock only moves forward) */
     uint64_t hw = XXH3_64bits(ws.data, ws.len), hl = XXH3_64bits_withSeed(link.data, link.len, hw);
@@ -319,6 +324,15 @@ static int catch_up(la_db *db, la_realtime *lv)
         if (lv->fed[i].day >= dlo)
             lv->fed[keep++] = lv->fed[i];
     lv->nfed = keep;
+    /* A day a writer sealed (rewrote in sorted order) or deleted since: row numbers no longer
+     * say what was counted, so count every day of the window again. Rare: sealing waits until
+     * a day is cold, retention longer still. */
+    for (size_t i = 0; db->readonly && i < db->ndays; i++)
+        if (db->days[i].day >= dlo && db->days[i].day <= dhi && db->days[i].d && la_day_replaced(db->days[i].d)) {
+            free_entries(lv);
+            lv->nfed = 0;
+            break;
+        }
     la_filter f = LA_FILTER_INIT;
     f.from = lo;
     f.to = hi;
@@ -327,9 +341,7 @@ static int catch_up(la_db *db, la_realtime *lv)
         if (day < dlo || day > dhi)
             continue;
         la_day *d;
-        int rc = la_db_day(db, day, 0, &d);
-        if (rc == 0 && db->readonly)
-            rc = la_day_refresh(d);
+        int rc = la_db_day_fresh(db, day, &d);
         if (rc != 0)
             return rc;
         fed_day *fd = NULL;
@@ -414,15 +426,18 @@ void la_live_free(la_realtime *lv)
 
 /* ---- the public calls ---- */
 
-static int check_str(la_str s, const char *what)
+/* The strings of a request (link.data == NULL: no link). */
+static int check_key(la_str ws, la_str link)
 {
-    if (s.data && s.len > LA_MAX_STR)
-        return la_err(LA_EINVAL, "%s is %u bytes, longer than %d", what, s.len, LA_MAX_STR);
+    if (ws.len > LA_MAX_STR || (link.data && link.len > LA_MAX_STR))
+        return la_err(LA_EINVAL, "%s is longer than %d bytes", ws.len > LA_MAX_STR ? "workspace" : "link",
+                      LA_MAX_STR);
     return 0;
 }
 
-/* With db->mu held: bring the layer up to the clock; *out = the workspace's entry or NULL. */
-static int begin(la_db *db, la_str ws, entry **out)
+/* With db->mu held: bring the layer up to the clock; *out = the entry of the workspace, or of
+ * its link when link->data != NULL; NULL when there is none. */
+static int begin(la_db *db, la_str ws, const la_str *link, entry **out)
 {
     la_realtime *lv = db->live;
     la_live_tick(lv);
@@ -435,8 +450,10 @@ static int begin(la_db *db, la_str ws, entry **out)
         rc = catch_up(db, lv);
     if (rc != 0)
         return rc;
-    entry **at = slot_of(lv, XXH3_64bits(ws.data, ws.len), ws, NULL);
-    *out = *at;
+    entry *e = *slot_of(lv, XXH3_64bits(ws.data, ws.len), ws, NULL);
+    if (e && link->data)
+        e = *slot_of(lv, XXH3_64bits_withSeed(link->data, link->len, e->hash), ws, link);
+    *out = e;
     return 0;
 }
 
@@ -474,19 +491,43 @@ int la_live(la_db *db, la_str workspace, la_str link, la_live_stats *out)
     if (out->version != LA_LIVE_VERSION)
         return la_err(LA_EINVAL, "la_live_stats.version is %u, this library knows %d", out->version,
                       LA_LIVE_VERSION);
-    int rc;
-    if ((rc = check_str(workspace, "workspace")) != 0 || (rc = check_str(link, "link")) != 0)
+    int rc = check_key(workspace, link);
+    if (rc != 0)
         return rc;
     pthread_mutex_lock(&db->mu);
     la_realtime *lv = db->live;
     entry *e;
-    if ((rc = begin(db, workspace, &e)) == 0) {
-        if (e && link.data)
-            e = *slot_of(lv, XXH3_64bits_withSeed(link.data, link.len, e->hash), workspace, &link);
+    if ((rc = begin(db, workspace, &link, &e)) == 0) {
         out->now = lv->now_min * MS_PER_MIN;
         out->window_min = lv->window;
         out->active_min = lv->active;
         stats_of(lv, e, &out->events, &out->last_ts, &out->active_visitors);
+    }
+    pthread_mutex_unlock(&db->mu);
+    return rc;
+}
+
+int la_live_minutes(la_db *db, la_str workspace, la_str link, uint64_t *counts, uint32_t n, int64_t *first)
+{
+    la_err_clear();
+    if (!db || !counts || !workspace.data)
+        return la_err(LA_EINVAL, "la_live_minutes: NULL argument");
+    int rc = check_key(workspace, link);
+    if (rc != 0)
+        return rc;
+    pthread_mutex_lock(&db->mu);
+    la_realtime *lv = db->live;
+    entry *e;
+    if (n < 1 || n > lv->window)
+        rc = la_err(LA_EINVAL, "la_live_minutes: %u minutes, the window has %u", n, lv->window);
+    else if ((rc = begin(db, workspace, &link, &e)) == 0) {
+        int64_t m0 = lv->now_min - n + 1;
+        for (uint32_t i = 0; i < n; i++) {
+            int64_t m = m0 + i;
+            counts[i] = e && m <= e->head && m > e->head - lv->ring ? e->ring[m % lv->ring] : 0;
+        }
+        if (first)
+            *first = m0 * MS_PER_MIN;
     }
     pthread_mutex_unlock(&db->mu);
     return rc;
@@ -517,7 +558,7 @@ int la_live_top(la_db *db, la_str workspace, uint32_t k, la_live_board **out)
     *out = NULL;
     if (k < 1 || k > TOP_K_MAX)
         return la_err(LA_EINVAL, "k %u outside 1..%u", k, TOP_K_MAX);
-    int rc = check_str(workspace, "workspace");
+    int rc = check_key(workspace, (la_str){NULL, 0});
     if (rc != 0)
         return rc;
     pthread_mutex_lock(&db->mu);
@@ -525,7 +566,8 @@ int la_live_top(la_db *db, la_str workspace, uint32_t k, la_live_board **out)
     entry *w;
     ranked *all = NULL;
     size_t n = 0, cap = 0;
-    if ((rc = begin(db, workspace, &w)) != 0)
+    const la_str no_link = {NULL, 0};
+    if ((rc = begin(db, workspace, &no_link, &w)) != 0)
         goto out;
     for (const entry *e = w ? w->first : NULL; e; e = e->next) {
         uint64_t ev = window_events(lv, e);

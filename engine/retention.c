@@ -75,6 +75,35 @@ static void date_of(int64_t day, char buf[16])
     snprintf(buf, 16, "%04d-%02d-%02d", (int)y, m, d);
 }
 
+static int int32_cmp(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* A day that retention deleted (a day file, no segment) stays closed even when a larger
+ * retention_days would let it in again: its day file counts rows of the deleted segment, which
+ * a new segment's rows would be mistaken for. */
+static int deleted_day(la_db *db, int32_t day, int64_t ts)
+{
+    const la_rstate *rs = &db->roll;
+    if (!rs->nfdays || !bsearch(&day, rs->fdays, rs->nfdays, sizeof day, int32_cmp))
+        return 0;
+    size_t lo = 0, hi = db->ndays;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (db->days[mid].day == day)
+            return 0;
+        if (db->days[mid].day < day)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    char date[16];
+    date_of(day, date);
+    return la_err(LA_ETOOOLD, "event time %lld: retention deleted the raw events of %s", (long long)ts, date);
+}
+
 int la_db_check_time(la_db *db, int64_t ts)
 {
     int64_t now = la_io_current()->now_ms();
@@ -87,7 +116,7 @@ int la_db_check_time(la_db *db, int64_t ts)
         return rc;
     int64_t ref = newest < now ? newest : now, first = first_kept_day(db, ref);
     if (ts / LA_MS_PER_DAY >= first)
-        return 0;
+        return deleted_day(db, (int32_t)(ts / LA_MS_PER_DAY), ts);
     char day[16], kept[16];
     date_of(ts / LA_MS_PER_DAY, day);
     date_of(first, kept);

@@ -104,6 +104,8 @@ static void verify_block(verifier *v, la_day *d, uint32_t bi, sort_pos *pos)
         int64_t at = (int64_t)(b->off + cd->offset);
         if (la_block_part(&bv, c, 1, raw, &why) != 0) {
             problem(v, d->name, at, "column %s: %s", d->cfg->schema.name[c], why);
+            if (c == LA_C_TS || c == LA_C_WORKSPACE || c == LA_C_LINK)
+                keys_ok = 0;
             continue;
         }
         int rc;

@@ -1,6 +1,6 @@
 /* fuzz_api.c — input bytes drive a sequence of public API calls (append, batch append, bulk
  * generated batches, flush, close and reopen with other options, read-only opens, filtered scans,
- * dashboard queries, verify) against a plain in-memory model; any difference between la and the
+ * dashboard queries, retention, verify) against a plain in-memory model; any difference between la and the
  * model aborts. Queries (la_query_series, la_query_top) are checked against a brute-force pass
  * over the model's events, in UTC only (zone math has its own tests), on the writer, on a
  * long-lived read-only handle and on fresh read-only handles, with rollups written during the
@@ -62,6 +62,23 @@ typedef struct mev {
 static mev model[MAX_EVENTS];
 static size_t nmodel;
 
+/* Retention: the clock la reads (fixed, so that inputs replay the same), and the days it
+ * deleted: their events are gone from scans and refused by appends, while queries over them
+ * answer from the day rollups or say LA_ENOTKEPT. */
+static int64_t clock_ms = (BASE_DAY + 10) * DAY_MS;
+static int64_t gone[MAX_EVENTS];
+static size_t ngone;
+
+static int64_t fixed_clock(void) { return clock_ms; }
+
+static int is_gone(int64_t day)
+{
+    for (size_t i = 0; i < ngone; i++)
+        if (gone[i] == day)
+            return 1;
+    return 0;
+}
+
 static int draw_str(fz *s, int required)
 {
     uint8_t b = next(s);
@@ -76,7 +93,7 @@ static int draw_str(fz *s, int required)
 
 /* The clock (the I/O seam's now_ms) and the realtime windows of every handle, in minutes. */
 #define MIN_MS 60000LL
-#define LIVE_FUTURE 60 /* the default future skew, one hour */
+#define LIVE_FUTURE 1440 /* minutes ahead that count: the cap, as every handle accepts any time */
 static int64_t clock_ms;
 static uint32_t live_window, live_active;
 static int64_t fake_now(void) { return clock_ms; }
@@ -87,9 +104,10 @@ static mev draw_event(fz *s)
     uint8_t kind = next(s);
     int64_t day = BASE_DAY + next(s) % 4;
     e.ts = day * DAY_MS + (int64_t)(next64(s) % (uint64_t)DAY_MS);
-    if (kind >= 200 && kind < 250) /* around the clock: in the realtime window, or just outside */
+    if (kind >= 200 && kind < 250) /* around the clock: in the realtime window, or just outside;
+                                    * a few up to the future horizon */
         e.ts = clock_ms - (int64_t)(live_window + 3) * MIN_MS +
-               (int64_t)(next64(s) % (uint64_t)((live_window + 3 + LIVE_FUTURE) * MIN_MS));
+               (int64_t)(next64(s) % (uint64_t)((live_window + 3 + (kind < 245 ? 60 : LIVE_FUTURE)) * MIN_MS));
     if (kind == 250)
         e.ts = -1 - (int64_t)next(s); /* before 1970 */
     else if (kind == 251)
@@ -118,7 +136,7 @@ static int expected_rc(const mev *e)
             return LA_EINVAL;
     if (e->ts < 0 || e->ts >= 253402300800000LL)
         return LA_ERANGE;
-    return LA_OK;
+    return is_gone(e->ts / DAY_MS) ? LA_ETOOOLD : LA_OK;
 }
 
 static la_event to_event(const mev *m, la_str *dims)
@@ -172,7 +190,7 @@ typedef struct mfilter {
 
 static int match(const mev *m, const mfilter *f)
 {
-    return m->ts >= f->from && m->ts < f->to && (f->ws == -2 || m->ws == f->ws) &&
+    return m->ts >= f->from && m->ts < f->to && !is_gone(m->ts / DAY_MS) && (f->ws == -2 || m->ws == f->ws) &&
            (f->link == -2 || m->link == f->link) && (f->dim < 0 || m->dim[f->dim] == f->dimval);
 }
 
@@ -337,6 +355,10 @@ static void setup(void)
     snprintf(dir, sizeof dir, "%s/la-fuzz-api-XXXXXX", base);
     if (!mkdtemp(dir))
         FZ_ASSERT(0);
+    static la_io io;
+    io = *la_io_posix();
+    io.now_ms = fixed_clock;
+    la_io_set(&io);
     memset(long_ok, 'L', sizeof long_ok);
     memset(too_long, 'T', sizeof too_long);
 }
@@ -383,6 +405,8 @@ static void bulk_append(fz *s, la_db *db)
         return;
     uint8_t d = next(s);
     int64_t day = d < 160 ? BASE_DAY + d % 4 : BASE_DAY - 420 + (int64_t)(d - 160) * 9;
+    if (is_gone(day))
+        return;
     uint8_t w = next(s);
     int64_t t0 = day * DAY_MS + (w & 1 ? (int64_t)(w >> 1) % 24 * HOUR_MS : 0);
     int64_t spread = w & 1 ? HOUR_MS : DAY_MS;
@@ -499,6 +523,17 @@ static int qmatch(const mev *m, const mquery *q)
     return m->ts >= q->from && m->ts < q->to && m->ws == q->ws &&
            (q->link < 0 || m->link == q->link) && (q->type < 0 || m->type == q->type) &&
            (q->dim < 0 || m->dim[q->dim] == q->dimval);
+}
+
+/* A query that meets a deleted day may need its raw events or hours: LA_ENOTKEPT. */
+static int may_be_notkept(const mquery *q, int want, int rc)
+{
+    if (rc != LA_ENOTKEPT || want != LA_OK)
+        return 0;
+    for (size_t i = 0; i < ngone; i++)
+        if (gone[i] * DAY_MS < q->to && (gone[i] + 1) * DAY_MS > q->from)
+            return 1;
+    return 0;
 }
 
 /* What the header promises for the arguments alone (series: also the bucket count). */
@@ -700,7 +735,7 @@ static void check_series(la_db *db, const mquery *q)
     la_point *pts = NULL;
     size_t n = 99;
     int rc = la_query_series(db, &lq, &pts, &n);
-    if (rc != want)
+    if (rc != want && !may_be_notkept(q, want, rc))
         FZ_ASSERT(0);
     if (rc != LA_OK) {
         if (pts || n != 0)
@@ -773,7 +808,7 @@ static void check_top(la_db *db, const mquery *q, int dim, uint32_t k)
     static la_top stale;
     la_top *t = &stale; /* not NULL: a failing call must reset it */
     int rc = la_query_top(db, &lq, dim, k, &t);
-    if (rc != want)
+    if (rc != want && !may_be_notkept(q, want, rc))
         FZ_ASSERT(0);
     if (rc != LA_OK) {
         if (t)
@@ -960,12 +995,43 @@ static void check_live(la_db *db, int ws)
 
 static la_db *ro; /* a read-only handle kept across operations (and writer reopens) */
 
+/* Set the clock, reopen the writer with a short retention and run it: exactly the model's
+ * days that ended more than that many days before min(clock, newest event) must go. */
+static void retention_op(fz *s, la_db **db, const la_options *o)
+{
+    clock_ms = (BASE_DAY - 30 + next(s) % 40) * DAY_MS + (int64_t)(next64(s) % (uint64_t)DAY_MS);
+    la_options r = *o;
+    r.retention_days = 1 + next(s) % 20;
+    la_close(*db);
+    if (la_open(db, dir, 0, &r) != LA_OK)
+        FZ_ASSERT(0);
+    int64_t newest = INT64_MIN;
+    for (size_t i = 0; i < nmodel; i++)
+        newest = model[i].ts > newest ? model[i].ts : newest;
+    int64_t ref = newest < clock_ms ? newest : clock_ms;
+    uint32_t want = 0;
+    for (size_t i = 0; i < nmodel && newest != INT64_MIN; i++) {
+        int64_t day = model[i].ts / DAY_MS;
+        if ((day + 1 + (int64_t)r.retention_days) * DAY_MS < ref && !is_gone(day)) {
+            gone[ngone++] = day;
+            want++;
+        }
+    }
+    la_retention_stats st;
+    if (la_retention(*db, &st) != LA_OK || st.days != want || st.days_left != 0)
+        FZ_ASSERT(0);
+    la_close(*db);
+    if (la_open(db, dir, 0, o) != LA_OK)
+        FZ_ASSERT(0);
+}
+
 static void open_ro(la_db **out, int no_rollups)
 {
     la_options o = LA_OPTIONS_INIT;
     o.no_rollups = no_rollups;
     o.live_window_min = live_window;
     o.live_active_min = live_active;
+    o.future_skew_ms = -1; /* as the writer: the same realtime horizon */
     if (la_open(out, dir, LA_OPEN_READONLY, &o) != LA_OK)
         FZ_ASSERT(0);
 }
@@ -974,12 +1040,14 @@ static void open_ro(la_db **out, int no_rollups)
  * for half the inputs a small checkpoint_rows, so that flushes write rollup files. Then each
  * operation is one byte (and its arguments): 0-4 append (4: a batch), 5 flush, 6 reopen,
  * 7 scan on a new read-only handle, 8 filtered scan, 9 one of: a series or top query on the
- * writer or on a read-only handle, a reopen with other options, a bulk batch, sealing. */
+ * writer or on a read-only handle, a reopen with other options, a bulk batch, sealing, a
+ * retention run with the clock set. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!dir[0])
         setup();
     clear_dir();
+    ngone = 0;
     fz s = {data, size};
     la_options o = LA_OPTIONS_INIT;
     uint8_t b0 = next(&s), b1 = next(&s);
@@ -1081,6 +1149,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     FZ_ASSERT(0);
                 break;
             case 5:
+                if (bit3 && !o.no_rollups) { /* deleting raw days needs the rollups kept */
+                    retention_op(&s, &db, &o);
+                    break;
+                }
                 la_close(ro);
                 ro = NULL;
                 break;

@@ -169,7 +169,8 @@ typedef struct la_options {
  *  gives LA_EBUSY like it does across processes. */
 LA_API int la_open(la_db **out, const char *path, unsigned flags, const la_options *opts);
 
-/*! la_close() : seal what is pending, flush, unmap and release the lock. Accepts NULL.
+/*! la_close() : turn the tails of the days written into blocks, checkpoint the rollups, flush,
+ *  unmap and release the lock (it does not seal days: see "Sealing days"). Accepts NULL.
  *  Events appended but not flushed are flushed first; an I/O failure there is reported by
  *  la_errmsg() but the handle is freed anyway (call la_flush() first to act on errors). */
 LA_API void la_close(la_db *db);
@@ -196,7 +197,8 @@ LA_API int la_db_dim_index(const la_db *db, const char *name);
  *  and queries at once. LA_EFUTURE: ts > now + future_skew_ms (now = the wall clock; default
  *  one hour, -1 = no limit). LA_ETOOOLD: the event's UTC day ended more than retention_days
  *  before the reference time ref = min(now, the newest event stored), i.e.
- *  (floor(ts / 86400000) + 1 + retention_days) * 86400000 < ref — a day retention deletes.
+ *  (floor(ts / 86400000) + 1 + retention_days) * 86400000 < ref — a day retention deletes —
+ *  or a day retention already deleted (even if a larger retention_days would keep it now).
  *  Taking the newest event, not the clock alone, lets a database be fed old data in time
  *  order; taking the clock too means one far-future event cannot age out the history.
  *  The event and its strings are copied: the caller may reuse them when the call returns.
@@ -419,10 +421,11 @@ LA_API void la_top_free(la_top *top);
  * [N - live_window_min + 1, N + F], F being future_skew_ms in whole minutes (default 60, at
  * most 1440; 1440 when the skew is unlimited). So an event stamped slightly in the future (a
  * client clock running fast) counts at once and stays counted until N passes its minute by
- * the window; a late event counts only while its own minute is in the window. Events stamped
- * further ahead than N + F when appended are never counted (the future-skew check rejects
- * them). Active visitors likewise: a visitor counts while one of their events has its minute in
- * [N - live_active_min + 1, N + F].
+ * the window; a late event counts only while its own minute is in the window. A handle counts
+ * an event only if its minute is at most N + F when the handle first sees it (appends it, or
+ * reads it at open or catch-up); la_append rejects later ones (LA_EFUTURE) unless
+ * future_skew_ms is -1 or longer than a day. Active visitors likewise: a visitor counts
+ * while one of their events has its minute in [N - live_active_min + 1, N + F].
  *
  * It is fed by every append (a writer's answers include every event appended before the
  * call) and rebuilt when a database opens from the raw events of the window's days, so a
@@ -430,7 +433,8 @@ LA_API void la_top_free(la_top *top);
  * since (reading only the new rows of the window's days). Memory: about 4 * (window + F)
  * bytes per workspace and per link with an event in the window plus 16 bytes per active
  * visitor; entries idle for a whole window are freed (checked once a minute). Assumes the
- * clock does not go back.
+ * clock does not go back. The windows are options of each handle, not stored in the
+ * database: a read-only handle may look at other windows than the writer.
  * ------------------------------------------------------------------------------------- */
 
 #define LA_LIVE_VERSION 1
@@ -459,6 +463,16 @@ typedef struct la_live_stats {
  *  LA_ENOMEM, and on read-only handles (or after a failed rebuild) LA_EIO / LA_ECORRUPT from
  *  reading the segments. */
 LA_API int la_live(la_db *db, la_str workspace, la_str link, la_live_stats *out);
+
+/*! la_live_minutes() : events per minute of `workspace` (or of one of its links when
+ *  link.data != NULL), for a sparkline: counts[i] gets the events of minute N - n + 1 + i, N
+ *  being the current minute (counts[n - 1] is the current, partial one), for n minutes,
+ *  1 <= n <= live_window_min. *first (may be NULL) gets the start of minute N - n + 1 (ms).
+ *  Minutes ahead of N are not included: over the whole window, la_live()'s events equal the
+ *  sum of counts plus the events stamped ahead. Errors and thread safety as la_live();
+ *  LA_EINVAL also for n out of range or counts == NULL. */
+LA_API int la_live_minutes(la_db *db, la_str workspace, la_str link, uint64_t *counts, uint32_t n,
+                           int64_t *first);
 
 /* One link of la_live_top(). */
 typedef struct la_live_link {

@@ -571,7 +571,8 @@ START_TEST(engine_crash__sigkill_loses_nothing_flushed)
     uint64_t rng = 77;
     int iterations = 0;
     size_t have = 0;
-    while (iterations < 60) {
+    const int rounds = tu_long() ? 2000 : 60;
+    while (iterations < rounds) {
         if (have >= n) { /* start over with an empty database */
             tu_rmrf(dir);
             ck_assert_int_eq(mkdir(dir, 0700), 0);

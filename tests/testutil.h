@@ -19,6 +19,13 @@ static inline uint64_t tu_rand(uint64_t *s)
 }
 
 /* A fresh empty directory under $TMPDIR (or /tmp); caller frees the string. */
+/* `make test-long` sets LA_LONG=1: the crash tests then run their long forms. */
+static inline int tu_long(void)
+{
+    const char *v = getenv("LA_LONG");
+    return v && *v && strcmp(v, "0") != 0;
+}
+
 static inline char *tu_tmpdir(void)
 {
     const char *base = getenv("TMPDIR");
