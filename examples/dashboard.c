@@ -1,6 +1,6 @@
 /* dashboard.c — the read job: a workspace's daily clicks, leads, sales and unique visitors in
- * the viewer's time zone, and its top countries. Usage: dashboard DB. Opens read-only, so it
- * can run while the app writes. */
+ * the viewer's time zone, its top countries, and its busiest links right now. Usage:
+ * dashboard DB. Opens read-only, so it can run while the app writes. */
 #include <la.h>
 #include <stdio.h>
 #include <time.h>
@@ -57,6 +57,20 @@ int main(int argc, char **argv)
                (unsigned long long)top->entries[i].count);
     printf(" (of %llu events)\n", (unsigned long long)top->total);
     la_top_free(top);
+
+    la_live_board *board;
+    if ((rc = la_live_top(db, q.workspace, 3, &board)) != LA_OK) {
+        la_close(db);
+        return fail(rc);
+    }
+    printf("right now (last %u minutes): %llu events, %llu visitors active; top links:",
+           board->window_min, (unsigned long long)board->events,
+           (unsigned long long)board->active_visitors);
+    for (size_t i = 0; i < board->n; i++)
+        printf(" %.*s %llu", (int)board->entries[i].link.len, board->entries[i].link.data,
+               (unsigned long long)board->entries[i].events);
+    printf("\n");
+    la_live_board_free(board);
     la_close(db);
     return 0;
 }

@@ -1,9 +1,11 @@
 /* track.c — the write job: what the app's trackLinkEvent() does on every click, lead and sale.
- * Usage: track DB. Appends a small, fixed set of events (the same ones every run, so that
- * dashboard.c has known answers), flushes, and exits 0 or prints the error. */
+ * Usage: track DB. Appends a small, fixed set of past events (the same every run, so that
+ * dashboard.c has known answers) and one click stamped now, flushes, and shows the realtime
+ * figures of the workspace. Exits 0, or prints the error and exits 1. */
 #include <la.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static la_str s(const char *z) { return (la_str){z, z ? (uint32_t)strlen(z) : 0}; }
 
@@ -29,7 +31,9 @@ int main(int argc, char **argv)
         return 2;
     }
     la_db *db;
-    int rc = la_open(&db, argv[1], LA_OPEN_CREATE, NULL);
+    la_options o = LA_OPTIONS_INIT;
+    o.retention_days = 3650; /* the default keeps 30 days of raw events; these are older */
+    int rc = la_open(&db, argv[1], LA_OPEN_CREATE, &o);
     if (rc != LA_OK) {
         fprintf(stderr, "track: %s: %s\n", la_strerror(rc), la_errmsg());
         return 1;
@@ -49,12 +53,20 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof evs / sizeof evs[0] && rc == LA_OK; i++)
         rc = track_link_event(db, evs[i].ts, "ws_acme", evs[i].link, evs[i].type, evs[i].visitor,
                               evs[i].session, evs[i].country, evs[i].device, evs[i].cents);
+    if (rc == LA_OK) /* the click that just happened */
+        rc = track_link_event(db, (int64_t)time(NULL) * 1000, "ws_acme", "lnk_spring", "click",
+                              "v4", "s5", "FR", "mobile", 0);
     if (rc == LA_OK)
         rc = la_flush(db); /* durable against power loss from here on */
+    la_live_stats live = LA_LIVE_STATS_INIT;
+    if (rc == LA_OK)
+        rc = la_live(db, (la_str){"ws_acme", 7}, (la_str){NULL, 0}, &live);
     if (rc != LA_OK)
         fprintf(stderr, "track: %s: %s\n", la_strerror(rc), la_errmsg());
     else
-        printf("tracked %zu events\n", sizeof evs / sizeof evs[0]);
+        printf("tracked %zu events; last %u minutes: %llu events, %llu visitors active\n",
+               sizeof evs / sizeof evs[0] + 1, live.window_min, (unsigned long long)live.events,
+               (unsigned long long)live.active_visitors);
     la_close(db);
     return rc == LA_OK ? 0 : 1;
 }

@@ -501,6 +501,7 @@ typedef struct la_live_board {
  *  Cost: one pass over the workspace's links with events in the window (window minutes each)
  *  and a sort. Errors and thread safety as la_live(); LA_EINVAL also for k out of range. */
 LA_API int la_live_top(la_db *db, la_str workspace, uint32_t k, la_live_board **out);
+/*! la_live_board_free() : free a board and the link strings in it. Accepts NULL. */
 LA_API void la_live_board_free(la_live_board *board);
 
 /* ---------------------------------------------------------------------------------------
@@ -543,7 +544,9 @@ typedef void (*la_expired_fn)(void *ctx, int64_t day_start_ms, uint64_t bytes, i
 
 /*! la_retention_list() : what la_retention would delete now, without deleting: fn (may be
  *  NULL) is called per expired day, oldest first; *out (may be NULL) gets the totals. Works
- *  on read-only handles (with their retention_days option, or the database's). */
+ *  on read-only handles (with their retention_days option, or the database's). fn runs on
+ *  the calling thread while the handle's lock is held: it must not call la_* on this handle.
+ *  Errors: LA_EINVAL (NULL handle), LA_ENOMEM, LA_EIO, LA_ECORRUPT. */
 LA_API int la_retention_list(la_db *db, la_expired_fn fn, void *ctx, la_retention_stats *out);
 
 /* ---------------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ $CC ${CFLAGS:-} $(pkg-config --cflags la) examples/track.c -o "$tmp/track-static
 if readelf -d "$tmp/track-static" | grep -q 'NEEDED.*libla\.so'; then fail "track-static uses libla.so"; fi
 "$tmp/track-static" "$tmp/db-static" >/dev/null
 "$prefix/bin/lactl" verify "$tmp/db-static" >/dev/null
-[ "$("$prefix/bin/lactl" scan "$tmp/db-static" | wc -l)" -eq 7 ] || fail "lactl scan: not 6 events and a header"
+[ "$("$prefix/bin/lactl" scan "$tmp/db-static" | wc -l)" -eq 8 ] || fail "lactl scan: not 7 events and a header"
 
 $MAKE -s uninstall BUILD="$BUILD" PREFIX="$prefix" DESTDIR=
 left=$(find "$prefix" ! -type d)

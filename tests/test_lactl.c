@@ -19,6 +19,7 @@
 /* cmd_query.c's commands (lactl.h does not list them yet). */
 int lactl_query(int argc, char **argv);
 int lactl_top(int argc, char **argv);
+int lactl_live(int argc, char **argv); /* cmd_live.c, likewise */
 
 /* Split text into lines (in place); returns them sorted. */
 static int cmp_str(const void *a, const void *b)
@@ -461,7 +462,7 @@ START_TEST(lactl_query__table_json_and_estimates)
                           "2026-11-03", "--format", "table", NULL},
                "bucket_start          clicks  leads  sales  value  unique_visitors  unique_sessions\n"
                "2026-11-01T00:00:00Z       2      1      0      0                2                3\n"
-               "2026-11-02T00:00:00Z       1      0      1   1999                2                2\n");
+               "2026-11-02T00:00:00Z       1      0      1  1,999                2                2\n");
     /* Kathmandu (UTC+05:45): local 2026-11-02 is [11-01T18:15Z, 11-02T18:15Z): E2, E3, E4 */
     expect_out(dir, lactl_query,
                (char *[]){"query", db, "--workspace", "w1", "--from", "2026-11-02", "--to",
@@ -992,6 +993,9 @@ static const cli_case cli_cases[] = {
     {"verify", lactl_verify, ARGS("/nonexistent/db")},
     {"dump", lactl_dump, ARGS("/nonexistent/db")},
     {"export", lactl_export, ARGS("/nonexistent/db")},
+    {"live", lactl_live, ARGS("/nonexistent/db", "--workspace", "w", "--once")},
+    {"compact", lactl_compact, ARGS("/nonexistent/db")},
+    {"retention", lactl_retention, ARGS("/nonexistent/db")},
 };
 #define NCLI (sizeof cli_cases / sizeof cli_cases[0])
 
@@ -1032,6 +1036,12 @@ START_TEST(lactl_cli__help_and_exit_status_of_every_command)
     ck_assert_str_eq(lactl_human_bytes(1024, human), "1.0 KiB");
     ck_assert_str_eq(lactl_human_bytes(4263936, human), "4.1 MiB");
     ck_assert_str_eq(lactl_human_bytes(UINT64_MAX, human), "16.0 EiB");
+    char count[LACTL_COUNT_MAX];
+    ck_assert_str_eq(lactl_group_digits(0, count), "0");
+    ck_assert_str_eq(lactl_group_digits(999, count), "999");
+    ck_assert_str_eq(lactl_group_digits(1000, count), "1,000");
+    ck_assert_str_eq(lactl_group_digits(1234567, count), "1,234,567");
+    ck_assert_str_eq(lactl_group_digits(UINT64_MAX, count), "18,446,744,073,709,551,615");
 
     /* damage found while reading is 1 for every reader of events */
     snprintf(tsv, sizeof tsv, "%s/events.tsv", dir);
@@ -1053,12 +1063,16 @@ START_TEST(lactl_cli__help_and_exit_status_of_every_command)
     b ^= 0x55;
     ck_assert_int_eq(pwrite(fd, &b, 1, 5000), 1);
     close(fd);
-    char *damaged[][4] = {{"scan", db, NULL}, {"export", db, NULL}, {"verify", db, NULL},
-                          {"dump", seg, NULL}};
-    int (*cmds[])(int, char **) = {lactl_scan, lactl_export, lactl_verify, lactl_dump};
-    for (size_t i = 0; i < 4; i++) {
+    char *damaged[][5] = {{"scan", db, NULL}, {"export", db, NULL}, {"verify", db, NULL},
+                          {"dump", seg, NULL}, {"verify", db, "--format", "json"}};
+    int (*cmds[])(int, char **) = {lactl_scan, lactl_export, lactl_verify, lactl_dump, lactl_verify};
+    for (size_t i = 0; i < 5; i++) {
         r = run(dir, cmds[i], damaged[i]);
         ck_assert_msg(r.status == 1, "%s of a damaged database: %d", damaged[i][0], r.status);
+        if (i == 4) {
+            check_json(r.out);
+            ck_assert_ptr_nonnull(strstr(r.out, "{\"file\":\"2026-11-01.seg\",\"offset\":"));
+        }
         run_free(&r);
     }
 

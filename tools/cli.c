@@ -35,3 +35,16 @@ char *lactl_human_bytes(uint64_t n, char buf[LACTL_HUMAN_MAX])
     snprintf(buf, LACTL_HUMAN_MAX, "%.1f %s", v, units[u]);
     return buf;
 }
+
+char *lactl_group_digits(uint64_t n, char buf[LACTL_COUNT_MAX])
+{
+    char digits[24];
+    int len = snprintf(digits, sizeof digits, "%llu", (unsigned long long)n), k = 0;
+    for (int i = 0; i < len; i++) {
+        if (i && (len - i) % 3 == 0)
+            buf[k++] = ',';
+        buf[k++] = digits[i];
+    }
+    buf[k] = '\0';
+    return buf;
+}

@@ -21,10 +21,11 @@ static int usage(FILE *to)
             "                       [-o FILE] [--quiet]\n"
             "  Write the events of [from, to) (default: all) for another engine, as\n"
             "  TSVWithNames (default: a header of column names, then rows escaped as in\n"
-            "  ClickHouse TSV, absent values \\N) or JSONEachRow (--format jsonl: one JSON\n"
-            "  object per line, absent values null). Columns as `lactl scan` prints them:\n"
-            "  ts (epoch ms), workspace_id, link_id, event_type, visitor_id and session_id\n"
-            "  (16 hex digits), value, then every dimension. `lactl ingest` reads both back.\n"
+            "  ClickHouse TSV, absent values \\N) or JSONEachRow (--format jsonl, or json:\n"
+            "  one JSON object per line, absent values null). Columns as `lactl scan`\n"
+            "  prints them: ts (epoch ms), workspace_id, link_id, event_type, visitor_id\n"
+            "  and session_id (16 hex digits), value, then every dimension. `lactl ingest`\n"
+            "  reads both back.\n"
             "  --rollups writes the daily rollups instead: one row per UTC day with events,\n"
             "  for every workspace (link_id absent) and every link with raw events in the\n"
             "  range (without --from/--to: from the first to the last raw event's day): day,\n"
@@ -316,7 +317,8 @@ int lactl_export(int argc, char **argv)
             if (parse_time_arg(a, argv[++i], &to))
                 return LACTL_USAGE;
         } else if (strcmp(a, "--format") == 0 && has_val) {
-            json = strcmp(argv[++i], "jsonl") == 0;
+            /* one object per line either way; scan says json, ingest jsonl */
+            json = strcmp(argv[++i], "jsonl") == 0 || strcmp(argv[i], "json") == 0;
             if (!json && strcmp(argv[i], "tsv") != 0) {
                 fprintf(stderr, "lactl export: --format wants tsv or jsonl, not '%s'\n", argv[i]);
                 return LACTL_USAGE;

@@ -249,11 +249,11 @@ static int usage(FILE *to)
             "  taken as the id itself (what `lactl scan` prints); any other string is hashed\n"
             "  with la_hash_id(). The database is created if missing, with --extra-dims added\n"
             "  to the default dimensions. Bad lines are reported by number and skipped.\n"
-            "  --format jsonl (the default for FILE named *.jsonl or *.ndjson) reads one JSON\n"
-            "  object per line in the app's shape: {\"timestamp\": \"...\", \"workspaceId\": ...,\n"
+            "  --format jsonl (or json; the default for FILE named *.jsonl or *.ndjson) reads\n"
+            "  one JSON object per line in the app's shape: \"timestamp\", \"workspaceId\",\n"
             "  \"linkId\", \"eventType\", \"visitorId\", \"sessionId\", \"value\" (or \"amount\";\n"
             "  an integer), \"metadata\": {\"country\", \"city\", \"device\", \"browser\",\n"
-            "  \"referrer\", any extra dimension}}; the column names above work too (what\n"
+            "  \"referrer\", any extra dimension}; the column names above work too (what\n"
             "  `lactl export --format jsonl` writes), null is absent, other keys are ignored.\n"
             "  Values map as in TSV, so both formats of the same events store the same rows.\n"
             "  Exit status: 0 all rows stored, 1 some rows rejected, 2 usage or I/O error.\n");
@@ -351,7 +351,7 @@ int lactl_ingest(int argc, char **argv)
     if (!dbpath || !file)
         return usage(stderr);
     size_t flen = strlen(file);
-    int jsonl = format ? strcmp(format, "jsonl") == 0
+    int jsonl = format ? strcmp(format, "jsonl") == 0 || strcmp(format, "json") == 0
                        : (flen > 6 && strcmp(file + flen - 6, ".jsonl") == 0) ||
                              (flen > 7 && strcmp(file + flen - 7, ".ndjson") == 0);
     if (format && !jsonl && strcmp(format, "tsv") != 0) {

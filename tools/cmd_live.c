@@ -37,7 +37,8 @@ static int usage(FILE *to)
             "  Prints again every SECONDS (default 2, 0.1..3600) until interrupted, clearing the\n"
             "  screen first when stdout is a terminal; --once prints once and exits.\n"
             "  Default format: table on a terminal, else TSV. Opens the database read-only:\n"
-            "  works while a writer runs and sees what it has flushed.\n");
+            "  works while a writer runs and sees what it has flushed.\n"
+            "  Exit status: 0 done, 1 damage found, 2 bad usage or an error that stopped it.\n");
     return to == stdout ? LACTL_OK : LACTL_USAGE;
 }
 

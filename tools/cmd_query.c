@@ -69,7 +69,8 @@ static int usage(int cmd, FILE *to)
                 "  (0 = exact; otherwise a count may be short by up to that much).\n");
     fprintf(to, "  T is epoch ms, YYYY-MM-DD (midnight in --tz) or ISO-8601 date-time (in --tz\n"
                 "  unless it ends in Z or an offset such as +02:00). --tz is an IANA zone name\n"
-                "  (Europe/Berlin), default UTC. Default format: table on a terminal, else TSV.\n"
+                "  (Europe/Berlin), default UTC. Default format: table on a terminal (numbers\n"
+                "  with their thousands grouped), else TSV.\n"
                 "  Opens the database read-only: works while a writer runs.\n"
                 "  Exit status: 0 done, 1 damage found, 2 usage or I/O error (also a range the\n"
                 "  database no longer keeps raw events or hours for).\n");
@@ -281,21 +282,32 @@ static size_t format_local(int64_t t, int32_t off, char *buf, size_t cap)
 static const char *const series_cols[NCOLS] = {"bucket_start", "clicks", "leads", "sales", "value",
                                                "unique_visitors", "unique_sessions"};
 
-/* Cell `c` of point p as text; estimates get a '~' when `mark` is set. */
+/* Cell `c` of point p as text; for the table (`mark` set) estimates get a '~' and numbers
+ * their thousands grouped. */
 static size_t series_cell(const la_point *p, int c, int mark, char *buf, size_t cap)
 {
     const la_distinct *dd = NULL;
+    uint64_t v;
+    int neg = 0;
     switch (c) {
     case 0: return format_local(p->bucket_start, p->utc_offset_s, buf, cap);
-    case 1: return (size_t)snprintf(buf, cap, "%llu", (unsigned long long)p->clicks);
-    case 2: return (size_t)snprintf(buf, cap, "%llu", (unsigned long long)p->leads);
-    case 3: return (size_t)snprintf(buf, cap, "%llu", (unsigned long long)p->sales);
-    case 4: return (size_t)snprintf(buf, cap, "%lld", (long long)p->value);
-    case 5: dd = &p->visitors; break;
-    default: dd = &p->sessions; break;
+    case 1: v = p->clicks; break;
+    case 2: v = p->leads; break;
+    case 3: v = p->sales; break;
+    case 4:
+        neg = p->value < 0;
+        v = neg ? -(uint64_t)p->value : (uint64_t)p->value;
+        break;
+    case 5: dd = &p->visitors; v = dd->count; break;
+    default: dd = &p->sessions; v = dd->count; break;
     }
-    return (size_t)snprintf(buf, cap, "%s%llu", mark && !dd->exact ? "~" : "",
-                            (unsigned long long)dd->count);
+    char num[LACTL_COUNT_MAX];
+    if (mark)
+        lactl_group_digits(v, num);
+    else
+        snprintf(num, sizeof num, "%llu", (unsigned long long)v);
+    return (size_t)snprintf(buf, cap, "%s%s%s", mark && dd && !dd->exact ? "~" : "",
+                            neg ? "-" : "", num);
 }
 
 static void json_distinct(tsv_writer *w, const char *key, const la_distinct *d)
@@ -387,12 +399,11 @@ static void print_top(tsv_writer *w, const args *a, const la_top *t)
             lactl_outf(w, "\t%llu\n", (unsigned long long)t->entries[i].count);
         }
     } else if (a->format == FMT_TABLE) {
-        char num[32];
+        char num[LACTL_COUNT_MAX];
         size_t vw = strlen("value"), cw = strlen("count");
         for (size_t i = 0; i < t->n; i++) {
             size_t vlen = lactl_shown_width(t->entries[i].value.data, t->entries[i].value.len);
-            size_t clen = (size_t)snprintf(num, sizeof num, "%llu",
-                                           (unsigned long long)t->entries[i].count);
+            size_t clen = strlen(lactl_group_digits(t->entries[i].count, num));
             vw = vlen > vw ? vlen : vw;
             cw = clen > cw ? clen : cw;
         }
@@ -401,16 +412,16 @@ static void print_top(tsv_writer *w, const args *a, const la_top *t)
         tsv_raw_out(w, "count\n", 6);
         for (size_t i = 0; i < t->n; i++) {
             const la_str *v = &t->entries[i].value;
-            size_t clen = (size_t)snprintf(num, sizeof num, "%llu",
-                                           (unsigned long long)t->entries[i].count);
+            size_t clen = strlen(lactl_group_digits(t->entries[i].count, num));
             tsv_field_out(w, v->data, v->len);
             spaces(w, vw - lactl_shown_width(v->data, v->len) + 2 + cw - clen);
             tsv_raw_out(w, num, clen);
             tsv_char_out(w, '\n');
         }
-        lactl_outf(w, "total %llu, absent %llu, other %llu, max_error %llu%s\n",
-             (unsigned long long)t->total, (unsigned long long)t->absent,
-             (unsigned long long)t->other, (unsigned long long)t->max_error,
+        char tot[LACTL_COUNT_MAX], absn[LACTL_COUNT_MAX], oth[LACTL_COUNT_MAX], err[LACTL_COUNT_MAX];
+        lactl_outf(w, "total %s, absent %s, other %s, max_error %s%s\n",
+             lactl_group_digits(t->total, tot), lactl_group_digits(t->absent, absn),
+             lactl_group_digits(t->other, oth), lactl_group_digits(t->max_error, err),
              t->max_error ? " (counts are lower bounds)" : " (exact)");
     } else {
         lactl_outf(w, "{\"total\":%llu,\"absent\":%llu,\"other\":%llu,\"max_error\":%llu,\"entries\":[\n",

@@ -51,7 +51,7 @@ static int usage(FILE *to)
             "  --days N     retention in days (default: the database's, set at creation, 30)\n"
             "  --dry-run    only list what would be deleted (read-only: runs beside a writer)\n"
             "  --format     table (default on a terminal), tsv (day, bytes) or json\n"
-            "Deleting needs the writer lock (exit 1 while an application writes) and no free\n"
+            "Deleting needs the writer lock (exit 2 while an application writes) and no free\n"
             "space. Exit status: 0 done, 1 damage found, 2 bad usage or an error that stopped it.\n");
     return to == stdout ? LACTL_OK : LACTL_USAGE;
 }

@@ -22,9 +22,9 @@ static int usage(FILE *to)
             "  event_type, visitor_id and session_id (16 hex digits), value, then every\n"
             "  dimension; absent values are \\N. T is epoch ms or ISO-8601 (UTC if no zone);\n"
             "  the range is [from, to). --where DIM=\\N matches events without that dimension.\n"
-            "  --format json prints one JSON object per line instead (keys the column names,\n"
-            "  absent values null), which `lactl ingest --format jsonl` reads back; --format\n"
-            "  table aligns the columns for people, with ts in ISO-8601.\n"
+            "  --format json (or jsonl) prints one JSON object per line instead (keys the\n"
+            "  column names, absent values null), which `lactl ingest --format jsonl` reads\n"
+            "  back; --format table aligns the columns for people, with ts in ISO-8601.\n"
             "  Opens the database read-only: works while a writer runs and sees what it flushed.\n"
             "  Exit status: 0 done, 1 damage found while reading, 2 usage or I/O error.\n");
     return to == stdout ? LACTL_OK : LACTL_USAGE;
@@ -141,7 +141,7 @@ int lactl_scan(int argc, char **argv)
         if (strcmp(a, "--no-header") == 0)
             header = 0;
         else if (strcmp(a, "--format") == 0 && has_val) {
-            json = strcmp(argv[++i], "json") == 0;
+            json = strcmp(argv[++i], "json") == 0 || strcmp(argv[i], "jsonl") == 0;
             as_table = strcmp(argv[i], "table") == 0;
             if (!json && !as_table && strcmp(argv[i], "tsv") != 0) {
                 fprintf(stderr, "lactl scan: --format wants table, tsv or json, not '%s'\n",

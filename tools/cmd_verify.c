@@ -5,46 +5,100 @@
 
 #include "la.h"
 #include "lactl.h"
+#include "textout.h"
+
+#define LIT(w, s) tsv_raw_out((w), (s), sizeof(s) - 1)
+
+/* Where problems go: lines for people, or the items of a JSON array (opened with the first). */
+typedef struct report {
+    tsv_writer *json; /* NULL: lines on stdout */
+    uint64_t n;
+} report;
 
 static void print_problem(void *ctx, const char *file, int64_t offset, const char *msg)
 {
-    (void)ctx;
-    if (offset >= 0)
-        printf("%s:%lld: %s\n", file, (long long)offset, msg);
+    report *r = ctx;
+    if (!r->json) {
+        if (offset >= 0)
+            printf("%s:%lld: %s\n", file, (long long)offset, msg);
+        else
+            printf("%s: %s\n", file, msg);
+        return;
+    }
+    tsv_writer *w = r->json;
+    if (r->n++)
+        tsv_char_out(w, ',');
     else
-        printf("%s: %s\n", file, msg);
+        LIT(w, "{\"problems\":[");
+    LIT(w, "\n{\"file\":");
+    textout_json_str(w, file, strlen(file));
+    LIT(w, ",\"offset\":");
+    if (offset >= 0)
+        textout_i64(w, offset);
+    else
+        LIT(w, "null");
+    LIT(w, ",\"message\":");
+    textout_json_str(w, msg, strlen(msg));
+    tsv_char_out(w, '}');
+}
+
+static int usage(FILE *to)
+{
+    fprintf(to, "usage: lactl verify DB [--format table|json]\n"
+                "  Check every checksum and invariant of every file of the database without\n"
+                "  changing anything (safe while a writer runs). Prints FILE:OFFSET: PROBLEM\n"
+                "  for each problem and a count (or \"ok\"); --format json prints\n"
+                "  {\"problems\":[{\"file\",\"offset\" (null if none),\"message\"}],\"count\":N}.\n"
+                "  Exit status: 0 clean, 1 problems found, 2 usage or I/O error (no database\n"
+                "  there, unreadable).\n");
+    return to == stdout ? LACTL_OK : LACTL_USAGE;
 }
 
 int lactl_verify(int argc, char **argv)
 {
     const char *path = NULL;
+    int json = 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: lactl verify DB\n"
-                   "  Check every checksum and invariant of every file of the database without\n"
-                   "  changing anything (safe while a writer runs). Prints FILE:OFFSET: PROBLEM\n"
-                   "  for each problem. Exit status: 0 clean, 1 problems found, 2 usage or I/O\n"
-                   "  error (no database there, unreadable).\n");
-            return LACTL_OK;
-        }
-        if (path || (argv[i][0] == '-' && argv[i][1])) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return usage(stdout);
+        if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+            json = strcmp(argv[++i], "json") == 0;
+            if (!json && strcmp(argv[i], "table") != 0) {
+                fprintf(stderr, "lactl verify: --format wants table or json, not '%s'\n", argv[i]);
+                return LACTL_USAGE;
+            }
+        } else if (path || (argv[i][0] == '-' && argv[i][1])) {
             fprintf(stderr, "lactl verify: unexpected argument '%s'\n", argv[i]);
             return LACTL_USAGE;
+        } else {
+            path = argv[i];
         }
-        path = argv[i];
     }
-    if (!path) {
-        fprintf(stderr, "usage: lactl verify DB\n");
-        return LACTL_USAGE;
-    }
+    if (!path)
+        return usage(stderr);
+    tsv_writer w;
+    tsv_writer_init(&w, stdout);
+    report r = {json ? &w : NULL, 0};
     uint64_t problems = 0;
-    int rc = la_verify(path, print_problem, NULL, &problems);
+    int rc = la_verify(path, print_problem, &r, &problems);
+    if (rc == LA_OK && json) {
+        if (problems)
+            LIT(&w, "\n],\"count\":");
+        else
+            LIT(&w, "{\"problems\":[],\"count\":");
+        textout_u64(&w, problems);
+        LIT(&w, "}\n");
+    } else if (rc == LA_OK) {
+        if (problems)
+            printf("%llu problem%s\n", (unsigned long long)problems, problems == 1 ? "" : "s");
+        else
+            printf("ok\n");
+    }
+    if (tsv_writer_finish(&w) != 0 && rc == LA_OK) {
+        fprintf(stderr, "lactl verify: write error\n");
+        return LACTL_ERROR;
+    }
     if (rc != LA_OK)
         return lactl_report("verify", path, rc);
-    if (problems) {
-        printf("%llu problem%s\n", (unsigned long long)problems, problems == 1 ? "" : "s");
-        return LACTL_FAIL;
-    }
-    printf("ok\n");
-    return LACTL_OK;
+    return problems ? LACTL_FAIL : LACTL_OK;
 }

@@ -18,15 +18,15 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"ingest", lactl_ingest, "append events from a TSV file (or stdin)"},
-    {"scan", lactl_scan, "print events as TSV, filtered by time, workspace, link, dimension"},
+    {"ingest", lactl_ingest, "append events from TSV or JSON lines (a file or stdin)"},
+    {"scan", lactl_scan, "print events (TSV, JSON lines, table) by time, workspace, link, dim"},
     {"query", lactl_query, "clicks, leads, sales, value, uniques per hour/day/week/month/year"},
     {"top", lactl_top, "the most frequent values of a dimension (country, city, ...)"},
     {"live", lactl_live, "the top links of a workspace right now, refreshing (--once for scripts)"},
     {"verify", lactl_verify, "check every checksum and invariant; exit 1 on any problem"},
     {"compact", lactl_compact, "seal the days that are due (--all: every day) into sorted zstd"},
     {"retention", lactl_retention, "delete the raw events of expired days (--days N, --dry-run)"},
-    {"dump", lactl_dump, "show a database or one segment or rollup file (--json, --cells N)"},
+    {"dump", lactl_dump, "show a database or one segment or rollup file (--format, --cells N)"},
     {"export", lactl_export, "events or daily rollups as TSVWithNames / JSONEachRow"},
 };
 

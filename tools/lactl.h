@@ -31,6 +31,10 @@ size_t lactl_shown_width(const char *s, size_t n);
 #define LACTL_HUMAN_MAX 16
 char *lactl_human_bytes(uint64_t n, char buf[LACTL_HUMAN_MAX]);
 
+/* n with its thousands grouped for people ("1,234,567") into buf; returns buf. */
+#define LACTL_COUNT_MAX 28
+char *lactl_group_digits(uint64_t n, char buf[LACTL_COUNT_MAX]);
+
 /* Seconds on a monotonic clock, for progress lines and rates. */
 double lactl_now_s(void);
 
