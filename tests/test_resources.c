@@ -1,0 +1,136 @@
+/* test_resources.c — resources that must stay bounded however many days a database holds:
+ * open file descriptors after writing, scanning and querying hundreds of UTC days, through a
+ * writer and through a read-only handle, compared with a count kept by the test. */
+#include <dirent.h>
+
+#include "la.h"
+#include "testutil.h"
+
+#define DAY_MS 86400000LL
+#define T0_DAY 19000LL /* 2022-01-08: far enough back that 400 days end in the past */
+#define NDAYS 400
+#define PER_DAY 3
+/* Descriptors one handle may hold: the lock file, the rollup files and at most 64 days (the
+ * engine's LA_DB_OPEN_DAYS). Far below NDAYS: a handle that kept every day open exceeds it. */
+#define FD_BOUND 80
+
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - 1; /* the DIR's own descriptor */
+}
+
+static la_options opts(void)
+{
+    la_options o = LA_OPTIONS_INIT;
+    o.retention_days = 100000;
+    o.future_skew_ms = -1;
+    return o;
+}
+
+/* Scan everything, counting rows; with ws set, only that workspace. */
+static uint64_t scan_rows(la_db *db, const char *ws)
+{
+    la_filter f = LA_FILTER_INIT;
+    if (ws)
+        f.workspace = (la_str){ws, (uint32_t)strlen(ws)};
+    la_cursor *c;
+    ck_assert_int_eq(la_scan(db, &f, &c), LA_OK);
+    la_batch b;
+    uint64_t n = 0;
+    int rc;
+    while ((rc = la_cursor_next(c, &b)) == 1)
+        n += b.nrows;
+    ck_assert_int_eq(rc, 0);
+    la_cursor_close(c);
+    return n;
+}
+
+/* A day series over every day of workspace "w": each day holds PER_DAY events. */
+static void query_all_days(la_db *db)
+{
+    la_query q = LA_QUERY_INIT;
+    q.from = T0_DAY * DAY_MS;
+    q.to = (T0_DAY + NDAYS) * DAY_MS;
+    q.workspace = (la_str){"w", 1};
+    q.bucket = LA_BUCKET_DAY;
+    la_point *p;
+    size_t n;
+    ck_assert_int_eq(la_query_series(db, &q, &p, &n), LA_OK);
+    ck_assert_uint_eq(n, NDAYS);
+    for (size_t i = 0; i < n; i++)
+        TU_CHECK(p[i].events == PER_DAY, "day %zu: %llu events", i, (unsigned long long)p[i].events);
+    la_series_free(p);
+}
+
+static void check_bound(int base, int handles, const char *when)
+{
+    int held = count_fds() - base;
+    ck_assert_msg(held <= handles * FD_BOUND, "%s: %d descriptors open for %d days", when, held, NDAYS);
+}
+
+START_TEST(resources__fds_bounded_with_hundreds_of_days)
+{
+    char *dir = tu_tmpdir();
+    int base = count_fds();
+    la_options o = opts();
+    la_db *db;
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_CREATE, &o), LA_OK);
+    for (int64_t day = 0; day < NDAYS; day++) {
+        for (int k = 0; k < PER_DAY; k++) {
+            la_event ev = {0};
+            ev.ts = (T0_DAY + day) * DAY_MS + k * 1000;
+            ev.workspace = (la_str){"w", 1};
+            ev.link = (la_str){"l", 1};
+            ev.event_type = (la_str){"click", 5};
+            ev.visitor_id = (uint64_t)k;
+            ck_assert_int_eq(la_append(db, &ev), LA_OK);
+        }
+        check_bound(base, 1, "appending");
+    }
+    ck_assert_int_eq(la_flush(db), LA_OK);
+    check_bound(base, 1, "after flush");
+    ck_assert_uint_eq(scan_rows(db, NULL), (uint64_t)NDAYS * PER_DAY);
+    ck_assert_uint_eq(scan_rows(db, "w"), (uint64_t)NDAYS * PER_DAY);
+    check_bound(base, 1, "after scans");
+    query_all_days(db);
+    check_bound(base, 1, "after a query");
+
+    la_db *ro;
+    ck_assert_int_eq(la_open(&ro, dir, LA_OPEN_READONLY, &o), LA_OK);
+    ck_assert_uint_eq(scan_rows(ro, NULL), (uint64_t)NDAYS * PER_DAY);
+    query_all_days(ro);
+    check_bound(base, 2, "writer and reader");
+    la_close(ro);
+
+    la_close(db);
+    ck_assert_int_eq(count_fds(), base);
+    ck_assert_int_eq(la_open(&db, dir, 0, &o), LA_OK);
+    check_bound(base, 1, "reopened writer");
+    ck_assert_uint_eq(scan_rows(db, NULL), (uint64_t)NDAYS * PER_DAY);
+    query_all_days(db);
+    check_bound(base, 1, "reopened writer after a scan");
+    la_close(db);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+static Suite *resources_suite(void)
+{
+    Suite *s = suite_create("resources");
+    TCase *tc = tcase_create("fds");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, resources__fds_bounded_with_hundreds_of_days);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TU_MAIN(resources_suite)
