@@ -312,6 +312,19 @@ START_TEST(inputs__workspace_isolation)
     ck_assert_int_eq(la_compact(db, LA_COMPACT_ALL, &st), LA_OK);
     ck_assert_uint_eq(st.days, NDAYS);
     check_isolation(db, t0);
+    /* zone names become paths under the zone directory: never outside it */
+    static const char *bad_tz[] = {"../../../../etc/passwd", "/etc/passwd", "Europe/../../x", "a\nb"};
+    for (size_t i = 0; i < 4; i++) {
+        la_query q = LA_QUERY_INIT;
+        q.from = t0;
+        q.to = t0 + DAY_MS;
+        q.workspace = (la_str){"w", 1};
+        q.tz = bad_tz[i];
+        la_point *p;
+        size_t np;
+        int rc = la_query_series(db, &q, &p, &np);
+        ck_assert_msg(rc == LA_EINVAL || rc == LA_ENOTFOUND, "tz %s: %d", bad_tz[i], rc);
+    }
     la_close(db);
     ck_assert_int_eq(la_open(&db, dir, LA_OPEN_READONLY, &o), LA_OK);
     check_isolation(db, t0);
