@@ -2,6 +2,7 @@
  * open file descriptors after writing, scanning and querying hundreds of UTC days, through a
  * writer and through a read-only handle, compared with a count kept by the test. */
 #include <dirent.h>
+#include <pthread.h>
 
 #include "la.h"
 #include "testutil.h"
@@ -136,12 +137,96 @@ START_TEST(resources__fds_bounded_with_hundreds_of_days)
 }
 END_TEST
 
+/* Threads appending to hundreds of days while another scans: day handles are closed and
+ * reopened under them (cursors keep theirs), and every event is there at the end. Run under
+ * ThreadSanitizer as well (build-tsan). */
+#define NTHREADS 2
+typedef struct appender {
+    la_db *db;
+    int id;
+} appender;
+
+static void *append_days(void *arg)
+{
+    appender *a = arg;
+    char ws[16];
+    snprintf(ws, sizeof ws, "t%d", a->id);
+    for (int64_t day = 0; day < NDAYS; day++) {
+        la_event ev = {0};
+        ev.ts = (T0_DAY + (day * 7 + a->id * 13) % NDAYS) * DAY_MS + a->id;
+        ev.workspace = (la_str){ws, (uint32_t)strlen(ws)};
+        ev.link = (la_str){"l", 1};
+        ev.event_type = (la_str){"click", 5};
+        if (la_append(a->db, &ev) != LA_OK || (day % 50 == 0 && la_flush(a->db) != LA_OK))
+            return (void *)1;
+    }
+    return NULL;
+}
+
+static void *scan_loop(void *arg)
+{
+    la_db *db = arg;
+    uint64_t last = 0;
+    for (int i = 0; i < 20; i++) {
+        la_cursor *c;
+        if (la_scan(db, NULL, &c) != LA_OK)
+            return (void *)1;
+        la_batch b;
+        uint64_t n = 0;
+        int rc;
+        while ((rc = la_cursor_next(c, &b)) == 1)
+            n += b.nrows;
+        la_cursor_close(c);
+        if (rc != 0 || n < last) /* views only grow */
+            return (void *)1;
+        last = n;
+    }
+    return NULL;
+}
+
+START_TEST(resources__days_reopened_under_threads)
+{
+    char *dir = tu_tmpdir();
+    int base = count_fds();
+    la_options o = opts();
+    la_db *db;
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_CREATE, &o), LA_OK);
+    pthread_t th[NTHREADS + 1];
+    appender a[NTHREADS];
+    for (int i = 0; i < NTHREADS; i++) {
+        a[i] = (appender){db, i};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, append_days, &a[i]), 0);
+    }
+    ck_assert_int_eq(pthread_create(&th[NTHREADS], NULL, scan_loop, db), 0);
+    for (int i = 0; i <= NTHREADS; i++) {
+        void *r;
+        ck_assert_int_eq(pthread_join(th[i], &r), 0);
+        ck_assert_msg(r == NULL, "thread %d failed: %s", i, la_errmsg());
+    }
+    ck_assert_int_eq(la_flush(db), LA_OK);
+    check_bound(base, 1, "after the threads");
+    ck_assert_uint_eq(scan_rows(db, NULL), (uint64_t)NDAYS * NTHREADS);
+    for (int i = 0; i < NTHREADS; i++) {
+        char ws[16];
+        snprintf(ws, sizeof ws, "t%d", i);
+        ck_assert_uint_eq(scan_rows(db, ws), NDAYS);
+    }
+    la_close(db);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *resources_suite(void)
 {
     Suite *s = suite_create("resources");
     TCase *tc = tcase_create("fds");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, resources__fds_bounded_with_hundreds_of_days);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("threads");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, resources__days_reopened_under_threads);
     suite_add_tcase(s, tc);
     return s;
 }
