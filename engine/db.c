@@ -605,6 +605,10 @@ void la_db_trim_days(la_db *db)
     for (size_t i = 0; i < db->ndays; i++)
         if (db->days[i].d)
             used[n++] = db->days[i].used;
+    if (n <= LA_DB_OPEN_DAYS) {
+        free(used);
+        return;
+    }
     qsort(used, n, sizeof *used, u64_cmp);
     uint64_t oldest_kept = used[n - LA_DB_OPEN_DAYS];
     free(used);
