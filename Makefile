@@ -123,6 +123,9 @@ tsan:
 	    build-tsan/tests/test_engine build-tsan/tests/test_seal
 	CK_RUN_CASE=threads TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_engine
 	CK_RUN_CASE=threads TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_seal
+	$(MAKE) BUILD=build-tsan CFLAGS="-O1 -g -Werror -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
+	    build-tsan/tests/test_resources
+	CK_RUN_CASE=threads TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_resources
 
 asan:
 	$(MAKE) check BUILD=build-asan CFLAGS="-O1 -g -Werror -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \

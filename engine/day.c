@@ -380,7 +380,8 @@ int la_day_open(la_day **out, const char *dir, int32_t day, const la_day_cfg *cf
     for (int attempt = 0;; attempt++) {
         if (io->identity(d->path, &ino_before, &mtime, &size) != 0)
             ino_before = 0;
-        d->fd = io->open(d->path, writable ? O_RDWR : O_RDONLY, 0);
+        /* O_NOFOLLOW: a symlinked day file would lead reads and writes out of the directory */
+        d->fd = io->open(d->path, (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW, 0);
         if (d->fd < 0 && errno == ENOENT && create && writable) {
             if ((rc = create_file(d, dir)) != 0)
                 goto fail;

@@ -161,7 +161,7 @@ static int int32_cmp(const void *a, const void *b)
 
 static la_day_slot *find_slot(la_db *db, int32_t day)
 {
-    la_day_slot key = {day, NULL, 0, 0};
+    la_day_slot key = {day, NULL, 0, 0, 0};
     return db->ndays ? bsearch(&key, db->days, db->ndays, sizeof key, day_cmp) : NULL;
 }
 
@@ -243,6 +243,7 @@ int la_db_day(la_db *db, int32_t day, int create, la_day **out)
 {
     la_day_slot *s = find_slot(db, day);
     if (s && s->d) {
+        s->used = ++db->day_tick;
         *out = s->d;
         return 0;
     }
@@ -264,6 +265,8 @@ int la_db_day(la_db *db, int32_t day, int create, la_day **out)
         d->on_seal_ctx = db;
     }
     s->d = d;
+    s->used = ++db->day_tick;
+    db->days_open++;
     *out = d;
     return 0;
 }
@@ -289,6 +292,7 @@ int la_db_day_retire(la_db *db, int32_t day)
         db->retired[db->nretired++] = s->d;
     }
     s->d = NULL;
+    db->days_open--;
     return LA_OK;
 }
 
@@ -389,6 +393,7 @@ int la_open(la_db **out, const char *path, unsigned flags, const la_options *opt
         goto fail;
     if ((rc = la_live_open(db, opts)) != 0)
         goto fail;
+    la_db_trim_days(db);
     *out = db;
     return 0;
 fail:
@@ -525,6 +530,8 @@ int la_append_batch(la_db *db, const la_event *evs, size_t n, size_t *n_done)
         la_live_tick(db->live); /* one clock reading per batch */
         for (; i < n && (rc = append_locked(db, &evs[i])) == 0; i++)
             ;
+        if (rc == 0)
+            la_db_trim_days(db);
         pthread_mutex_unlock(&db->mu);
     }
     if (n_done)
@@ -562,6 +569,8 @@ int la_flush(la_db *db)
         db->seal_failed_newest = db->days[db->ndays - 1].day;
         la_err_clear();
     }
+    if (rc == 0)
+        la_db_trim_days(db);
     pthread_mutex_unlock(&db->mu);
     return rc;
 }
@@ -576,4 +585,43 @@ void la_db_forget_day(la_db *db, int32_t day)
     size_t i = (size_t)(s - db->days);
     memmove(db->days + i, db->days + i + 1, (db->ndays - i - 1) * sizeof *db->days);
     db->ndays--;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+void la_db_trim_days(la_db *db)
+{
+    la_db_free_retired(db);
+    if (db->days_open <= LA_DB_OPEN_DAYS)
+        return;
+    uint64_t *used = malloc(db->days_open * sizeof *used);
+    if (!used)
+        return; /* a cache, not a promise: trimming waits for the next call */
+    size_t n = 0;
+    for (size_t i = 0; i < db->ndays; i++)
+        if (db->days[i].d)
+            used[n++] = db->days[i].used;
+    if (n <= LA_DB_OPEN_DAYS) {
+        free(used);
+        return;
+    }
+    qsort(used, n, sizeof *used, u64_cmp);
+    uint64_t oldest_kept = used[n - LA_DB_OPEN_DAYS];
+    free(used);
+    for (size_t i = 0; i < db->ndays; i++) {
+        la_day_slot *s = &db->days[i];
+        if (!s->d || s->used >= oldest_kept)
+            continue;
+        /* what la_close does to a day a writer appended to: its tail sealed into a block and
+         * synced, so closing loses nothing and la_flush need not come back to it */
+        if (!db->readonly && s->d->rotated && (la_day_seal(s->d) != 0 || la_day_flush(s->d) != 0)) {
+            la_err_clear(); /* the day stays open: la_flush or la_close reports the fault */
+            continue;
+        }
+        la_db_day_retire(db, s->day);
+    }
 }

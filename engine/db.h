@@ -15,6 +15,7 @@ typedef struct la_day_slot {
     la_day *d;      /* NULL until first used */
     uint8_t sealed; /* known sealed, and no late event since: automatic sealing skips it */
     int gone;       /* read-only: retention deleted the file; d keeps its mapping for open cursors */
+    uint64_t used;  /* db->day_tick when d was last handed out: la_db_trim_days closes the oldest */
 } la_day_slot;
 
 struct la_db {
@@ -46,7 +47,13 @@ struct la_db {
     int auto_retention;
     int newest_known;         /* writer: newest_ts is the newest event stored */
     int64_t newest_ts;        /* INT64_MIN: no event */
+    /* Open day handles (each an fd and a mapping) are capped, least recently used closed first. */
+    size_t days_open;
+    uint64_t day_tick;
 };
+
+/* Day handles a la_db keeps open once a call returns (more while one cursor spans more days). */
+#define LA_DB_OPEN_DAYS 64
 
 /* With db->mu held: the day's handle, opened (and with create, created) on first use. */
 int la_db_day(la_db *db, int32_t day, int create, la_day **out);
@@ -58,6 +65,10 @@ int la_db_day_fresh(la_db *db, int32_t day, la_day **out);
 int la_db_day_retire(la_db *db, int32_t day);
 /* With db->mu held: close retired days if no cursor is open. */
 void la_db_free_retired(la_db *db);
+/* With db->mu held, at the end of a public call (no la_day pointer held): close the least
+ * recently used days beyond LA_DB_OPEN_DAYS, a writer's sealed and synced first (a day that
+ * cannot be is kept); days open cursors read are retired instead, closed with the last cursor. */
+void la_db_trim_days(la_db *db);
 /* With db->mu held, read-only handles: pick up day files a writer created since. */
 int la_db_rescan_days(la_db *db);
 

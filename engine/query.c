@@ -479,6 +479,8 @@ int la_query_series(la_db *db, const la_query *q, la_point **out, size_t *n)
         acc_free(&a);
         s = e;
     }
+    if (rc == LA_OK)
+        la_db_trim_days(db);
     pthread_mutex_unlock(&db->mu);
     la_tz_free(tz);
     if (rc != LA_OK) {
@@ -535,6 +537,8 @@ int la_query_top(la_db *db, const la_query *q, int dim, uint32_t k, la_top **out
     begin(db);
     if (from < to)
         rc = add_range(&x, &a, from, to);
+    if (rc == LA_OK)
+        la_db_trim_days(db);
     pthread_mutex_unlock(&db->mu);
     uint32_t nvals = la_dict_size(a.vals);
     uint32_t *ids = rc == LA_OK ? malloc(((size_t)nvals + 1) * sizeof *ids) : NULL;

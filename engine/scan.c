@@ -52,6 +52,7 @@ struct la_cursor {
     /* tail rows: one dictionary entry per row, bytes copied here */
     la_str *t_dict[3 + LA_MAX_DIMS];
     char *t_bytes;
+    int trim_on_close; /* opened by la_scan (db->mu not held at close): closing trims the days */
 };
 
 static uint32_t str_col(uint32_t i) { return i < 3 ? LA_C_WORKSPACE + i : LA_NFIXED + i - 3; }
@@ -184,6 +185,8 @@ int la_scan(la_db *db, const la_filter *f, la_cursor **out)
     int rc = db->readonly ? la_db_rescan_days(db) : 0;
     if (rc == 0)
         rc = scan_locked(db, f, out);
+    if (rc == 0)
+        (*out)->trim_on_close = 1;
     pthread_mutex_unlock(&db->mu);
     return rc;
 }
@@ -213,7 +216,15 @@ void la_cursor_close(la_cursor *c)
         free(c->t_dict[i]);
     }
     free(c->t_bytes);
+    la_db *db = c->db;
+    int trim = c->trim_on_close;
     free(c);
+    if (trim) { /* the days this cursor held open may now close */
+        pthread_mutex_lock(&db->mu);
+        if (atomic_load(&db->open_cursors) == 0)
+            la_db_trim_days(db);
+        pthread_mutex_unlock(&db->mu);
+    }
 }
 
 /* Filter ids for a day: a filter value that is not in the day's dictionary matches no block

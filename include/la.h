@@ -300,7 +300,8 @@ typedef struct la_cursor la_cursor;
 
 /*! la_scan() : open a cursor over the events matching `filter` (NULL = all). The cursor sees
  *  the events appended (by this handle) or flushed (by a writer process) before the call.
- *  The filter and its strings are copied. *out (NULL on failure) must be closed with
+ *  It keeps every day it covers open (a descriptor and a mapping each) until it is closed;
+ *  between calls a handle keeps at most 64 days open. The filter and its strings are copied. *out (NULL on failure) must be closed with
  *  la_cursor_close() before la_close(db). Errors: LA_EINVAL (NULL db or out, dimension out of
  *  range), LA_ENOMEM, LA_EIO, LA_ECORRUPT. */
 LA_API int la_scan(la_db *db, const la_filter *filter, la_cursor **out);

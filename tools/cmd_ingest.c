@@ -42,7 +42,13 @@ typedef struct ingest {
     int fatal;                  /* an error that is not about one line (disk full, I/O) */
     double t0, last_progress;
     int progress;
+    uint64_t flushed_at;        /* ingested at the last la_flush */
 } ingest;
+
+/* Rows between flushes: each flush lets the engine fold the rows it holds for the rollups
+ * (about 300 bytes each) into the rollup files, so memory stays bounded however long the input
+ * (the default checkpoint_rows). */
+#define FLUSH_ROWS 1048576
 
 __attribute__((format(printf, 3, 4))) static void bad_line(ingest *g, uint64_t line,
                                                              const char *fmt, ...)
@@ -101,6 +107,14 @@ static void append_pending(ingest *g)
         g->docs[i] = NULL;
     }
     g->n = 0;
+    if (!g->fatal && g->ingested - g->flushed_at >= FLUSH_ROWS) {
+        int rc = la_flush(g->db);
+        if (rc != LA_OK) {
+            lactl_report("ingest", g->file, rc);
+            g->fatal = 1;
+        }
+        g->flushed_at = g->ingested;
+    }
 }
 
 static void parse_json_row(ingest *g, const char *text, size_t len, uint64_t lineno)
