@@ -291,7 +291,7 @@ static int seal_day(la_db *db, int32_t day, la_compact_stats *st)
         return rc;
     /* The rollup files must hold every row first: they name rows by seq, and sealing
      * reorders the rows (the set [0, rows) stays the same, so a watermark at rows stays true). */
-    if ((rc = la_day_seal(d)) != LA_OK || (rc = la_rs_checkpoint_due(db, 1)) != LA_OK)
+    if ((rc = la_day_seal(d)) != LA_OK || (rc = la_rs_checkpoint_day(db, day)) != LA_OK)
         return rc;
     uint64_t n = la_day_rows(d);
     int64_t wm;

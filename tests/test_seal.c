@@ -390,8 +390,10 @@ static void seal_child(const char *dir, const ev *e, size_t n, volatile uint64_t
         if (la_flush(db) != LA_OK)
             _exit(5);
         *flushed = i;
-        if (la_compact(db, LA_COMPACT_ALL, NULL) != LA_OK)
+        if (la_compact(db, LA_COMPACT_ALL, NULL) != LA_OK) {
+            fprintf(stderr, "seal child: la_compact: %s\n", la_errmsg());
             _exit(6);
+        }
     }
     la_close(db);
     _exit(0);
