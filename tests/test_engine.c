@@ -651,6 +651,47 @@ static int scan_ok_or_error(const char *dir, const mev *m, size_t n)
     return rc;
 }
 
+/* Every bit of la.meta flipped in turn: the database refuses to open (no guessing at a
+ * schema), and verify reports the file. */
+START_TEST(engine_damage__every_bit_of_la_meta)
+{
+    init_pools();
+    char *dir = tu_tmpdir(), work[700], meta[800];
+    la_db *db;
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_CREATE, NULL), LA_OK);
+    mev *m = gen_stream(50, 3, 1, 0);
+    append_all(db, m, 0, 50);
+    la_close(db);
+    snprintf(work, sizeof work, "%s.work", dir);
+    snprintf(meta, sizeof meta, "%s/la.meta", work);
+    copy_dir(dir, work);
+    FILE *f = fopen(meta, "rb");
+    uint8_t orig[512];
+    size_t len = fread(orig, 1, sizeof orig, f);
+    fclose(f);
+    ck_assert_uint_gt(len, 16);
+    for (size_t bit = 0; bit < len * 8; bit++) {
+        uint8_t b[512];
+        memcpy(b, orig, len);
+        b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        f = fopen(meta, "wb");
+        ck_assert_uint_eq(fwrite(b, 1, len, f), len);
+        fclose(f);
+        int rc = la_open(&db, work, LA_OPEN_READONLY, NULL);
+        TU_CHECK(rc == LA_ECORRUPT || rc == LA_EVERSION, "la.meta bit %zu flipped: open gave %d", bit, rc);
+        if (rc == LA_OK)
+            la_close(db);
+        uint64_t problems = 0;
+        rc = la_verify(work, NULL, NULL, &problems);
+        TU_CHECK(rc != LA_OK || problems > 0, "la.meta bit %zu flipped: verify saw nothing", bit);
+    }
+    tu_rmrf(work);
+    tu_rmrf(dir);
+    free(dir);
+    free(m);
+}
+END_TEST
+
 START_TEST(engine_damage__flips_in_blocks_detected_truncation_safe)
 {
     init_pools();
@@ -856,6 +897,7 @@ static Suite *engine_suite(void)
     tc = tcase_create("damage");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, engine_damage__flips_in_blocks_detected_truncation_safe);
+    tcase_add_test(tc, engine_damage__every_bit_of_la_meta);
     suite_add_tcase(s, tc);
     return s;
 }
