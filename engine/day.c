@@ -104,15 +104,18 @@ static int stat_and_map(la_day *d)
     return map_file(d, d->file_size);
 }
 
-/* Choose the commit slot to start from: the valid one with the highest generation. */
+/* Choose the commit slot to start from: the valid one with the highest generation. A slot
+ * that is neither empty nor valid is damage: the writer writes a slot with one pwrite, so a
+ * killed process never leaves half of one (SPEC.md §5.2). */
 static int read_commit(const la_day *d, la_commit *out, int *slot)
 {
     la_commit c[2];
     int ok[2];
     for (int i = 0; i < 2; i++) {
         const char *why;
-        ok[i] = la_commit_decode(d->map + LA_SEG_SLOT_OFF + LA_SEG_SLOT_SIZE * i, &c[i], &why) == 0 &&
-                c[i].generation != 0;
+        if (la_commit_decode(d->map + LA_SEG_SLOT_OFF + LA_SEG_SLOT_SIZE * i, &c[i], &why) != 0)
+            return la_day_corrupt(d, LA_SEG_SLOT_OFF + LA_SEG_SLOT_SIZE * (unsigned)i, why);
+        ok[i] = c[i].generation != 0;
     }
     if (!ok[0] && !ok[1])
         return la_day_corrupt(d, LA_SEG_SLOT_OFF, "no valid commit slot");
@@ -293,7 +296,13 @@ int la_day_refresh(la_day *d)
         int rc = stat_and_map(d);
         if (rc != 0)
             return rc;
-        if ((rc = load_state(d)) != 0)
+        if ((rc = load_state(d)) == LA_ECORRUPT && attempt < 99) {
+            /* a slot read while the writer's pwrite filled it looks damaged: look again */
+            struct timespec pause = {0, 1000000};
+            nanosleep(&pause, NULL);
+            continue;
+        }
+        if (rc != 0)
             return rc;
         /* A writer may have committed while we read: only a state whose slot did not change
          * under us is a consistent snapshot (blocks and tail of one generation). */
@@ -582,13 +591,17 @@ static int publish(la_day *d, const la_commit *c)
 {
     int slot = 1 - d->slot;
     uint8_t *p = d->map + LA_SEG_SLOT_OFF + LA_SEG_SLOT_SIZE * (unsigned)slot;
-    uint8_t before[LA_SEG_SLOT_SIZE];
+    uint8_t before[LA_SEG_SLOT_SIZE], next[LA_SEG_SLOT_SIZE];
     memcpy(before, p, sizeof before);
-    la_commit_encode(p, c);
+    la_commit_encode(next, c);
+    /* one system call: a process killed here leaves the old slot or the new one, never a mix */
+    if (la_io_current()->pwrite(d->fd, next, sizeof next,
+                                (off_t)(LA_SEG_SLOT_OFF + LA_SEG_SLOT_SIZE * (unsigned)slot)) != (ssize_t)sizeof next)
+        return la_err_errno(errno ? errno : EIO, "write commit slot of", d->path);
     int rc = sync_range(d, LA_SEG_SLOT_OFF, LA_SEG_HEADER_SIZE);
     if (rc != 0) {
         /* The state stays the old one: a commit we could not make durable must not be left in
-         * the map, where recovery would prefer it over the tail we keep appending to. */
+         * the file, where recovery would prefer it over the tail we keep appending to. */
         memcpy(p, before, sizeof before);
         return rc;
     }

@@ -548,14 +548,6 @@ START_TEST(seal__flips_in_a_sealed_file_never_give_wrong_rows)
         ro.no_rollups = 1;
         if (la_open(&db, work, LA_OPEN_READONLY, &ro) != LA_OK)
             continue;
-        /* A damaged active commit slot looks like a publish that a kill -9 cut short: readers
-         * take the other slot, an older state (here: without the late rows, whose tail the
-         * newer commit released). Only verify can tell; it must. */
-        if (off >= 3072 && off < 3200) {
-            TU_CHECK(problems > 0, "flip at offset %zu in a commit slot: verify saw nothing", off);
-            la_close(db);
-            continue;
-        }
         for (int w = -1; w < NWS; w += 4) {
             int r = scan_is(db, e, n + late, order, w);
             TU_CHECK(r != 0, "flip at offset %zu: a scan (workspace %d) gave wrong rows", off, w);
