@@ -337,7 +337,7 @@ static int seal_day(la_db *db, int32_t day, la_compact_stats *st)
                                * before it promises anything appended to the new file */
     /* From here the new file is the day: readers that have the old one open keep reading it,
      * this handle appends to the new one. */
-    la_rs_forget_delta(db, day);
+    la_rs_forget_day(db, day); /* its delta maps the old file's dictionary ids */
     int rc2 = la_db_day_retire(db, day);
     if (rc2 == LA_OK)
         rc2 = la_db_day(db, day, 0, &d);

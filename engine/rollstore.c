@@ -506,13 +506,6 @@ int la_rs_delta(la_db *db, int32_t day, la_cellset **out, uint64_t *raw_from)
     return LA_OK;
 }
 
-void la_rs_forget_delta(la_db *db, int32_t day)
-{
-    la_rdelta *rd = delta_find(db, day);
-    if (rd)
-        delta_drop(rd);
-}
-
 /* The shared-dictionary id of the string a day's dictionary holds as `sid` for `role`. */
 static uint32_t memo_id(la_rdelta *rd, la_day *d, uint32_t role, uint32_t sid)
 {

@@ -78,9 +78,6 @@ int la_rs_hours_valid(la_db *db, int32_t day, const la_roll_view *h, int *valid)
  * *raw_from: a writer's follows sealed rows, so a query reads the rows from there (the tail)
  * raw. */
 int la_rs_delta(la_db *db, int32_t day, la_cellset **out, uint64_t *raw_from);
-/* The day's file was replaced (sealed): its delta, which maps the old file's dictionary ids,
- * is rebuilt from the watermark when next needed. */
-void la_rs_forget_delta(la_db *db, int32_t day);
 /* The la_day seal callback (la_seal_fn) of a writer's days: sealed rows join the delta. */
 void la_rs_on_seal(void *ctx, la_day *d, const la_sealed *rows);
 
@@ -90,8 +87,9 @@ int la_rs_recompute(la_db *db, int32_t day, uint64_t rows, la_cellset *cs);
 /* Checkpoint the deltas that are due (all = every one), e.g. at flush and close. */
 int la_rs_checkpoint_due(la_db *db, int all);
 
-/* Retention: checkpoint one day (its hour and day files, and the coarse files it touches);
- * forget what is held of a day whose hour file and segment are being deleted. */
+/* Retention and sealing: checkpoint one day (its hour and day files, and the coarse files it
+ * touches); forget what is held of a day whose segment was deleted or replaced (its delta maps
+ * the old file's dictionary ids, its hour file view is reloaded when next needed). */
 int la_rs_checkpoint_day(la_db *db, int32_t day);
 void la_rs_forget_day(la_db *db, int32_t day);
 

@@ -369,28 +369,6 @@ static uint64_t la_scan_run(la_db *db, const la_filter *f, double *secs)
 }
 
 /* The workspace with the most events: what the dashboard's biggest customer asks about. */
-static la_str largest_workspace(const stream *s)
-{
-    size_t best = 0, best_n = 0;
-    /* interned strings compare by pointer */
-    const char **keys = xmalloc(s->nstrings * sizeof *keys);
-    size_t *counts = calloc(s->nstrings, sizeof *counts), nkeys = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        size_t k;
-        for (k = 0; k < nkeys && keys[k] != s->ev[i].workspace.data; k++)
-            ;
-        if (k == nkeys)
-            keys[nkeys++] = s->ev[i].workspace.data;
-        if (++counts[k] > best_n)
-            best_n = counts[k], best = k;
-        if (nkeys > 4096)
-            break; /* enough to find the big one */
-    }
-    la_str w = {keys[best], (uint32_t)strlen(keys[best])};
-    free(keys);
-    free(counts);
-    return w;
-}
 
 /* The link of workspace ws with the most events. */
 static const size_t *rank_counts;
@@ -426,6 +404,8 @@ static la_str ranked_workspace(const stream *s, size_t rank)
     free(counts);
     return w;
 }
+
+static la_str largest_workspace(const stream *s) { return ranked_workspace(s, 0); }
 
 static la_str largest_link(const stream *s, la_str ws)
 {
