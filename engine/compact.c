@@ -374,7 +374,7 @@ static int due(la_db *db, int32_t day, int32_t newest, unsigned flags, int *out)
     return LA_OK;
 }
 
-int la_compact_locked(la_db *db, unsigned flags, la_compact_stats *st)
+int la_compact_locked(la_db *db, unsigned flags, la_progress_fn progress, la_compact_stats *st)
 {
     if (db->ndays == 0)
         return LA_OK;
@@ -382,18 +382,30 @@ int la_compact_locked(la_db *db, unsigned flags, la_compact_stats *st)
     int rc = LA_OK;
     for (size_t i = 0; i < db->ndays && rc == LA_OK; i++) {
         int32_t day = db->days[i].day;
-        if (db->days[i].sealed && !(flags & LA_COMPACT_ALL))
-            continue;
-        int go;
-        if ((rc = due(db, day, newest, flags, &go)) == LA_OK && go)
+        int go = 0;
+        if (!db->days[i].sealed || (flags & LA_COMPACT_ALL))
+            rc = due(db, day, newest, flags, &go);
+        if (rc == LA_OK && go)
             rc = seal_day(db, day, st);
         /* a sealed day stays so until a late event reaches it (append clears the flag) */
         la_day_slot *s = &db->days[i];
         if (rc == LA_OK && s->d && la_day_sealed(s->d) && !(flags & LA_COMPACT_ALL) &&
             day <= newest - 1 - (int32_t)db->seal_after_days)
             s->sealed = 1;
+        if (rc == LA_OK && progress)
+            progress(db->progress_ctx, i + 1, db->ndays);
     }
     return rc;
+}
+
+void la_set_progress(la_db *db, la_progress_fn fn, void *ctx)
+{
+    if (!db)
+        return;
+    pthread_mutex_lock(&db->mu);
+    db->progress = fn;
+    db->progress_ctx = ctx;
+    pthread_mutex_unlock(&db->mu);
 }
 
 int la_compact(la_db *db, unsigned flags, la_compact_stats *out)
@@ -406,7 +418,7 @@ int la_compact(la_db *db, unsigned flags, la_compact_stats *out)
     if (db->readonly)
         return la_err(LA_EREADONLY, "%s is open read-only", db->path);
     pthread_mutex_lock(&db->mu);
-    int rc = la_compact_locked(db, flags, out);
+    int rc = la_compact_locked(db, flags, db->progress, out);
     pthread_mutex_unlock(&db->mu);
     return rc;
 }

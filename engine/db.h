@@ -50,6 +50,8 @@ struct la_db {
     /* Open day handles (each an fd and a mapping) are capped, least recently used closed first. */
     size_t days_open;
     uint64_t day_tick;
+    la_progress_fn progress; /* la_set_progress() */
+    void *progress_ctx;
 };
 
 /* Day handles a la_db keeps open once a call returns (more while one cursor spans more days). */
@@ -80,7 +82,7 @@ int la_scan_seq_locked(la_db *db, const la_filter *f, int32_t day, uint64_t seq_
 int la_cursor_next_locked(la_cursor *c, la_batch *out);
 
 /* With db->mu held: la_compact() (compact.c). */
-int la_compact_locked(la_db *db, unsigned flags, la_compact_stats *st);
+int la_compact_locked(la_db *db, unsigned flags, la_progress_fn progress, la_compact_stats *st);
 /* With db->mu held: close a day whose files retention deleted and forget its slot. */
 void la_db_forget_day(la_db *db, int32_t day);
 

@@ -17,7 +17,22 @@ typedef struct verifier {
     la_problem_fn fn;
     void *ctx;
     uint64_t n;
+    la_progress_fn progress;
+    void *progress_ctx;
+    uint64_t done, total; /* files checked, files to check */
 } verifier;
+
+static void file_done(verifier *v)
+{
+    v->done++;
+    if (v->progress)
+        v->progress(v->progress_ctx, v->done, v->total);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static void problem(verifier *v, const char *file, int64_t off, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -252,21 +267,52 @@ out:
     la_cellset_free(hours);
 }
 
-/* Every rollup file: its structure (checksums, index, cells), every distinct-count state, and
- * day files against their segments. */
-static void verify_rollups(verifier *v, la_db *db)
+/* The names of the rollup files in the directory, sorted (problems then come in a stable
+ * order); NULL with *n == 0 and a problem reported if it cannot be listed. */
+static char **rollup_names(verifier *v, la_db *db, size_t *n)
 {
+    *n = 0;
     DIR *dir = opendir(db->path);
     if (!dir) {
         problem(v, ".", -1, "cannot list the directory: %s", strerror(errno));
-        return;
+        return NULL;
     }
+    char **names = NULL;
+    size_t cap = 0;
     struct dirent *e;
     while ((e = readdir(dir)) != NULL) {
         int level;
         int32_t first;
         if (la_roll_name_parse(e->d_name, &level, &first) != 0)
             continue;
+        if (*n == cap) {
+            size_t ncap = cap ? 2 * cap : 64;
+            char **grown = realloc(names, ncap * sizeof *names);
+            if (!grown)
+                break;
+            names = grown, cap = ncap;
+        }
+        if (!(names[*n] = strdup(e->d_name)))
+            break;
+        ++*n;
+    }
+    if (e)
+        problem(v, ".", -1, "out of memory listing the directory");
+    closedir(dir);
+    if (*n)
+        qsort(names, *n, sizeof *names, cmp_names);
+    return names;
+}
+
+/* Every rollup file: its structure (checksums, index, cells), every distinct-count state, and
+ * day files against their segments. */
+static void verify_rollups(verifier *v, la_db *db, char **names, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        const char *name = names[k];
+        int level;
+        int32_t first;
+        la_roll_name_parse(name, &level, &first);
         const la_roll_view *rv;
         int rc = la_rs_file(db, level, first, &rv);
         if (rc != 0 || !rv) {
@@ -274,7 +320,8 @@ static void verify_rollups(verifier *v, la_db *db)
             const char *why = la_errmsg();
             if (rc == LA_ECORRUPT)
                 la_err_where(&off, &why);
-            problem(v, e->d_name, off, "%s", rc ? why : "vanished while being checked");
+            problem(v, name, off, "%s", rc ? why : "vanished while being checked");
+            file_done(v);
             continue;
         }
         for (uint32_t i = 0; i < rv->h.ncells; i++) {
@@ -284,20 +331,26 @@ static void verify_rollups(verifier *v, la_db *db)
             la_uniq_init(&u);
             if (la_roll_cell_get(rv, i, &c, &why) != 0 || la_uniq_merge_encoded(&u, c.vis, c.vis_len, &why) != 0 ||
                 la_uniq_merge_encoded(&u, c.ses, c.ses_len, &why) != 0)
-                problem(v, e->d_name, (int64_t)(rv->cells - rv->base + rv->cell_off[i]),
+                problem(v, name, (int64_t)(rv->cells - rv->base + rv->cell_off[i]),
                         "cell %u: %s", i, why ? why : "out of memory");
             la_uniq_free(&u);
         }
         if (level == LA_BUCKET_DAY)
-            verify_day_rollup(v, db, e->d_name, rv);
+            verify_day_rollup(v, db, name, rv);
+        file_done(v);
     }
-    closedir(dir);
 }
 
 int la_verify(const char *path, la_problem_fn fn, void *ctx, uint64_t *n_problems)
 {
+    return la_verify_ex(path, fn, ctx, NULL, NULL, n_problems);
+}
+
+int la_verify_ex(const char *path, la_problem_fn fn, void *ctx, la_progress_fn progress,
+                 void *progress_ctx, uint64_t *n_problems)
+{
     la_err_clear();
-    verifier v = {fn, ctx, 0};
+    verifier v = {fn, ctx, 0, progress, progress_ctx, 0, 0};
     la_db *db;
     int rc = la_open(&db, path, LA_OPEN_READONLY, NULL);
     if (rc == LA_ECORRUPT || rc == LA_EVERSION) {
@@ -308,13 +361,21 @@ int la_verify(const char *path, la_problem_fn fn, void *ctx, uint64_t *n_problem
     }
     if (rc != 0)
         return rc;
-    for (size_t i = 0; i < db->ndays; i++)
+    size_t nnames;
+    char **names = rollup_names(&v, db, &nnames);
+    v.total = db->ndays + nnames;
+    for (size_t i = 0; i < db->ndays; i++) {
         verify_day(&v, db, db->days[i].day);
+        file_done(&v);
+    }
     pthread_mutex_lock(&db->mu);
     la_rs_begin(db);
-    verify_rollups(&v, db);
+    verify_rollups(&v, db, names, nnames);
     pthread_mutex_unlock(&db->mu);
     la_close(db);
+    for (size_t k = 0; k < nnames; k++)
+        free(names[k]);
+    free(names);
     if (n_problems)
         *n_problems = v.n;
     return 0;

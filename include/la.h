@@ -260,6 +260,16 @@ typedef struct la_compact_stats {
  *  rollup files lack some of its rows (sealing would make them unprovable). Thread-safe. */
 LA_API int la_compact(la_db *db, unsigned flags, la_compact_stats *out);
 
+/*! Progress of a long call: `done` of `total` steps are finished (the steps are named by each
+ *  call that reports progress). Called on the thread of that call, with the handle's lock held:
+ *  it must not call la_* functions on the same handle. done == total at the last call. */
+typedef void (*la_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+/*! la_set_progress() : from now on la_compact() on this handle reports each day it has
+ *  considered (steps: the database's days) to fn (NULL: stop reporting); the sealing la_flush()
+ *  does on its own reports nothing. ctx is passed to fn as is. Thread-safe. */
+LA_API void la_set_progress(la_db *db, la_progress_fn fn, void *ctx);
+
 /* ---------------------------------------------------------------------------------------
  * Reading: cursors over events, returned as column batches
  * ------------------------------------------------------------------------------------- */
@@ -565,6 +575,11 @@ typedef void (*la_problem_fn)(void *ctx, const char *file, int64_t offset, const
  *  LA_OK when the check ran (even with problems) or an error if it could not run (LA_EINVAL
  *  for a NULL path, LA_ENOTFOUND, LA_EIO, LA_ENOMEM). Needs no handle and takes no lock. */
 LA_API int la_verify(const char *path, la_problem_fn fn, void *ctx, uint64_t *n_problems);
+
+/*! la_verify_ex() : la_verify() that also reports each file it has finished checking to
+ *  progress (may be NULL), with progress_ctx (steps: the day segments, then the rollup files). */
+LA_API int la_verify_ex(const char *path, la_problem_fn fn, void *ctx, la_progress_fn progress,
+                        void *progress_ctx, uint64_t *n_problems);
 
 #ifdef __cplusplus
 }

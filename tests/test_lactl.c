@@ -1114,6 +1114,108 @@ START_TEST(lactl_cli__help_and_exit_status_of_every_command)
 }
 END_TEST
 
+/* ---- progress lines: on a terminal only, and not with --quiet ---- */
+
+/* Runs cmd in a child whose stderr is a pseudo-terminal and stdout /dev/null; returns what it
+ * wrote to the terminal and its exit status. */
+static char *on_terminal(int (*cmd)(int, char **), char **argv, int *status)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    ck_assert_int_ge(master, 0);
+    ck_assert_int_eq(grantpt(master), 0);
+    ck_assert_int_eq(unlockpt(master), 0);
+    int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+    ck_assert_int_ge(slave, 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, STDOUT_FILENO);
+        dup2(slave, STDERR_FILENO);
+        close(master);
+        int argc = 0;
+        while (argv[argc])
+            argc++;
+        _exit(cmd(argc, argv));
+    }
+    close(slave);
+    size_t len = 0, cap = 4096;
+    char *text = malloc(cap);
+    for (;;) {
+        if (len + 1 == cap)
+            text = realloc(text, cap *= 2);
+        ssize_t k = read(master, text + len, cap - len - 1);
+        if (k <= 0) /* EIO once the child's end is closed */
+            break;
+        len += (size_t)k;
+    }
+    text[len] = '\0';
+    close(master);
+    int ws;
+    ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+    *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+    return text;
+}
+
+START_TEST(lactl_progress__on_a_terminal_only)
+{
+    char *dir = tu_tmpdir(), tsv[600], db[600], out[600];
+    snprintf(tsv, sizeof tsv, "%s/events.tsv", dir);
+    snprintf(db, sizeof db, "%s/db", dir);
+    snprintf(out, sizeof out, "%s/out.tsv", dir);
+    gen_options go;
+    gen_options_default(&go);
+    go.events = 30000;
+    go.days = 4;
+    go.late_fraction = 0;
+    write_generated(tsv, &go);
+    int status;
+    char *t = on_terminal(lactl_ingest, (char *[]){"ingest", db, tsv, NULL}, &status);
+    ck_assert_int_eq(status, 0);
+    ck_assert_msg(strstr(t, "30000 rows, 0 rejected") != NULL, "ingest progress: %s", t);
+    free(t);
+
+    /* the steps: 4 days for compact; every segment and rollup file for verify */
+    t = on_terminal(lactl_compact, (char *[]){"compact", db, "--all", NULL}, &status);
+    ck_assert_int_eq(status, 0);
+    ck_assert_msg(strstr(t, "compact: 4/4 days\r\n") != NULL, "compact progress: %s", t);
+    free(t);
+    char cmd[700], want[64];
+    snprintf(cmd, sizeof cmd, "ls '%s' | grep -cE '[.](seg|roll)$'", db);
+    FILE *ls = popen(cmd, "r");
+    unsigned files = 0;
+    ck_assert_int_eq(fscanf(ls, "%u", &files), 1);
+    ck_assert_int_eq(pclose(ls), 0);
+    ck_assert_uint_gt(files, 8);
+    snprintf(want, sizeof want, "verify: %u/%u files\r\n", files, files);
+    t = on_terminal(lactl_verify, (char *[]){"verify", db, NULL}, &status);
+    ck_assert_int_eq(status, 0);
+    ck_assert_msg(strstr(t, want) != NULL, "verify progress: %s", t);
+    free(t);
+    t = on_terminal(lactl_export, (char *[]){"export", db, "--output", out, NULL}, &status);
+    ck_assert_int_eq(status, 0);
+    ck_assert_msg(strstr(t, "30000 events written") != NULL, "export progress: %s", t);
+    free(t);
+
+    /* --quiet: nothing; not a terminal: nothing either */
+    char *quiet[][6] = {{"ingest", db, tsv, "--quiet", NULL}, {"compact", db, "--all", "--quiet", NULL},
+                        {"verify", db, "--quiet", NULL}, {"export", db, "--output", out, "--quiet", NULL}};
+    int (*cmds[])(int, char **) = {lactl_ingest, lactl_compact, lactl_verify, lactl_export};
+    for (size_t i = 0; i < 4; i++) {
+        t = on_terminal(cmds[i], quiet[i], &status);
+        ck_assert_int_eq(status, 0);
+        ck_assert_msg(t[0] == '\0', "%s --quiet wrote: %s", quiet[i][0], t);
+        free(t);
+        run_out r = run(dir, cmds[i], (char *[]){quiet[i][0], db, i == 0 ? tsv : NULL, NULL});
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_msg(r.err[0] == '\0', "%s not on a terminal wrote: %s", quiet[i][0], r.err);
+        run_free(&r);
+    }
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *lactl_suite(void)
 {
     Suite *s = suite_create("lactl");
@@ -1127,6 +1229,7 @@ static Suite *lactl_suite(void)
     tcase_add_test(tc, lactl_query__errors);
     tcase_add_test(tc, lactl_dump__rollup_files);
     tcase_add_test(tc, lactl_cli__help_and_exit_status_of_every_command);
+    tcase_add_test(tc, lactl_progress__on_a_terminal_only);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,6 +1,7 @@
 /* test_seal.c — sealing days: sorted order and key-range pruning against a model, late events
  * appended to a sealed file without rewriting it, rollups and scans that see them at once,
  * cursors and readers across a seal, automatic sealing, and SIGKILL during sealing. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -369,6 +370,86 @@ START_TEST(seal__automatic_at_flush)
 }
 END_TEST
 
+/* Progress: la_compact() reports each day it considered, la_verify_ex() each file it checked,
+ * counted independently from the directory; la_set_progress(NULL) stops the reports. */
+typedef struct steps {
+    uint64_t calls, last, total;
+    int bad; /* a step that did not advance by one, or a changing total */
+} steps;
+
+static void record_step(void *ctx, uint64_t done, uint64_t total)
+{
+    steps *s = ctx;
+    if (done != s->last + 1 || (s->calls && total != s->total) || done > total)
+        s->bad = 1;
+    s->calls++;
+    s->last = done;
+    s->total = total;
+}
+
+static uint64_t count_files(const char *dir, const char *suffix)
+{
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    uint64_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name), sl = strlen(suffix);
+        n += len > sl && strcmp(e->d_name + len - sl, suffix) == 0;
+    }
+    closedir(d);
+    return n;
+}
+
+START_TEST(seal__progress_of_compact_and_verify)
+{
+    init_names();
+    const size_t n = 3000;
+    ev *e = gen(n, 17, 5);
+    char *dir = tu_tmpdir();
+    la_options o = LA_OPTIONS_INIT;
+    o.no_auto_seal = 1;
+    la_db *db;
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_CREATE, &o), LA_OK);
+    append(db, e, 0, n);
+    ck_assert_int_eq(la_flush(db), LA_OK);
+    uint64_t days = count_files(dir, ".seg");
+    ck_assert_uint_eq(days, 5);
+
+    steps s = {0, 0, 0, 0};
+    la_set_progress(db, record_step, &s);
+    la_compact_stats st;
+    ck_assert_int_eq(la_compact(db, LA_COMPACT_ALL, &st), LA_OK);
+    ck_assert_uint_eq(st.days, 5);
+    ck_assert_int_eq(s.bad, 0);
+    ck_assert_uint_eq(s.calls, days);
+    ck_assert_uint_eq(s.total, days);
+    /* nothing left to seal: every day is still a step */
+    s = (steps){0, 0, 0, 0};
+    ck_assert_int_eq(la_compact(db, 0, &st), LA_OK);
+    ck_assert_uint_eq(st.days, 0);
+    ck_assert_uint_eq(s.calls, days);
+    la_set_progress(db, NULL, NULL);
+    s = (steps){0, 0, 0, 0};
+    ck_assert_int_eq(la_compact(db, LA_COMPACT_ALL, NULL), LA_OK);
+    ck_assert_uint_eq(s.calls, 0);
+    la_close(db);
+
+    uint64_t files = days + count_files(dir, ".roll");
+    ck_assert_uint_gt(files, days);
+    uint64_t problems = 1;
+    s = (steps){0, 0, 0, 0};
+    ck_assert_int_eq(la_verify_ex(dir, NULL, NULL, record_step, &s, &problems), LA_OK);
+    ck_assert_uint_eq(problems, 0);
+    ck_assert_int_eq(s.bad, 0);
+    ck_assert_uint_eq(s.calls, files);
+    ck_assert_uint_eq(s.total, files);
+    tu_rmrf(dir);
+    free(dir);
+    free(e);
+}
+END_TEST
+
 /* SIGKILL while days are being sealed and late events arrive: every flushed event is there
  * exactly once, nothing else is, verify is clean. */
 static void seal_child(const char *dir, const ev *e, size_t n, volatile uint64_t *flushed)
@@ -676,6 +757,7 @@ static Suite *seal_suite(void)
     tcase_add_test(tc, seal__late_event_appends_without_rewrite);
     tcase_add_test(tc, seal__cursors_and_readers_across_a_seal);
     tcase_add_test(tc, seal__automatic_at_flush);
+    tcase_add_test(tc, seal__progress_of_compact_and_verify);
     tcase_add_test(tc, seal__sigkill_during_sealing_loses_nothing);
     tcase_add_test(tc, seal__flips_in_a_sealed_file_never_give_wrong_rows);
     suite_add_tcase(s, tc);

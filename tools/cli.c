@@ -2,6 +2,7 @@
  * clock for progress lines. */
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "la.h"
 #include "lactl.h"
@@ -19,6 +20,26 @@ double lactl_now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void lactl_progress_init(lactl_progress *p, const char *cmd, const char *unit, int quiet)
+{
+    p->cmd = cmd;
+    p->unit = unit;
+    p->on = !quiet && isatty(STDERR_FILENO);
+    p->last = 0;
+}
+
+void lactl_progress_step(void *ctx, uint64_t done, uint64_t total)
+{
+    lactl_progress *p = ctx;
+    double t = lactl_now_s();
+    int final = done >= total;
+    if (!p->on || (!final && t - p->last < 0.2))
+        return;
+    p->last = t;
+    fprintf(stderr, "\r%s: %llu/%llu %s%s", p->cmd, (unsigned long long)done, (unsigned long long)total,
+            p->unit, final ? "\n" : "");
 }
 
 char *lactl_human_bytes(uint64_t n, char buf[LACTL_HUMAN_MAX])

@@ -12,9 +12,10 @@ int lactl_compact(int argc, char **argv)
 {
     const char *path = NULL;
     unsigned flags = 0;
+    int quiet = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: lactl compact DB [--all]\n"
+            printf("usage: lactl compact DB [--all] [--quiet]\n"
                    "  Seal the days that are due: those that ended seal_after_days (2) days before\n"
                    "  the newest event's day, or sealed days whose late events reached 1/8 of their\n"
                    "  rows. A sealed day's rows are sorted by (workspace, link, ts) and compressed\n"
@@ -22,12 +23,15 @@ int lactl_compact(int argc, char **argv)
                    "  itself at la_flush(); this command is for databases no process has open.\n"
                    "  --all   seal every day now, the newest ones too, and re-seal any day with late\n"
                    "          events.\n"
+                   "  --quiet no progress line (shown on stderr when it is a terminal).\n"
                    "  Exit status: 0 done, 1 damage found, 2 bad usage or an error that stopped it\n"
                    "  (the day being sealed then keeps its old file).\n");
             return LACTL_OK;
         }
         if (strcmp(argv[i], "--all") == 0) {
             flags |= LA_COMPACT_ALL;
+        } else if (strcmp(argv[i], "--quiet") == 0) {
+            quiet = 1;
         } else if (argv[i][0] == '-' || path) {
             fprintf(stderr, "lactl compact: unexpected argument '%s'\n", argv[i]);
             return LACTL_USAGE;
@@ -36,7 +40,7 @@ int lactl_compact(int argc, char **argv)
         }
     }
     if (!path) {
-        fprintf(stderr, "usage: lactl compact DB [--all]\n");
+        fprintf(stderr, "usage: lactl compact DB [--all] [--quiet]\n");
         return LACTL_USAGE;
     }
     la_options o = LA_OPTIONS_INIT;
@@ -45,6 +49,9 @@ int lactl_compact(int argc, char **argv)
     int rc = la_open(&db, path, 0, &o);
     if (rc != LA_OK)
         return lactl_report("compact", path, rc);
+    lactl_progress progress;
+    lactl_progress_init(&progress, "compact", "days", quiet);
+    la_set_progress(db, lactl_progress_step, &progress);
     la_compact_stats st;
     rc = la_compact(db, flags, &st);
     if (rc != LA_OK) {

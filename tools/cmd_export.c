@@ -18,7 +18,7 @@ static int usage(FILE *to)
 {
     fprintf(to,
             "usage: lactl export DB [--from T] [--to T] [--format tsv|jsonl] [--rollups]\n"
-            "                       [-o FILE] [--quiet]\n"
+            "                       [-o|--output FILE] [--quiet]\n"
             "  Write the events of [from, to) (default: all) for another engine, as\n"
             "  TSVWithNames (default: a header of column names, then rows escaped as in\n"
             "  ClickHouse TSV, absent values \\N) or JSONEachRow (--format jsonl, or json:\n"
@@ -323,7 +323,7 @@ int lactl_export(int argc, char **argv)
                 fprintf(stderr, "lactl export: --format wants tsv or jsonl, not '%s'\n", argv[i]);
                 return LACTL_USAGE;
             }
-        } else if (strcmp(a, "-o") == 0 && has_val)
+        } else if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) && has_val)
             outpath = argv[++i];
         else if (a[0] == '-') {
             fprintf(stderr, "lactl export: unknown option or missing value '%s'\n", a);

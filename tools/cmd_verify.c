@@ -44,11 +44,12 @@ static void print_problem(void *ctx, const char *file, int64_t offset, const cha
 
 static int usage(FILE *to)
 {
-    fprintf(to, "usage: lactl verify DB [--format table|json]\n"
+    fprintf(to, "usage: lactl verify DB [--format table|json] [--quiet]\n"
                 "  Check every checksum and invariant of every file of the database without\n"
                 "  changing anything (safe while a writer runs). Prints FILE:OFFSET: PROBLEM\n"
                 "  for each problem and a count (or \"ok\"); --format json prints\n"
                 "  {\"problems\":[{\"file\",\"offset\" (null if none),\"message\"}],\"count\":N}.\n"
+                "  Files checked so far are shown on stderr when it is a terminal (--quiet: not).\n"
                 "  Exit status: 0 clean, 1 problems found, 2 usage or I/O error (no database\n"
                 "  there, unreadable).\n");
     return to == stdout ? LACTL_OK : LACTL_USAGE;
@@ -57,10 +58,14 @@ static int usage(FILE *to)
 int lactl_verify(int argc, char **argv)
 {
     const char *path = NULL;
-    int json = 0;
+    int json = 0, quiet = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
             return usage(stdout);
+        if (strcmp(argv[i], "--quiet") == 0) {
+            quiet = 1;
+            continue;
+        }
         if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
             json = strcmp(argv[++i], "json") == 0;
             if (!json && strcmp(argv[i], "table") != 0) {
@@ -80,7 +85,9 @@ int lactl_verify(int argc, char **argv)
     tsv_writer_init(&w, stdout);
     report r = {json ? &w : NULL, 0};
     uint64_t problems = 0;
-    int rc = la_verify(path, print_problem, &r, &problems);
+    lactl_progress progress;
+    lactl_progress_init(&progress, "verify", "files", quiet);
+    int rc = la_verify_ex(path, print_problem, &r, lactl_progress_step, &progress, &problems);
     if (rc == LA_OK && json) {
         if (problems)
             LIT(&w, "\n],\"count\":");

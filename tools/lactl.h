@@ -38,4 +38,15 @@ char *lactl_group_digits(uint64_t n, char buf[LACTL_COUNT_MAX]);
 /* Seconds on a monotonic clock, for progress lines and rates. */
 double lactl_now_s(void);
 
+/* A progress line on stderr ("verify: 12/70 files") for the la_progress_fn calls of a long
+ * command, shown only when stderr is a terminal and the command was not given --quiet,
+ * redrawn at most 5 times a second and ended with a newline at the last step. */
+typedef struct lactl_progress {
+    const char *cmd, *unit;
+    int on;
+    double last;
+} lactl_progress;
+void lactl_progress_init(lactl_progress *p, const char *cmd, const char *unit, int quiet);
+void lactl_progress_step(void *p, uint64_t done, uint64_t total); /* an la_progress_fn */
+
 #endif
