@@ -401,6 +401,17 @@ fail:
     return rc;
 }
 
+int la_db_seal_ended_tails(la_db *db)
+{
+    for (size_t i = 0; i + 1 < db->ndays; i++) {
+        la_day *d = db->days[i].d;
+        int rc;
+        if (d && d->rotated && d->tail_rows && (rc = la_day_seal(d)) != 0)
+            return rc;
+    }
+    return LA_OK;
+}
+
 void la_close(la_db *db)
 {
     if (!db)

@@ -81,6 +81,11 @@ int la_scan_seq_locked(la_db *db, const la_filter *f, int32_t day, uint64_t seq_
                        la_cursor **out);
 int la_cursor_next_locked(la_cursor *c, la_batch *out);
 
+/* With db->mu held, a writer: seal the tails of the days before the newest one into blocks, so
+ * that a checkpoint includes their rows (a day that ended gets few more; otherwise its files
+ * would be rewritten again for its tail at la_close). */
+int la_db_seal_ended_tails(la_db *db);
+
 /* With db->mu held: la_compact() (compact.c). */
 int la_compact_locked(la_db *db, unsigned flags, la_progress_fn progress, la_compact_stats *st);
 /* With db->mu held: close a day whose files retention deleted and forget its slot. */

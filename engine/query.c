@@ -268,7 +268,8 @@ static int add_raw_day(const qctx *x, acc *a, int32_t day, int64_t from, int64_t
     return rc != LA_OK ? rc : wm >= 0 ? not_kept(day, "raw events") : LA_OK;
 }
 
-/* Whole hours [h0, h1) of one day: the hour file and the delta, or raw events. */
+/* Whole hours [h0, h1) of one day for a workspace (all links): the hour file and the delta,
+ * or raw events. */
 static int add_hours(const qctx *x, acc *a, int32_t day, int32_t h0, int32_t h1)
 {
     const la_roll_view *h;
@@ -360,7 +361,7 @@ static int add_range(const qctx *x, acc *a, int64_t from, int64_t to)
         if (end > to)
             end = to;
         int64_t h0 = (p + MS_PER_HOUR - 1) / MS_PER_HOUR, h1 = end / MS_PER_HOUR;
-        if (h0 >= h1) {
+        if (h0 >= h1 || x->q->link.data) { /* a link has no hour cells: its raw events */
             rc = add_raw_day(x, a, day, p, end);
         } else {
             if (p < h0 * MS_PER_HOUR)

@@ -538,7 +538,33 @@ void la_rs_on_seal(void *ctx, la_day *d, const la_sealed *s)
         return;
     }
     uint32_t nroles = 3 + la_db_ndims(db), id[3 + LA_MAX_DIMS];
-    for (uint32_t i = 0; i < s->n; i++) {
+    /* Rows grouped by link (a counting sort of the day's link ids): a link's cell and its
+     * workspace's stay in cache across its rows, instead of a cache miss per row. Cells are
+     * sums and sets, so the order changes nothing else. */
+    const uint32_t *link_ids = s->ids[LA_C_LINK];
+    uint32_t nlinks = la_dict_size(d->dict[LA_C_LINK]) + 1;
+    uint32_t *order = malloc((size_t)s->n * sizeof *order), *start = calloc((size_t)nlinks + 1, sizeof *start);
+    for (uint32_t i = 0; i < s->n && start; i++)
+        if (link_ids[i] >= nlinks) { /* not this day's id: keep the rows' order */
+            free(start);
+            start = NULL;
+        }
+    if (order && start) {
+        for (uint32_t i = 0; i < s->n; i++)
+            start[link_ids[i] + 1]++;
+        for (uint32_t k = 1; k <= nlinks; k++)
+            start[k] += start[k - 1];
+        for (uint32_t i = 0; i < s->n; i++)
+            order[start[link_ids[i]]++] = i;
+    } else if (order) {
+        for (uint32_t i = 0; i < s->n; i++)
+            order[i] = i;
+    }
+    free(start);
+    if (!order)
+        goto drop;
+    for (uint32_t j = 0; j < s->n; j++) {
+        uint32_t i = order[j];
         for (uint32_t r = 0; r < nroles; r++) {
             uint32_t col = r < 3 ? LA_C_WORKSPACE + r : LA_NFIXED + r - 3, sid = s->ids[col][i];
             id[r] = sid ? memo_id(rd, d, r, sid) : 0;
@@ -549,9 +575,11 @@ void la_rs_on_seal(void *ctx, la_day *d, const la_sealed *s)
                            s->has_value[i] ? s->value[i] : 0) != LA_OK)
             goto drop;
     }
+    free(order);
     rd->to += s->n;
     return;
 drop:
+    free(order);
     delta_drop(rd);
 }
 
@@ -811,6 +839,9 @@ int la_rs_checkpoint_due(la_db *db, int all)
         pending += rs->deltas[i].to - rs->deltas[i].from;
     if (pending == 0 || (!all && pending < rs->checkpoint_rows))
         return LA_OK;
+    int rc = la_db_seal_ended_tails(db);
+    if (rc != LA_OK)
+        return rc;
     int32_t *days = malloc((rs->ndeltas + 1) * sizeof *days);
     if (!days)
         return la_err(LA_ENOMEM, "out of memory");
@@ -818,7 +849,7 @@ int la_rs_checkpoint_due(la_db *db, int all)
     for (size_t i = 0; i < rs->ndeltas; i++)
         if (rs->deltas[i].to > rs->deltas[i].from)
             days[n++] = rs->deltas[i].day;
-    int rc = checkpoint_days(db, days, n);
+    rc = checkpoint_days(db, days, n);
     free(days);
     int empty = rc == LA_OK;
     for (size_t i = 0; i < rs->ndeltas && empty; i++)

@@ -244,9 +244,13 @@ static int dim_add(la_dimcount *d, uint32_t sid, uint64_t cnt)
 int la_cellset_add(la_cellset *cs, int32_t hour, const uint32_t *id, uint64_t visitor,
                    uint64_t session, int64_t value)
 {
+    /* A link's cell is per day (keyed by the day's first hour): hour files hold only the
+     * workspace's cells, and a link's hours are answered from raw events (SPEC.md §10.1). */
+    int32_t day_hour = la_level_t(LA_BUCKET_DAY, hour) * 24;
     for (int k = 0; k < 2; k++) {
         int rc;
-        la_cell *c = la_cellset_get(cs, hour, id[0], k == 0 ? id[1] : 0, id[2], 1, &rc);
+        la_cell *c = k == 0 ? la_cellset_get(cs, day_hour, id[0], id[1], id[2], 1, &rc)
+                            : la_cellset_get(cs, hour, id[0], 0, id[2], 1, &rc);
         if (!c)
             return rc;
         c->events++;
@@ -339,6 +343,8 @@ int la_cellset_merge_all(la_cellset *dst, const la_cellset *from, int from_level
     int same = from->dict == dst->dict;
     for (size_t i = 0; i < from->n; i++) {
         const la_cell *s = from->cells[i];
+        if (level == LA_BUCKET_HOUR && s->link)
+            continue; /* links have no hour cells */
         uint32_t ws = same ? s->ws : map_str(dst, strs[s->ws]);
         uint32_t type = same ? s->type : map_str(dst, strs[s->type]);
         uint32_t link = !s->link ? 0 : same ? s->link : map_str(dst, strs[s->link]);
@@ -358,6 +364,8 @@ int la_cellset_merge_view(la_cellset *dst, const la_roll_view *v, int level)
     for (uint32_t i = 0; i < v->h.ncells; i++) {
         la_roll_key k;
         la_roll_key_at(v, i, &k);
+        if (level == LA_BUCKET_HOUR && k.link)
+            continue; /* a version-1 hour file's link cells: no longer kept */
         la_str w = la_roll_str(v, k.ws), ty = la_roll_str(v, k.type);
         uint32_t ws = map_str(dst, w), type = map_str(dst, ty), link = 0;
         if (k.link)
@@ -466,9 +474,14 @@ int la_cellset_encode(la_cellset *cs, int level, int32_t first_day, const int32_
     int rc = LA_ENOMEM;
     if (!newid || !used || !ent || !order || !uniq_buf || !kept || !ksid || !kcnt)
         goto out;
+    /* hour files hold no link cells (SPEC.md §10.1) */
+    size_t ncells = 0;
+    for (size_t i = 0; i < cs->n; i++)
+        if (level != LA_BUCKET_HOUR || !cs->cells[i]->link)
+            order[ncells++].c = cs->cells[i];
     /* pass 1: which strings the file needs (newid[0] collects empty slots) */
-    for (size_t i = 0; i < cs->n; i++) {
-        la_cell *c = cs->cells[i];
+    for (size_t i = 0; i < ncells; i++) {
+        la_cell *c = order[i].c;
         newid[c->ws] = newid[c->type] = 1;
         if (c->link)
             newid[c->link] = 1;
@@ -497,16 +510,15 @@ int la_cellset_encode(la_cellset *cs, int level, int32_t first_day, const int32_
     qsort_r(used, nused, sizeof *used, by_string, (void *)strs);
     for (uint32_t i = 0; i < nused; i++)
         newid[used[i]] = i + 1;
-    for (size_t i = 0; i < cs->n; i++) {
-        la_cell *c = cs->cells[i];
-        order[i].c = c;
+    for (size_t i = 0; i < ncells; i++) {
+        la_cell *c = order[i].c;
         order[i].k = (la_roll_key){level == LA_BUCKET_HOUR ? (uint32_t)(c->t - first_day * 24) : 0,
                                    newid[c->ws], c->link ? newid[c->link] : 0, newid[c->type]};
     }
-    qsort(order, cs->n, sizeof *order, by_key);
+    qsort(order, ncells, sizeof *order, by_key);
     /* pass 2: sizes, then the bytes */
     size_t cells_bound = 0;
-    for (size_t i = 0; i < cs->n; i++) {
+    for (size_t i = 0; i < ncells; i++) {
         la_roll_dim_src ds[LA_MAX_DIMS];
         for (uint32_t k = 0; k < cs->ndims; k++)
             ds[k].n = order[i].c->dims[k].n;
@@ -519,7 +531,7 @@ int la_cellset_encode(la_cellset *cs, int level, int32_t first_day, const int32_
         cells_bound += la_roll_cell_bound(ub[0], ub[1], cs->ndims, ds);
     }
     size_t head = LA_ROLL_HEADER + (size_t)nsources * LA_ROLL_SOURCE + strings_len +
-                  cs->n * LA_ROLL_ENTRY;
+                  ncells * LA_ROLL_ENTRY;
     if (head + cells_bound + 4 > *cap) {
         /* grown, not renewed: a buffer that stays mapped saves page faults per file */
         size_t want = head + cells_bound + 4;
@@ -539,8 +551,8 @@ int la_cellset_encode(la_cellset *cs, int level, int32_t first_day, const int32_
         memcpy(p, s.data, s.len);
         p += s.len;
     }
-    uint8_t *index = p, *cp = p + cs->n * LA_ROLL_ENTRY;
-    for (size_t i = 0; i < cs->n; i++) {
+    uint8_t *index = p, *cp = p + ncells * LA_ROLL_ENTRY;
+    for (size_t i = 0; i < ncells; i++) {
         la_cell *c = order[i].c;
         la_roll_dim_src ds[LA_MAX_DIMS];
         size_t used_k = 0;
@@ -569,7 +581,7 @@ int la_cellset_encode(la_cellset *cs, int level, int32_t first_day, const int32_
     }
     size_t total = (size_t)(cp - file) + 4;
     la_roll_hdr h = {level, cs->ndims, first_day, la_bucket_ndays(level, first_day), nsources, nused,
-                     (uint32_t)cs->n, strings_len, total};
+                     (uint32_t)ncells, strings_len, total, 0};
     la_roll_put_header(file, &h);
     la_roll_finish(file, total);
     *len = total;

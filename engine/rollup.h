@@ -72,11 +72,12 @@ la_cellset *la_cellset_new(uint32_t ndims, const uint32_t *caps);
 la_cellset *la_cellset_new_shared(la_cellset *with);
 void la_cellset_free(la_cellset *cs);
 
-/* Add one event to the hour cells (link and all links) of `hour`; id[] holds the set's ids of
+/* Add one event to its workspace's (all links) cell of `hour` and its link's cell of the day
+ * (keyed by the day's first hour: links have no hour cells); id[] holds the set's ids of
  * workspace, link, event type and each dimension (0 = absent); value 0 when it has none. */
 int la_cellset_add(la_cellset *cs, int32_t hour, const uint32_t *id, uint64_t visitor,
                    uint64_t session, int64_t value);
-/* Add one row to its hour cells (link and all links). LA_OK or LA_ENOMEM (the set may then
+/* Add one row to its cells, as la_cellset_add(). LA_OK or LA_ENOMEM (the set may then
  * hold part of the row: the caller drops the set). */
 int la_cellset_add_row(la_cellset *cs, const la_row *r);
 

@@ -43,8 +43,8 @@ void la_roll_put_header(uint8_t *p, const la_roll_hdr *h)
 {
     memset(p, 0, LA_ROLL_HEADER);
     memcpy(p, MAGIC, 8);
-    la_put16(p + 8, LA_ROLL_READ_VERSION);
-    la_put16(p + 10, LA_ROLL_WRITE_VERSION);
+    la_put16(p + 8, (uint16_t)LA_ROLL_VERSION_OF(h->level));
+    la_put16(p + 10, (uint16_t)LA_ROLL_VERSION_OF(h->level));
     p[12] = (uint8_t)h->level;
     p[13] = (uint8_t)h->ndims;
     la_put32(p + 16, (uint32_t)h->first_day);
@@ -294,6 +294,7 @@ int la_roll_open(la_roll_view *v, const uint8_t *p, size_t len, uint32_t ndims, 
     if (la_le16(p + 8) == 0 || la_le16(p + 10) < la_le16(p + 8))
         BAD("bad version fields", 8);
     la_roll_hdr *h = &v->h;
+    h->read_version = la_le16(p + 8);
     h->level = p[12];
     h->ndims = p[13];
     h->first_day = (int32_t)la_le32(p + 16);
@@ -365,6 +366,8 @@ int la_roll_open(la_roll_view *v, const uint8_t *p, size_t len, uint32_t ndims, 
         uint32_t clen = la_le32(e + 16);
         if (la_le16(e + 2) || la_le32(e + 20))
             BAD("reserved index bytes are not zero", e - p);
+        if (h->level == LA_BUCKET_HOUR && h->read_version >= 2 && k.link)
+            BAD("link cell in an hour file of version 2", e - p);
         if ((h->level == LA_BUCKET_HOUR ? k.sub > 23 : k.sub != 0) || k.ws == 0 ||
             k.ws > h->nstrings || k.link > h->nstrings || k.type == 0 || k.type > h->nstrings)
             BAD("index entry with an id out of range", e - p);

@@ -12,8 +12,11 @@
 #define LA_ROLL_HEADER 64
 #define LA_ROLL_SOURCE 16
 #define LA_ROLL_ENTRY 24
-#define LA_ROLL_READ_VERSION 1
-#define LA_ROLL_WRITE_VERSION 1
+/* Version 2 is the hour file that holds only all-links cells (SPEC.md §10.1); other levels and
+ * version-1 hour files (whose link cells readers ignore) are version 1. */
+#define LA_ROLL_READ_VERSION 2
+#define LA_ROLL_WRITE_VERSION 2
+#define LA_ROLL_VERSION_OF(level) ((level) == LA_BUCKET_HOUR ? 2 : 1)
 #define LA_ROLL_MAX_CELLS (1u << 28)
 
 /* The header fields (SPEC.md §10.1). */
@@ -24,6 +27,7 @@ typedef struct la_roll_hdr {
     uint32_t ndays;        /* days it covers */
     uint32_t nsources, nstrings, ncells;
     uint64_t strings_len, file_len;
+    uint32_t read_version; /* decoded files only: 1, or 2 for an hour file without link cells */
 } la_roll_hdr;
 
 /* A cell's key: `sub` is the hour of the day in hour files, 0 elsewhere; ws, link and type are
