@@ -292,14 +292,24 @@ int la_day_replaced(const la_day *d)
 
 int la_day_refresh(la_day *d)
 {
+    uint8_t seen[2 * LA_SEG_SLOT_SIZE]; /* the commit slots at the previous damaged look */
+    int have_seen = 0;
     for (int attempt = 0; attempt < 100; attempt++) {
         int rc = stat_and_map(d);
         if (rc != 0)
             return rc;
         if ((rc = load_state(d)) == LA_ECORRUPT && attempt < 99) {
-            /* a slot read while the writer's pwrite filled it looks damaged: look again */
-            struct timespec pause = {0, 1000000};
-            nanosleep(&pause, NULL);
+            /* A slot read while the writer's pwrite filled it looks damaged: look again after
+             * a pause, for as long as the slots change between looks. Slots that stayed the
+             * same are damaged for good (no writer was finishing them). */
+            if (d->map_len < LA_SEG_SLOT_OFF + sizeof seen)
+                return rc;
+            const uint8_t *slots = d->map + LA_SEG_SLOT_OFF;
+            if (have_seen && memcmp(seen, slots, sizeof seen) == 0)
+                return rc;
+            memcpy(seen, slots, sizeof seen);
+            have_seen = 1;
+            la_io_current()->pause_ms(1);
             continue;
         }
         if (rc != 0)

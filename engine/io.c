@@ -113,10 +113,17 @@ static int64_t px_now_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+static void px_pause_ms(int ms)
+{
+    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000};
+    nanosleep(&t, NULL);
+}
+
 static const la_io posix_io = {
     LA_IO_VERSION, px_open,  px_close,  px_pread, px_pwrite, px_allocate, px_punch,
     px_truncate,   px_size,  px_fsync,  px_map,   px_unmap,  px_sync,     px_rename,
     px_unlink,     px_mkdir, px_sync_dir, px_lock, px_prefault, px_identity, px_now_ms,
+    px_pause_ms,
 };
 
 static const la_io *current = &posix_io;

@@ -39,6 +39,9 @@ typedef struct la_io {
     /* Wall-clock time in ms since 1970 (UTC): the "now" of the future-skew check, retention
      * and realtime windows, so that tests can set the clock. */
     int64_t (*now_ms)(void);
+    /* Wait about ms milliseconds: a reader that caught a commit slot mid-write gives the
+     * writer time to finish it (tests and fuzzers that have no writer need not wait). */
+    void (*pause_ms)(int ms);
 } la_io;
 
 /* The backend in use (the POSIX one unless a test installed another). */
