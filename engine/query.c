@@ -189,13 +189,29 @@ static int not_kept(int32_t day, const char *what)
                   m, d);
 }
 
-/* The rows a cursor yields, into the accumulator. */
-static int add_cursor(const qctx *x, acc *a, la_cursor *c)
+/* The bucket of ts among nb buckets starting at starts[] (ascending, ts >= starts[0]). */
+static size_t bucket_of(const int64_t *starts, size_t nb, int64_t ts)
+{
+    size_t lo = 0, hi = nb; /* starts[lo] <= ts < starts[hi] (starts[nb] = +infinity) */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (starts[mid] <= ts)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The rows a cursor yields, into the accumulator; with starts != NULL into accs[k] for the
+ * bucket k of each row's time (nb buckets). */
+static int add_cursor_split(const qctx *x, acc *accs, const int64_t *starts, size_t nb, la_cursor *c)
 {
     la_batch b;
     int rc = LA_OK, n;
     while (rc == LA_OK && (n = la_cursor_next_locked(c, &b)) == 1)
         for (size_t i = 0; i < b.nrows && rc == LA_OK; i++) {
+            acc *a = starts ? &accs[bucket_of(starts, nb, b.ts[i])] : accs;
             count_type(a, b.event_type.dict[b.event_type.ids[i]], 1);
             a->value += (uint64_t)b.value[i];
             if (la_uniq_add(&a->vis, b.visitor_id[i]) != LA_OK ||
@@ -214,6 +230,8 @@ static int add_cursor(const qctx *x, acc *a, la_cursor *c)
     la_cursor_close(c);
     return rc;
 }
+
+static int add_cursor(const qctx *x, acc *a, la_cursor *c) { return add_cursor_split(x, a, NULL, 1, c); }
 
 static la_filter query_filter(const qctx *x, int64_t from, int64_t to)
 {
@@ -318,22 +336,28 @@ static int add_coarse(const qctx *x, acc *a, int level, int32_t first, int *done
     return LA_OK;
 }
 
+/* LA_OK if the raw events of every day of [from, to) that had any are still kept. */
+static int raw_kept(const qctx *x, int64_t from, int64_t to)
+{
+    for (int64_t day = la_rs_next_data_day(x->db, (int32_t)(from / LA_MS_PER_DAY));
+         day <= (to - 1) / LA_MS_PER_DAY; day = la_rs_next_data_day(x->db, (int32_t)day + 1))
+        if (!has_segment(x->db, (int32_t)day)) {
+            int64_t wm;
+            int rc = la_rs_day_wm(x->db, (int32_t)day, &wm);
+            if (rc != LA_OK)
+                return rc;
+            if (wm >= 0)
+                return not_kept((int32_t)day, "raw events");
+        }
+    return LA_OK;
+}
+
 /* Everything the query selects in [from, to). */
 static int add_range(const qctx *x, acc *a, int64_t from, int64_t to)
 {
     int rc = LA_OK;
-    if (x->raw_only) {
-        for (int64_t day = la_rs_next_data_day(x->db, (int32_t)(from / LA_MS_PER_DAY));
-             day <= (to - 1) / LA_MS_PER_DAY; day = la_rs_next_data_day(x->db, (int32_t)day + 1))
-            if (!has_segment(x->db, (int32_t)day)) {
-                int64_t wm;
-                if ((rc = la_rs_day_wm(x->db, (int32_t)day, &wm)) != LA_OK)
-                    return rc;
-                if (wm >= 0)
-                    return not_kept((int32_t)day, "raw events");
-            }
-        return add_raw(x, a, from, to);
-    }
+    if (x->raw_only)
+        return (rc = raw_kept(x, from, to)) != LA_OK ? rc : add_raw(x, a, from, to);
     int64_t p = from;
     while (p < to && rc == LA_OK) {
         int32_t day = (int32_t)(p / LA_MS_PER_DAY), next = la_rs_next_data_day(x->db, day);
@@ -434,6 +458,48 @@ static void begin(la_db *db)
     }
 }
 
+/* One point from its accumulator. */
+static void point_of(la_point *p, const acc *a, int64_t start, const la_tz *tz)
+{
+    p->bucket_start = start;
+    p->utc_offset_s = la_tz_offset(tz, start);
+    p->events = a->events;
+    p->clicks = a->clicks;
+    p->leads = a->leads;
+    p->sales = a->sales;
+    p->value = (int64_t)a->value;
+    distinct(&a->vis, &p->visitors);
+    distinct(&a->ses, &p->sessions);
+}
+
+/* A series whose nb buckets all come from raw events: one scan of [from, to). */
+static int series_raw(const qctx *x, const la_tz *tz, int64_t from, int64_t to, la_point *pts, size_t nb,
+                      size_t *np)
+{
+    int64_t *starts = malloc(nb * sizeof *starts);
+    acc *accs = calloc(nb, sizeof *accs);
+    int rc = starts && accs ? LA_OK : la_err(LA_ENOMEM, "out of memory");
+    for (size_t k = 0; k < nb && accs; k++)
+        acc_init(&accs[k]);
+    if (rc == LA_OK) {
+        int64_t s = la_tz_bucket_start(tz, x->q->bucket, from);
+        for (size_t k = 0; k < nb; k++, s = la_tz_bucket_next(tz, x->q->bucket, s))
+            starts[k] = s;
+        la_filter f = query_filter(x, from, to);
+        la_cursor *c;
+        if ((rc = raw_kept(x, from, to)) == LA_OK && (rc = la_scan_locked(x->db, &f, &c)) == LA_OK)
+            rc = add_cursor_split(x, accs, starts, nb, c);
+    }
+    for (size_t k = 0; k < nb && rc == LA_OK; k++)
+        point_of(&pts[k], &accs[k], starts[k], tz);
+    *np = rc == LA_OK ? nb : 0;
+    for (size_t k = 0; k < nb && accs; k++)
+        acc_free(&accs[k]);
+    free(accs);
+    free(starts);
+    return rc;
+}
+
 int la_query_series(la_db *db, const la_query *q, la_point **out, size_t *n)
 {
     la_err_clear();
@@ -462,24 +528,22 @@ int la_query_series(la_db *db, const la_query *q, la_point **out, size_t *n)
     }
     qctx x = {db, q, -1, q->dim >= 0 || db->roll.off};
     begin(db);
+    if (cap && (x.raw_only || (q->link.data && q->bucket == LA_BUCKET_HOUR))) {
+        /* Every bucket comes from raw events (a link has no hour cells): one scan of the
+         * range, each row into its bucket, instead of a scan per bucket. */
+        rc = series_raw(&x, tz, from, to, pts, cap, &np);
+        goto done;
+    }
     for (int64_t s = cap ? la_tz_bucket_start(tz, q->bucket, from) : to; s < to && rc == LA_OK;) {
         int64_t e = la_tz_bucket_next(tz, q->bucket, s);
         acc a;
         acc_init(&a);
         rc = add_range(&x, &a, s > from ? s : from, e < to ? e : to);
-        la_point *p = &pts[np++];
-        p->bucket_start = s;
-        p->utc_offset_s = la_tz_offset(tz, s);
-        p->events = a.events;
-        p->clicks = a.clicks;
-        p->leads = a.leads;
-        p->sales = a.sales;
-        p->value = (int64_t)a.value;
-        distinct(&a.vis, &p->visitors);
-        distinct(&a.ses, &p->sessions);
+        point_of(&pts[np++], &a, s, tz);
         acc_free(&a);
         s = e;
     }
+done:
     if (rc == LA_OK)
         la_db_trim_days(db);
     pthread_mutex_unlock(&db->mu);
