@@ -269,11 +269,12 @@ static int add_rows(const qctx *x, acc *a, int32_t day, uint64_t seq_lo, int64_t
 static int add_delta(const qctx *x, acc *a, int32_t day, int32_t h0, int32_t h1)
 {
     la_cellset *cs;
-    uint64_t raw_from;
-    int rc = la_rs_delta(x->db, day, &cs, &raw_from);
+    uint64_t raw_from, rows;
+    int rc = la_rs_delta(x->db, day, &cs, &raw_from, &rows);
     if (rc != LA_OK || !cs || (rc = add_mem(x, a, cs, h0, h1)) != LA_OK)
         return rc;
-    return add_rows(x, a, day, raw_from, h0 * MS_PER_HOUR, h1 * MS_PER_HOUR);
+    /* no rows after the delta (a checkpointed day): no cursor, no dictionaries to load */
+    return raw_from >= rows ? LA_OK : add_rows(x, a, day, raw_from, h0 * MS_PER_HOUR, h1 * MS_PER_HOUR);
 }
 
 /* Raw events of [from, to) inside one day. */

@@ -473,10 +473,10 @@ static int delta_ensure(la_db *db, la_day *d, uint64_t upto, la_rdelta **out)
     return LA_OK;
 }
 
-int la_rs_delta(la_db *db, int32_t day, la_cellset **out, uint64_t *raw_from)
+int la_rs_delta(la_db *db, int32_t day, la_cellset **out, uint64_t *raw_from, uint64_t *rows)
 {
     *out = NULL;
-    *raw_from = 0;
+    *raw_from = *rows = 0;
     la_day *d;
     int rc = la_db_day(db, day, 0, &d);
     if (rc == LA_ENOTFOUND) {
@@ -503,6 +503,7 @@ int la_rs_delta(la_db *db, int32_t day, la_cellset **out, uint64_t *raw_from)
     rd->epoch = db->roll.query;
     *out = rd->cs;
     *raw_from = rd->to;
+    *rows = d->commit.rows_in_blocks + d->tail_rows;
     return LA_OK;
 }
 
@@ -685,7 +686,8 @@ static int checkpoint_day(la_db *db, int32_t day, la_cellset **delta_out, la_cel
     *delta_out = *daysum = NULL;
     la_cellset *delta;
     uint64_t unsealed;
-    int rc = la_rs_delta(db, day, &delta, &unsealed);
+    uint64_t rows;
+    int rc = la_rs_delta(db, day, &delta, &unsealed, &rows);
     if (rc != LA_OK || !delta)
         return rc;
     la_rdelta *rd = delta_find(db, day);

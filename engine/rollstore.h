@@ -76,8 +76,8 @@ int la_rs_hours_valid(la_db *db, int32_t day, const la_roll_view *h, int *valid)
 /* The cells of the day's rows that its files do not include (replaying them from the segment
  * when needed); *out = NULL when the day has no segment. The delta covers rows up to
  * *raw_from: a writer's follows sealed rows, so a query reads the rows from there (the tail)
- * raw. */
-int la_rs_delta(la_db *db, int32_t day, la_cellset **out, uint64_t *raw_from);
+ * raw, up to *rows, the day's rows now. */
+int la_rs_delta(la_db *db, int32_t day, la_cellset **out, uint64_t *raw_from, uint64_t *rows);
 /* The la_day seal callback (la_seal_fn) of a writer's days: sealed rows join the delta. */
 void la_rs_on_seal(void *ctx, la_day *d, const la_sealed *rows);
 
