@@ -43,6 +43,8 @@ typedef struct entry {
     int64_t last_ts;          /* newest ts counted */
     vslot *vis;               /* NULL until a visitor is active */
     uint32_t vis_cap, vis_n;
+    int64_t vis_oldest;       /* at most the oldest visitor minute in vis: while it is in the
+                               * active window, the sweep need not look at the visitors */
     uint8_t wlen, llen;       /* byte lengths of the workspace and link after the ring */
     uint32_t ring[];          /* R counters, then the workspace and link bytes */
 } entry;
@@ -121,6 +123,8 @@ static entry *get(la_realtime *lv, uint64_t h, la_str ws, const la_str *link, en
     }
     uint32_t llen = link ? link->len : 0;
     entry *e = calloc(1, sizeof *e + lv->ring * sizeof(uint32_t) + ws.len + llen);
+    if (e)
+        e->vis_oldest = INT64_MAX;
     if (!e)
         return NULL;
     e->hash = h;
@@ -187,6 +191,7 @@ static int vis_rebuild(entry *e, int64_t keep_from, uint32_t extra)
         free(e->vis);
         e->vis = NULL;
         e->vis_cap = e->vis_n = 0;
+        e->vis_oldest = INT64_MAX;
         return 0;
     }
     uint32_t cap = 8;
@@ -198,9 +203,13 @@ static int vis_rebuild(entry *e, int64_t keep_from, uint32_t extra)
     for (uint32_t i = 0; i < cap; i++)
         t[i].min = -1;
     uint32_t n = 0;
+    int64_t oldest = INT64_MAX;
     for (uint32_t i = 0; i < e->vis_cap; i++)
-        if (e->vis[i].min >= keep_from)
+        if (e->vis[i].min >= keep_from) {
             vis_put(t, cap, e->vis[i].id, e->vis[i].min, &n);
+            oldest = e->vis[i].min < oldest ? e->vis[i].min : oldest;
+        }
+    e->vis_oldest = oldest;
     free(e->vis);
     e->vis = t;
     e->vis_cap = cap;
@@ -213,6 +222,8 @@ static int vis_add(entry *e, uint64_t id, int64_t m, int64_t keep_from)
     if ((e->vis_n + 1) * 4 > e->vis_cap * 3 && vis_rebuild(e, keep_from, e->vis_n + 1) != 0)
         return LA_ENOMEM;
     vis_put(e->vis, e->vis_cap, id, m, &e->vis_n);
+    if (m < e->vis_oldest)
+        e->vis_oldest = m;
     return 0;
 }
 
@@ -264,10 +275,19 @@ static void evict(la_realtime *lv, int64_t now_min)
             if (!e || (pass == 0) != (e->ws != NULL))
                 continue;
             if (e->head >= lo || e->first) {
-                uint32_t idle = 0;
-                for (uint32_t k = 0; k < e->vis_cap && idle == 0; k++)
-                    idle = e->vis[k].min >= 0 && e->vis[k].min < alo;
-                if (idle && vis_rebuild(e, alo, 0) != 0)
+                if (!e->vis || e->vis_oldest >= alo)
+                    continue; /* no visitor can have gone idle */
+                int idle = 0;
+                int64_t oldest = INT64_MAX;
+                for (uint32_t k = 0; k < e->vis_cap && !idle; k++) {
+                    int64_t vm = e->vis[k].min;
+                    idle = vm >= 0 && vm < alo;
+                    if (vm >= 0 && vm < oldest)
+                        oldest = vm;
+                }
+                if (!idle)
+                    e->vis_oldest = oldest;
+                else if (vis_rebuild(e, alo, 0) != 0)
                     lv->stale = 1;
                 continue;
             }
