@@ -161,11 +161,11 @@ fuzz: $(FUZZ_BIN)
 fuzz-run: fuzz
 	@fail=0; for t in $(FUZZ_NAMES); do \
 	    w=$(FUZZ_BUILD)/corpus-work/$$t; rm -rf $$w; mkdir -p $$w; cp fuzz/corpus/$$t/* $$w/; \
-	    if $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(SECONDS) -timeout=10 -print_final_stats=1 \
+	    if $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(SECONDS) -timeout=30 -print_final_stats=1 \
 	        -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- $$w > $(FUZZ_BUILD)/fuzz-$$t.log 2>&1; then \
 	        echo "fuzz_$$t: ok: $$(grep -E '^#[0-9]+[[:space:]]+DONE' $(FUZZ_BUILD)/fuzz-$$t.log | tail -1)"; \
 	    else \
-	        echo "fuzz_$$t: FAILED (log: $(FUZZ_BUILD)/fuzz-$$t.log)"; fail=1; fi; \
+	        echo "fuzz_$$t: FAILED (log: $(FUZZ_BUILD)/fuzz-$$t.log)"; tail -40 $(FUZZ_BUILD)/fuzz-$$t.log; fail=1; fi; \
 	done; exit $$fail
 
 $(BUILD)/fuzz-replay/%: fuzz/fuzz_%.c fuzz/replay.c fuzz/common.c fuzz/fuzz.h $(TOOL_LIB_OBJ) $(STATIC)
