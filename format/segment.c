@@ -248,6 +248,8 @@ size_t la_tail_record_decode(const uint8_t *p, size_t n, uint32_t salt, uint64_t
         if (la_uvarint_get(q, payload, &pos, &v) != 0 || v > LA_MAX_STR + 1 || v - (v > 0) > payload - pos)
             return 0;
         if (v == 0) {
+            if (i < 3) /* workspace, link and event type are never absent */
+                return 0;
             row->str[i].data = NULL;
             row->str[i].len = 0;
             continue;

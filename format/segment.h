@@ -45,6 +45,12 @@ int la_schema_init(la_schema *s, const char *const *dims, uint32_t ndims);
 static inline uint32_t la_schema_ndims(const la_schema *s) { return s->ncols - LA_NFIXED; }
 /* 1 if the two schemas have the same columns in the same order. */
 int la_schema_equal(const la_schema *a, const la_schema *b);
+/* 1 if column c of s is never absent (id 0 in it is corruption): the uint64 columns, and the
+ * workspace, link and event type, which every event has (SPEC.md §3.2). */
+static inline int la_col_required(const la_schema *s, uint32_t c)
+{
+    return s->type[c] == LA_COL_U64 || c == LA_C_WORKSPACE || c == LA_C_LINK || c == LA_C_TYPE;
+}
 
 typedef struct la_seg_header {
     uint16_t read_version, write_version;
