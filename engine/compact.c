@@ -374,7 +374,7 @@ static int due(la_db *db, int32_t day, int32_t newest, unsigned flags, int *out)
     return LA_OK;
 }
 
-int la_compact_locked(la_db *db, unsigned flags, la_progress_fn progress, la_compact_stats *st)
+int la_compact_locked(la_db *db, unsigned flags, int report, la_compact_stats *st)
 {
     if (db->ndays == 0)
         return LA_OK;
@@ -392,8 +392,8 @@ int la_compact_locked(la_db *db, unsigned flags, la_progress_fn progress, la_com
         if (rc == LA_OK && s->d && la_day_sealed(s->d) && !(flags & LA_COMPACT_ALL) &&
             day <= newest - 1 - (int32_t)db->seal_after_days)
             s->sealed = 1;
-        if (rc == LA_OK && progress)
-            progress(db->progress_ctx, i + 1, db->ndays);
+        if (rc == LA_OK && report && db->progress)
+            db->progress(db->progress_ctx, i + 1, db->ndays);
     }
     return rc;
 }
@@ -418,7 +418,7 @@ int la_compact(la_db *db, unsigned flags, la_compact_stats *out)
     if (db->readonly)
         return la_err(LA_EREADONLY, "%s is open read-only", db->path);
     pthread_mutex_lock(&db->mu);
-    int rc = la_compact_locked(db, flags, db->progress, out);
+    int rc = la_compact_locked(db, flags, 1, out);
     pthread_mutex_unlock(&db->mu);
     return rc;
 }

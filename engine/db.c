@@ -575,7 +575,7 @@ int la_flush(la_db *db)
     if (rc == 0)
         rc = la_rs_checkpoint_due(db, 0);
     if (rc == 0 && db->auto_seal && db->ndays && db->days[db->ndays - 1].day != db->seal_failed_newest &&
-        la_compact_locked(db, 0, NULL, NULL) != LA_OK) {
+        la_compact_locked(db, 0, 0, NULL) != LA_OK) {
         /* the events are durable; sealing is tried again once a newer day arrives */
         db->seal_failed_newest = db->days[db->ndays - 1].day;
         la_err_clear();

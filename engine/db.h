@@ -86,8 +86,8 @@ int la_cursor_next_locked(la_cursor *c, la_batch *out);
  * would be rewritten again for its tail at la_close). */
 int la_db_seal_ended_tails(la_db *db);
 
-/* With db->mu held: la_compact() (compact.c). */
-int la_compact_locked(la_db *db, unsigned flags, la_progress_fn progress, la_compact_stats *st);
+/* With db->mu held: la_compact() (compact.c); report: call la_set_progress()'s function. */
+int la_compact_locked(la_db *db, unsigned flags, int report, la_compact_stats *st);
 /* With db->mu held: close a day whose files retention deleted and forget its slot. */
 void la_db_forget_day(la_db *db, int32_t day);
 

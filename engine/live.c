@@ -123,10 +123,9 @@ static entry *get(la_realtime *lv, uint64_t h, la_str ws, const la_str *link, en
     }
     uint32_t llen = link ? link->len : 0;
     entry *e = calloc(1, sizeof *e + lv->ring * sizeof(uint32_t) + ws.len + llen);
-    if (e)
-        e->vis_oldest = INT64_MAX;
     if (!e)
         return NULL;
+    e->vis_oldest = INT64_MAX;
     e->hash = h;
     e->head = m;
     e->last_ts = -1;

@@ -241,6 +241,10 @@ static int dim_add(la_dimcount *d, uint32_t sid, uint64_t cnt)
     return LA_OK;
 }
 
+/* Whether a cell of this link (0 = all links) exists at this level: links have no hour cells
+ * (SPEC.md §10.1). */
+static int kept_at(int level, uint32_t link) { return level != LA_BUCKET_HOUR || link == 0; }
+
 int la_cellset_add(la_cellset *cs, int32_t hour, const uint32_t *id, uint64_t visitor,
                    uint64_t session, int64_t value)
 {
@@ -343,8 +347,8 @@ int la_cellset_merge_all(la_cellset *dst, const la_cellset *from, int from_level
     int same = from->dict == dst->dict;
     for (size_t i = 0; i < from->n; i++) {
         const la_cell *s = from->cells[i];
-        if (level == LA_BUCKET_HOUR && s->link)
-            continue; /* links have no hour cells */
+        if (!kept_at(level, s->link))
+            continue;
         uint32_t ws = same ? s->ws : map_str(dst, strs[s->ws]);
         uint32_t type = same ? s->type : map_str(dst, strs[s->type]);
         uint32_t link = !s->link ? 0 : same ? s->link : map_str(dst, strs[s->link]);
@@ -364,8 +368,8 @@ int la_cellset_merge_view(la_cellset *dst, const la_roll_view *v, int level)
     for (uint32_t i = 0; i < v->h.ncells; i++) {
         la_roll_key k;
         la_roll_key_at(v, i, &k);
-        if (level == LA_BUCKET_HOUR && k.link)
-            continue; /* a version-1 hour file's link cells: no longer kept */
+        if (!kept_at(level, k.link))
+            continue; /* a version-1 hour file's link cells */
         la_str w = la_roll_str(v, k.ws), ty = la_roll_str(v, k.type);
         uint32_t ws = map_str(dst, w), type = map_str(dst, ty), link = 0;
         if (k.link)
@@ -474,10 +478,9 @@ int la_cellset_encode(la_cellset *cs, int level, int32_t first_day, const int32_
     int rc = LA_ENOMEM;
     if (!newid || !used || !ent || !order || !uniq_buf || !kept || !ksid || !kcnt)
         goto out;
-    /* hour files hold no link cells (SPEC.md §10.1) */
     size_t ncells = 0;
     for (size_t i = 0; i < cs->n; i++)
-        if (level != LA_BUCKET_HOUR || !cs->cells[i]->link)
+        if (kept_at(level, cs->cells[i]->link))
             order[ncells++].c = cs->cells[i];
     /* pass 1: which strings the file needs (newid[0] collects empty slots) */
     for (size_t i = 0; i < ncells; i++) {

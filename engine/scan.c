@@ -276,13 +276,10 @@ static int decode_col(la_cursor *c, la_day *d, const la_block_view *v, uint32_t 
         break;
     default:
         rc = la_ids_decode(c->raw, cd->data_raw, c->d_ids[col], v->nrows, d->blocks[bi].dict_end[col], &why);
-        if (rc == 0 && la_col_required(&d->cfg->schema, col))
-            for (uint32_t r = 0; r < v->nrows; r++)
-                if (c->d_ids[col][r] == 0) {
-                    why = "a required column has an absent id";
-                    rc = LA_ECORRUPT;
-                    break;
-                }
+        if (rc == 0 && la_col_missing(&d->cfg->schema, col, c->d_ids[col], v->nrows)) {
+            why = "a required column has an absent id";
+            rc = LA_ECORRUPT;
+        }
         break;
     }
     return rc ? la_day_corrupt(d, at, why ? why : "column decode failed") : 0;

@@ -141,12 +141,10 @@ static void verify_block(verifier *v, la_day *d, uint32_t bi, sort_pos *pos)
         case LA_COL_OPT_I64: rc = la_opt_i64_decode(raw, cd->data_raw, vals, hv, bv.nrows, &why); break;
         default:
             rc = la_ids_decode(raw, cd->data_raw, ids, bv.nrows, b->dict_end[c], &why);
-            if (rc == 0 && la_col_required(&d->cfg->schema, c))
-                for (uint32_t r = 0; r < bv.nrows && rc == 0; r++)
-                    if (ids[r] == 0) {
-                        rc = LA_ECORRUPT;
-                        why = "a required column has an absent id";
-                    }
+            if (rc == 0 && la_col_missing(&d->cfg->schema, c, ids, bv.nrows)) {
+                rc = LA_ECORRUPT;
+                why = "a required column has an absent id";
+            }
             break;
         }
         if (rc != 0)

@@ -51,6 +51,16 @@ static inline int la_col_required(const la_schema *s, uint32_t c)
 {
     return s->type[c] == LA_COL_U64 || c == LA_C_WORKSPACE || c == LA_C_LINK || c == LA_C_TYPE;
 }
+/* 1 if column c of s is required and one of its n decoded ids is 0 (corruption). */
+static inline int la_col_missing(const la_schema *s, uint32_t c, const uint32_t *ids, uint32_t n)
+{
+    if (!la_col_required(s, c))
+        return 0;
+    for (uint32_t r = 0; r < n; r++)
+        if (ids[r] == 0)
+            return 1;
+    return 0;
+}
 
 typedef struct la_seg_header {
     uint16_t read_version, write_version;
