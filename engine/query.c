@@ -77,9 +77,9 @@ static int add_file_cell(const qctx *x, acc *a, const la_roll_view *v, uint32_t 
         return la_err(LA_ECORRUPT, "rollup cell: %s", why);
     count_type(a, la_roll_str(v, k.type), c.events);
     a->value += (uint64_t)c.value;
-    int rc = la_uniq_merge_encoded(&a->vis, c.vis, c.vis_len, &why);
+    int rc = la_uniq_merge_encoded_as(&a->vis, c.vis, c.vis_len, c.uniq_form, &why);
     if (rc == LA_OK)
-        rc = la_uniq_merge_encoded(&a->ses, c.ses, c.ses_len, &why);
+        rc = la_uniq_merge_encoded_as(&a->ses, c.ses, c.ses_len, c.uniq_form, &why);
     if (rc != LA_OK)
         return rc == LA_ENOMEM ? la_err(rc, "out of memory") : la_err(rc, "rollup cell: %s", why);
     if (x->dim < 0)

@@ -318,9 +318,9 @@ int la_cell_merge_file(la_cellset *dst, la_cell *d, const la_roll_view *v, const
     const char *why;
     d->events += c->events;
     d->value = (int64_t)((uint64_t)d->value + (uint64_t)c->value);
-    int rc = la_uniq_merge_encoded(&d->vis, c->vis, c->vis_len, &why);
+    int rc = la_uniq_merge_encoded_as(&d->vis, c->vis, c->vis_len, c->uniq_form, &why);
     if (rc == LA_OK)
-        rc = la_uniq_merge_encoded(&d->ses, c->ses, c->ses_len, &why);
+        rc = la_uniq_merge_encoded_as(&d->ses, c->ses, c->ses_len, c->uniq_form, &why);
     if (rc != LA_OK)
         return rc == LA_ENOMEM ? rc : la_err(rc, "rollup cell: %s", why);
     for (uint32_t k = 0; k < dst->ndims; k++) {

@@ -327,8 +327,9 @@ static void verify_rollups(verifier *v, la_db *db, char **names, size_t n)
             const char *why = NULL;
             la_uniq u;
             la_uniq_init(&u);
-            if (la_roll_cell_get(rv, i, &c, &why) != 0 || la_uniq_merge_encoded(&u, c.vis, c.vis_len, &why) != 0 ||
-                la_uniq_merge_encoded(&u, c.ses, c.ses_len, &why) != 0)
+            if (la_roll_cell_get(rv, i, &c, &why) != 0 ||
+                la_uniq_merge_encoded_as(&u, c.vis, c.vis_len, c.uniq_form, &why) != 0 ||
+                la_uniq_merge_encoded_as(&u, c.ses, c.ses_len, c.uniq_form, &why) != 0)
                 problem(v, name, (int64_t)(rv->cells - rv->base + rv->cell_off[i]),
                         "cell %u: %s", i, why ? why : "out of memory");
             la_uniq_free(&u);

@@ -9,6 +9,7 @@
 #include "calendar.h"
 #include "crc32c.h"
 #include "le.h"
+#include "uniq.h"
 #include "varint.h"
 
 static const uint8_t MAGIC[8] = {'L', 'A', 'R', 'O', 'L', 'L', '\r', '\n'};
@@ -43,8 +44,8 @@ void la_roll_put_header(uint8_t *p, const la_roll_hdr *h)
 {
     memset(p, 0, LA_ROLL_HEADER);
     memcpy(p, MAGIC, 8);
-    la_put16(p + 8, (uint16_t)LA_ROLL_VERSION_OF(h->level));
-    la_put16(p + 10, (uint16_t)LA_ROLL_VERSION_OF(h->level));
+    la_put16(p + 8, LA_ROLL_WRITE_VERSION);
+    la_put16(p + 10, LA_ROLL_WRITE_VERSION);
     p[12] = (uint8_t)h->level;
     p[13] = (uint8_t)h->ndims;
     la_put32(p + 16, (uint32_t)h->first_day);
@@ -132,6 +133,7 @@ int la_roll_cell_parse(const uint8_t *p, size_t len, uint32_t ndims, uint32_t ns
 {
     size_t pos = 0;
     uint64_t v;
+    c->uniq_form = LA_UNIQ_FORM_REGISTERS; /* la_roll_cell_get knows the file's version */
     if (get(p, len, &pos, &c->events, why) || get(p, len, &pos, &v, why))
         return LA_ECORRUPT;
     if (c->events == 0)
@@ -190,6 +192,7 @@ int la_roll_cell_get(const la_roll_view *v, uint32_t i, la_roll_cell *c, const c
     const uint8_t *p = la_roll_cell_at(v, i, &len);
     uint64_t zz, n;
     la_uvarint_get(p, len, &pos, &c->events);
+    c->uniq_form = v->h.read_version >= 3 ? LA_UNIQ_FORM_REGISTERS : LA_UNIQ_FORM_SHORTER;
     la_uvarint_get(p, len, &pos, &zz);
     c->value = la_unzigzag(zz);
     la_uvarint_get(p, len, &pos, &n);
@@ -308,6 +311,8 @@ int la_roll_open(la_roll_view *v, const uint8_t *p, size_t len, uint32_t ndims, 
         BAD("reserved header bytes are not zero", 14);
     if (h->level > LA_BUCKET_YEAR)
         BAD("unknown bucket level", 12);
+    if (h->read_version == 2 && h->level != LA_BUCKET_HOUR)
+        BAD("read_version 2 in a file that is not an hour file", 8);
     if (h->ndims != ndims || ndims > LA_MAX_DIMS)
         BAD("dimension count differs from la.meta", 13);
     if (h->first_day < -3 || h->first_day > 2932896 || /* a week may start in 1969 */
@@ -367,7 +372,7 @@ int la_roll_open(la_roll_view *v, const uint8_t *p, size_t len, uint32_t ndims, 
         if (la_le16(e + 2) || la_le32(e + 20))
             BAD("reserved index bytes are not zero", e - p);
         if (h->level == LA_BUCKET_HOUR && h->read_version >= 2 && k.link)
-            BAD("link cell in an hour file of version 2", e - p);
+            BAD("link cell in an hour file of version 2 or later", e - p);
         if ((h->level == LA_BUCKET_HOUR ? k.sub > 23 : k.sub != 0) || k.ws == 0 ||
             k.ws > h->nstrings || k.link > h->nstrings || k.type == 0 || k.type > h->nstrings)
             BAD("index entry with an id out of range", e - p);

@@ -12,11 +12,12 @@
 #define LA_ROLL_HEADER 64
 #define LA_ROLL_SOURCE 16
 #define LA_ROLL_ENTRY 24
-/* Version 2 is the hour file that holds only all-links cells (SPEC.md §10.1); other levels and
- * version-1 hour files (whose link cells readers ignore) are version 1. */
-#define LA_ROLL_READ_VERSION 2
-#define LA_ROLL_WRITE_VERSION 2
-#define LA_ROLL_VERSION_OF(level) ((level) == LA_BUCKET_HOUR ? 2 : 1)
+/* Versions (SPEC.md §10.2): 1, the first; 2, an hour file that holds only all-links cells
+ * (readers ignore the link cells of a version-1 hour file); 3, any level, whose distinct-count
+ * states choose the sparse sketch form by registers (LA_UNIQ_FORM_REGISTERS), and whose hour
+ * files hold only all-links cells. Writers write version 3. */
+#define LA_ROLL_READ_VERSION 3
+#define LA_ROLL_WRITE_VERSION 3
 #define LA_ROLL_MAX_CELLS (1u << 28)
 
 /* The header fields (SPEC.md §10.1). */
@@ -27,7 +28,7 @@ typedef struct la_roll_hdr {
     uint32_t ndays;        /* days it covers */
     uint32_t nsources, nstrings, ncells;
     uint64_t strings_len, file_len;
-    uint32_t read_version; /* decoded files only: 1, or 2 for an hour file without link cells */
+    uint32_t read_version; /* decoded files only: 1, 2 (hour files only) or 3 */
 } la_roll_hdr;
 
 /* A cell's key: `sub` is the hour of the day in hour files, 0 elsewhere; ws, link and type are
@@ -72,6 +73,8 @@ typedef struct la_roll_cell {
     size_t vis_len, ses_len;
     const uint8_t *dims;          /* ndims summaries, back to back */
     size_t dims_len;
+    int uniq_form;                /* LA_UNIQ_FORM_* of vis and ses: from the file's version in
+                                     la_roll_cell_get; la_roll_cell_parse says REGISTERS */
 } la_roll_cell;
 
 /* One dimension's summary inside a cell, read entry by entry. */

@@ -124,19 +124,14 @@ static int to_table(la_uniq *u, unsigned lg, int with_extra, uint64_t extra)
     return LA_OK;
 }
 
-/* Turn an exact u into a sketch of its ids (plus `extra` if with_extra); u is unchanged on
- * failure. */
-static int to_sketch(la_uniq *u, int with_extra, uint64_t extra)
+/* Turn an exact u into the sketch `reg` (a heap array of registers, which u takes) plus u's
+ * ids. */
+static void adopt_registers(la_uniq *u, uint8_t *reg)
 {
-    uint8_t *reg = calloc(LA_UNIQ_M, 1);
-    if (!reg)
-        return LA_ENOMEM;
     uint64_t ids[EXACT_MAX];
     size_t n = exact_ids(u, ids);
     for (size_t i = 0; i < n; i++)
         sketch_add(reg, ids[i]);
-    if (with_extra)
-        sketch_add(reg, extra);
     if (u->kind == KIND_TABLE)
         free(u->u.slots);
     u->kind = KIND_SKETCH;
@@ -144,6 +139,18 @@ static int to_sketch(la_uniq *u, int with_extra, uint64_t extra)
     u->lgcap = 0;
     u->has_zero = 0;
     u->u.reg = reg;
+}
+
+/* Turn an exact u into a sketch of its ids (plus `extra` if with_extra); u is unchanged on
+ * failure. */
+static int to_sketch(la_uniq *u, int with_extra, uint64_t extra)
+{
+    uint8_t *reg = calloc(LA_UNIQ_M, 1);
+    if (!reg)
+        return LA_ENOMEM;
+    if (with_extra)
+        sketch_add(reg, extra);
+    adopt_registers(u, reg);
     return LA_OK;
 }
 
@@ -457,6 +464,18 @@ static inline uint32_t byte_sum(uint64_t a)
     return (uint32_t)((a * 0x0001000100010001ull) >> 48);
 }
 
+/* Registers of reg that are not zero. */
+static uint32_t nonzero_registers(const uint8_t *reg)
+{
+    uint32_t k = 0;
+    for (size_t i = 0; i < LA_UNIQ_M; i += 8) {
+        uint64_t w;
+        memcpy(&w, reg + i, 8);
+        k += 8 - byte_sum(zero_bytes(w));
+    }
+    return k;
+}
+
 /* Bytes after the mode byte of the sparse form of reg (registers <= 63). An entry takes 1 byte
  * when its gap is 0 or 1, 2 while the gap is below 256, 3 beyond: the sparse form is
  * varint_len(k) + k + (entries after >= 2 zero registers) + (entries after >= 256 of them). The
@@ -489,10 +508,9 @@ static size_t sparse_bytes(const uint8_t *reg)
 
 size_t la_uniq_encoded_size(const la_uniq *u)
 {
-    if (u->kind == KIND_SKETCH) {
-        size_t s = sparse_bytes(u->u.reg);
-        return 1 + (s < LA_UNIQ_DENSE_BYTES ? s : LA_UNIQ_DENSE_BYTES);
-    }
+    if (u->kind == KIND_SKETCH)
+        return 1 + (nonzero_registers(u->u.reg) <= LA_UNIQ_SPARSE_MAX ? sparse_bytes(u->u.reg)
+                                                                       : LA_UNIQ_DENSE_BYTES);
     uint64_t ids[EXACT_MAX];
     size_t n = exact_sorted(u, ids);
     size_t v = exact_varint_bytes(ids, n);
@@ -532,13 +550,8 @@ size_t la_uniq_encode(const la_uniq *u, uint8_t *out)
     uint8_t *o = out;
     if (u->kind == KIND_SKETCH) {
         const uint8_t *reg = u->u.reg;
-        if (sparse_bytes(reg) < LA_UNIQ_DENSE_BYTES) {
-            uint32_t k = 0;
-            for (size_t i = 0; i < LA_UNIQ_M; i += 8) {
-                uint64_t w;
-                memcpy(&w, reg + i, 8);
-                k += 8 - byte_sum(zero_bytes(w));
-            }
+        uint32_t k = nonzero_registers(reg);
+        if (k <= LA_UNIQ_SPARSE_MAX) {
             *o++ = LA_UNIQ_MODE_SPARSE;
             o += la_uvarint_put(o, k);
             int64_t prev = -1;
@@ -626,9 +639,9 @@ static int decode_exact(const uint8_t *p, size_t len, uint64_t *ids, size_t *n, 
 }
 
 /* Sparse form: its registers into reg (all zero on entry), checked. */
-static int decode_sparse(const uint8_t *p, size_t len, uint8_t *reg, const char **why)
+static int decode_sparse(const uint8_t *p, size_t len, uint8_t *reg, int form, const char **why)
 {
-    if (len - 1 >= LA_UNIQ_DENSE_BYTES)
+    if (form == LA_UNIQ_FORM_SHORTER && len - 1 >= LA_UNIQ_DENSE_BYTES)
         return la_corrupt(why, "uniq: sparse sketch not shorter than dense");
     size_t pos = 1;
     uint64_t k;
@@ -637,6 +650,8 @@ static int decode_sparse(const uint8_t *p, size_t len, uint8_t *reg, const char 
         return rc;
     if (k == 0 || k > LA_UNIQ_M)
         return la_corrupt(why, "uniq: sparse sketch with 0 or too many registers");
+    if (form == LA_UNIQ_FORM_REGISTERS && k > LA_UNIQ_SPARSE_MAX)
+        return la_corrupt(why, "uniq: sparse sketch of more than 4096 registers");
     int64_t prev = -1;
     for (uint64_t i = 0; i < k; i++) {
         uint64_t e;
@@ -667,7 +682,7 @@ static int decode_sparse(const uint8_t *p, size_t len, uint8_t *reg, const char 
 /* Dense form: its registers into reg, checked. Four 48-bit groups of 8 registers per 24 input
  * bytes, read as three little-endian u64; register values above 51 and zero registers are
  * tallied on the way (SWAR), so that the canonical-form check rarely needs another pass. */
-static int decode_dense(const uint8_t *p, size_t len, uint8_t *reg, const char **why)
+static int decode_dense(const uint8_t *p, size_t len, uint8_t *reg, int form, const char **why)
 {
     if (len != 1 + LA_UNIQ_DENSE_BYTES)
         return la_corrupt(why, "uniq: dense sketch not 12289 bytes");
@@ -697,6 +712,11 @@ static int decode_dense(const uint8_t *p, size_t len, uint8_t *reg, const char *
     }
     if (bad & 0x4040404040404040ull)
         return la_corrupt(why, "uniq: register above 51");
+    if (form == LA_UNIQ_FORM_REGISTERS) {
+        if (k <= LA_UNIQ_SPARSE_MAX)
+            return la_corrupt(why, "uniq: dense sketch of at most 4096 non-zero registers");
+        return LA_OK;
+    }
     /* The sparse form takes at least varint_len(k) + k bytes; count it exactly only when that
      * does not already reach the dense size. */
     if (varint_len(k) + k < LA_UNIQ_DENSE_BYTES && sparse_bytes(reg) < LA_UNIQ_DENSE_BYTES)
@@ -705,6 +725,11 @@ static int decode_dense(const uint8_t *p, size_t len, uint8_t *reg, const char *
 }
 
 int la_uniq_merge_encoded(la_uniq *dst, const uint8_t *p, size_t len, const char **why)
+{
+    return la_uniq_merge_encoded_as(dst, p, len, LA_UNIQ_FORM_REGISTERS, why);
+}
+
+int la_uniq_merge_encoded_as(la_uniq *dst, const uint8_t *p, size_t len, int form, const char **why)
 {
     if (len == 0)
         return la_corrupt(why, "uniq: empty input");
@@ -723,19 +748,26 @@ int la_uniq_merge_encoded(la_uniq *dst, const uint8_t *p, size_t len, const char
     }
     case LA_UNIQ_MODE_SPARSE:
     case LA_UNIQ_MODE_DENSE: {
-        uint8_t reg[LA_UNIQ_M];
+        /* Into an exact dst (the first sketch a query merges): decode straight into its new
+         * registers, then add its ids, instead of decoding into scratch and taking maxima. */
+        uint8_t scratch[LA_UNIQ_M];
+        uint8_t *reg = scratch;
+        if (dst->kind != KIND_SKETCH && !(reg = calloc(LA_UNIQ_M, 1)))
+            return LA_ENOMEM;
         if (p[0] == LA_UNIQ_MODE_SPARSE) {
-            memset(reg, 0, sizeof reg);
-            rc = decode_sparse(p, len, reg, why);
+            if (reg == scratch)
+                memset(reg, 0, LA_UNIQ_M);
+            rc = decode_sparse(p, len, reg, form, why);
         } else {
-            rc = decode_dense(p, len, reg, why);
+            rc = decode_dense(p, len, reg, form, why);
         }
-        if (rc != LA_OK)
-            return rc;
-        if (dst->kind != KIND_SKETCH && (rc = to_sketch(dst, 0, 0)) != LA_OK)
-            return rc;
-        reg_max(dst->u.reg, reg);
-        return LA_OK;
+        if (rc == LA_OK && reg == scratch)
+            reg_max(dst->u.reg, reg);
+        else if (rc == LA_OK)
+            adopt_registers(dst, reg);
+        else if (reg != scratch)
+            free(reg);
+        return rc;
     }
     default:
         return la_corrupt(why, "uniq: unknown mode");

@@ -16,10 +16,19 @@
 #define LA_UNIQ_DENSE_BYTES (LA_UNIQ_M * 6 / 8) /* 16384 registers of 6 bits: 12288 bytes */
 #define LA_UNIQ_ENCODED_MAX (1 + LA_UNIQ_DENSE_BYTES) /* no encoding is longer (dense) */
 
+/* Which sketch form is canonical (SPEC.md §11.3). Since rollup files of version 3, sparse when
+ * at most LA_UNIQ_SPARSE_MAX registers are non-zero: decoding the sparse form costs about ten
+ * times as much per register as the dense one, so it is kept for sketches where it saves most
+ * of the bytes. Before, sparse whenever it was shorter at all; readers still accept that rule
+ * in older files. */
+#define LA_UNIQ_SPARSE_MAX 4096
+#define LA_UNIQ_FORM_SHORTER 1   /* rollup files of read_version 1 and 2 */
+#define LA_UNIQ_FORM_REGISTERS 2 /* what la_uniq_encode writes */
+
 /* Encoding modes (first byte of an encoded state). */
 #define LA_UNIQ_MODE_EXACT_U64 0    /* exact, ids as u64 */
 #define LA_UNIQ_MODE_EXACT_VARINT 1 /* exact, ids as varint gaps; only when strictly shorter */
-#define LA_UNIQ_MODE_SPARSE 2       /* sketch, non-zero registers; only when strictly shorter */
+#define LA_UNIQ_MODE_SPARSE 2       /* sketch, non-zero registers; only while few (above) */
 #define LA_UNIQ_MODE_DENSE 3        /* sketch, every register, 6 bits each */
 
 /* The fields are private; they are here so that a state can live inline in a rollup cell
@@ -73,5 +82,9 @@ size_t la_uniq_encode(const la_uniq *u, uint8_t *out);
  * for any byte sequence that is not exactly one canonical encoding, with dst unchanged; or
  * LA_ENOMEM, after which dst is valid and may hold some of the encoded ids. */
 int la_uniq_merge_encoded(la_uniq *dst, const uint8_t *p, size_t len, const char **why);
+
+/* la_uniq_merge_encoded_as() : the same, for an encoding whose canonical sketch form is `form`
+ * (LA_UNIQ_FORM_*; la_uniq_merge_encoded takes LA_UNIQ_FORM_REGISTERS). */
+int la_uniq_merge_encoded_as(la_uniq *dst, const uint8_t *p, size_t len, int form, const char **why);
 
 #endif

@@ -1,8 +1,8 @@
 /* fuzz_uniq.c — la_uniq_merge_encoded of arbitrary bytes, into an empty state and into exact
  * and sketch states. Encodings are canonical, so anything accepted into an empty state must
- * encode back to the input bytes; a rejected input must leave the state as it was; and the
- * merge into a non-empty state (one of three, picked by the input's last byte) must equal
- * la_uniq_merge with the decoded state. */
+ * encode back to the input bytes; a rejected input must leave the state as it was; the older
+ * form (la_uniq_merge_encoded_as) must agree with it; and the merge into a non-empty state (one
+ * of three, picked by the input's last byte) must equal la_uniq_merge with the decoded state. */
 #include <string.h>
 
 #include "uniq.h"
@@ -69,6 +69,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         FZ_ASSERT(why != NULL);
         FZ_ASSERT(same(&e, &again)); /* still empty */
+    }
+
+    /* The form of rollup files before version 3 (sparse while shorter than dense): exact sets
+     * and rejections of damage are the same; a sketch it accepts is a valid state, equal to
+     * the one the current form decodes when both accept the bytes. */
+    {
+        la_uniq o;
+        la_uniq_init(&o);
+        why = NULL;
+        int ro = la_uniq_merge_encoded_as(&o, p, size, LA_UNIQ_FORM_SHORTER, &why);
+        FZ_ASSERT(ro == LA_OK || (ro == LA_ECORRUPT && why != NULL));
+        if (size && p[0] < LA_UNIQ_MODE_SPARSE)
+            FZ_ASSERT(ro == rc);
+        if (ro == LA_OK && rc == LA_OK)
+            FZ_ASSERT(same(&o, &e));
+        if (ro == LA_OK) {
+            size_t n = la_uniq_encoded_size(&o);
+            uint8_t *out = fz_alloc(n);
+            FZ_ASSERT(la_uniq_encode(&o, out) == n);
+            la_uniq r;
+            la_uniq_init(&r);
+            FZ_ASSERT(la_uniq_merge_encoded(&r, out, n, NULL) == LA_OK);
+            FZ_ASSERT(same(&o, &r));
+            la_uniq_free(&r);
+            free(out);
+        }
+        la_uniq_free(&o);
     }
 
     /* One base per input, chosen by its last byte: merging into all three made every input

@@ -168,7 +168,7 @@ static void make_row(la_row *row, const la_schema *s, const rows *r, uint32_t i)
 }
 
 /* Distinct-count states in each encoding: exact (random ids as u64, sequential as varints),
- * a sparse sketch and a dense one. */
+ * sparse sketches and dense ones, on both sides of the form boundary (4096 registers). */
 static void uniq_seeds(void)
 {
     static const struct {
@@ -177,6 +177,8 @@ static void uniq_seeds(void)
         uint64_t mul;
     } sets[] = {{"exact-empty", 0, 1},      {"exact-seq-200", 200, 1},
                 {"exact-rand-20", 20, 0x9E3779B97F4A7C15ull}, {"sketch-sparse-400", 400, 0x9E3779B97F4A7C15ull},
+                {"sketch-sparse-4000", 4000, 0x9E3779B97F4A7C15ull}, /* ~3,550 registers: sparse */
+                {"sketch-dense-6000", 6000, 0x9E3779B97F4A7C15ull},  /* ~4,950: dense since rollup v3 */
                 {"sketch-dense-40000", 40000, 0x9E3779B97F4A7C15ull}};
     static uint8_t buf[LA_UNIQ_ENCODED_MAX];
     for (size_t k = 0; k < sizeof sets / sizeof *sets; k++) {

@@ -90,11 +90,11 @@ static size_t ref_encode_exact(const uint64_t *ids, size_t n, uint8_t *out)
     return la;
 }
 
-/* The canonical sketch encoding of registers: sparse if strictly shorter than dense. */
-static size_t ref_encode_sketch(const uint8_t *reg, uint8_t *out)
+/* The sketch encodings of registers: both spellings, and the canonical one of each form (SPEC
+ * §11.3): sparse while at most 4096 registers are non-zero (LA_UNIQ_FORM_REGISTERS), or, in
+ * rollup files before version 3, while the sparse form is strictly shorter than the dense. */
+static size_t ref_sparse(const uint8_t *reg, uint8_t *sp)
 {
-    static uint8_t sp[4 * 16384 + 16];
-    static uint32_t v[16384];
     size_t k = 0, ls = 0;
     for (int i = 0; i < 16384; i++)
         k += reg[i] != 0;
@@ -107,15 +107,35 @@ static size_t ref_encode_sketch(const uint8_t *reg, uint8_t *out)
             prev = i;
         }
     }
-    if (ls < 1 + 12288) {
-        memcpy(out, sp, ls);
-        return ls;
-    }
+    return ls;
+}
+
+static size_t ref_dense(const uint8_t *reg, uint8_t *out)
+{
+    static uint32_t v[16384];
     for (int i = 0; i < 16384; i++)
         v[i] = reg[i];
     out[0] = 3;
     la_bitpack(out + 1, v, 16384, 6);
     return 1 + 12288;
+}
+
+static size_t ref_encode_sketch_as(const uint8_t *reg, int form, uint8_t *out)
+{
+    static uint8_t sp[4 * 16384 + 16];
+    size_t k = 0, ls = ref_sparse(reg, sp);
+    for (int i = 0; i < 16384; i++)
+        k += reg[i] != 0;
+    if (form == LA_UNIQ_FORM_REGISTERS ? k <= 4096 : ls < 1 + 12288) {
+        memcpy(out, sp, ls);
+        return ls;
+    }
+    return ref_dense(reg, out);
+}
+
+static size_t ref_encode_sketch(const uint8_t *reg, uint8_t *out)
+{
+    return ref_encode_sketch_as(reg, LA_UNIQ_FORM_REGISTERS, out);
 }
 
 /* Canonical encoding of the set of ids v[0..n) (duplicates allowed; v is reordered). */
@@ -178,6 +198,21 @@ static uint8_t *dup_exact(const uint8_t *p, size_t n)
     if (n)
         memcpy(q, p, n);
     return q;
+}
+
+/* A heap copy of the n bytes, decoded as `form` into an empty state: its rc, and the count. */
+static int decode_as(const uint8_t *bytes, size_t n, int form, uint64_t *count)
+{
+    uint8_t *p = dup_exact(bytes, n);
+    la_uniq w;
+    la_uniq_init(&w);
+    const char *why = NULL;
+    int rc = la_uniq_merge_encoded_as(&w, p, n, form, &why);
+    TU_CHECK(rc == LA_OK || why != NULL, "rejected without a reason");
+    *count = rc == LA_OK ? la_uniq_count(&w, NULL, NULL) : 0;
+    la_uniq_free(&w);
+    free(p);
+    return rc;
 }
 
 static uint64_t *xids(size_t n)
@@ -464,7 +499,8 @@ START_TEST(uniq_roundtrip)
     } cases[] = {
         {1, 0, 0},      {1, 1, 1},      {2, 0, 0},      {3, 1, 1},      {3, 0, 0},
         {100, 1, 1},    {256, 0, 0},    {256, 1, 1},    {257, 0, 2},    {300, 1, 2},
-        {5000, 0, 2},   {15000, 1, 2},  {30000, 0, 3},  {100000, 0, 3}, {1000000, 1, 3},
+        {3500, 1, 2},   {4000, 0, 2},   {6000, 0, 3},   {15000, 1, 3},  {30000, 0, 3},
+        {100000, 0, 3}, {1000000, 1, 3},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         la_uniq_init(&u);
@@ -759,6 +795,23 @@ START_TEST(uniq_rejects)
     ck_assert_int_eq(merge_bytes(big, 12289), LA_ECORRUPT);
     ck_assert_int_eq(merge_bytes(big, 12290), LA_ECORRUPT);
 
+    /* the form boundary: 4096 non-zero registers are sparse, 4097 dense; before rollup version
+     * 3 both were sparse (shorter than dense: 2-byte entries) */
+    memset(reg, 0, sizeof reg);
+    for (int i = 0; i < 16384; i += 4)
+        reg[i] = 7;
+    uint64_t cnt;
+    for (int extra = 0; extra < 2; extra++) {
+        reg[1] = extra ? 9 : 0;
+        size_t ls = ref_sparse(reg, big);
+        ck_assert_uint_lt(ls, 12289);
+        ck_assert_int_eq(decode_as(big, ls, LA_UNIQ_FORM_REGISTERS, &cnt), extra ? LA_ECORRUPT : LA_OK);
+        ck_assert_int_eq(decode_as(big, ls, LA_UNIQ_FORM_SHORTER, &cnt), LA_OK);
+        ld = ref_dense(reg, big);
+        ck_assert_int_eq(decode_as(big, ld, LA_UNIQ_FORM_REGISTERS, &cnt), extra ? LA_OK : LA_ECORRUPT);
+        ck_assert_int_eq(decode_as(big, ld, LA_UNIQ_FORM_SHORTER, &cnt), LA_ECORRUPT);
+    }
+
     /* A crafted sketch with every register at 51 counts, without overflow. */
     memset(reg, 51, sizeof reg);
     ld = ref_encode_sketch(reg, big);
@@ -824,11 +877,10 @@ static uint64_t ref_count(const uint8_t *reg)
 
 static void check_registers(const uint8_t *reg, const char *what, int shape)
 {
-    static uint8_t ref[LA_UNIQ_ENCODED_MAX], dense[LA_UNIQ_ENCODED_MAX];
-    static uint32_t v[16384];
+    static uint8_t ref[LA_UNIQ_ENCODED_MAX], sparse[4 * 16384 + 16], dense[LA_UNIQ_ENCODED_MAX];
     size_t lr = ref_encode_sketch(reg, ref);
     uint8_t *p = dup_exact(ref, lr);
-    la_uniq u, w;
+    la_uniq u;
     la_uniq_init(&u);
     TU_CHECK(la_uniq_merge_encoded(&u, p, lr, NULL) == LA_OK, "%s %d: rejected", what, shape);
     free(p);
@@ -839,23 +891,26 @@ static void check_registers(const uint8_t *reg, const char *what, int shape)
     size_t ln = enc(&u, enc_c);
     TU_CHECK(ln == lr && memcmp(enc_c, ref, lr) == 0, "%s %d: encoding differs (%zu vs %zu)",
              what, shape, ln, lr);
-    TU_CHECK(la_uniq_count(&u, NULL, NULL) == ref_count(reg), "%s %d: count differs", what, shape);
-    /* the dense spelling is accepted if and only if it is the canonical one */
-    for (int i = 0; i < 16384; i++)
-        v[i] = reg[i];
-    dense[0] = LA_UNIQ_MODE_DENSE;
-    la_bitpack(dense + 1, v, 16384, 6);
-    p = dup_exact(dense, sizeof dense);
-    la_uniq_init(&w);
-    const char *why = NULL;
-    int rc = la_uniq_merge_encoded(&w, p, sizeof dense, &why);
-    TU_CHECK(rc == (ref[0] == LA_UNIQ_MODE_DENSE ? LA_OK : LA_ECORRUPT), "%s %d: dense form rc %d",
-             what, shape, rc);
-    TU_CHECK(rc != LA_OK || la_uniq_count(&w, NULL, NULL) == ref_count(reg), "%s %d: dense count",
-             what, shape);
-    la_uniq_free(&w);
-    free(p);
+    uint64_t want = ref_count(reg), got;
+    TU_CHECK(la_uniq_count(&u, NULL, NULL) == want, "%s %d: count differs", what, shape);
     la_uniq_free(&u);
+    /* each spelling is accepted by a form if and only if it is that form's canonical one, and
+     * then counts the same */
+    size_t ls = ref_sparse(reg, sparse), ld = ref_dense(reg, dense);
+    static const int forms[] = {LA_UNIQ_FORM_REGISTERS, LA_UNIQ_FORM_SHORTER};
+    for (int f = 0; f < 2; f++) {
+        size_t lc = ref_encode_sketch_as(reg, forms[f], ref);
+        int sparse_canonical = ref[0] == LA_UNIQ_MODE_SPARSE;
+        TU_CHECK(lc == (sparse_canonical ? ls : ld), "%s %d: reference lengths", what, shape);
+        int rc = decode_as(sparse, ls, forms[f], &got);
+        TU_CHECK(rc == (sparse_canonical ? LA_OK : LA_ECORRUPT), "%s %d form %d: sparse rc %d", what,
+                 shape, forms[f], rc);
+        TU_CHECK(rc != LA_OK || got == want, "%s %d form %d: sparse count", what, shape, forms[f]);
+        rc = decode_as(dense, ld, forms[f], &got);
+        TU_CHECK(rc == (sparse_canonical ? LA_ECORRUPT : LA_OK), "%s %d form %d: dense rc %d", what,
+                 shape, forms[f], rc);
+        TU_CHECK(rc != LA_OK || got == want, "%s %d form %d: dense count", what, shape, forms[f]);
+    }
 }
 
 START_TEST(uniq_fast_paths_vs_reference)
@@ -870,8 +925,9 @@ START_TEST(uniq_fast_paths_vs_reference)
             ref_add(reg, tu_rand(&seed));
         check_registers(reg, "random set", t);
     }
-    /* random registers, zero with probability z/1000, in fine steps around the boundary */
-    for (int z = 0; z <= 1000; z += (z >= 250 && z <= 400) ? 3 : 37) {
+    /* random registers, zero with probability z/1000, in fine steps around the boundaries:
+     * sparse shorter than dense (z about 300), at most 4096 non-zero (z = 750) */
+    for (int z = 0; z <= 1000; z += (z >= 250 && z <= 400) || (z >= 730 && z <= 770) ? 3 : 37) {
         for (int t = 0; t < 2; t++) {
             for (int i = 0; i < 16384; i++)
                 reg[i] = (int)(tu_rand(&seed) % 1000) < z ? 0 : (uint8_t)(1 + tu_rand(&seed) % 51);

@@ -439,11 +439,11 @@ static void put_word(out *o, la_str s)
 
 /* Decode one distinct-count state (SPEC.md §11): LA_OK with its count and exactness, else the
  * error with a static reason. la_roll_open does not look inside these states. */
-static int uniq_count(const uint8_t *p, size_t n, uint64_t *count, int *exact, const char **why)
+static int uniq_count(const uint8_t *p, size_t n, int form, uint64_t *count, int *exact, const char **why)
 {
     la_uniq u;
     la_uniq_init(&u);
-    int rc = la_uniq_merge_encoded(&u, p, n, why);
+    int rc = la_uniq_merge_encoded_as(&u, p, n, form, why);
     if (rc == LA_OK)
         *count = la_uniq_count(&u, exact, NULL);
     else if (rc == LA_ENOMEM)
@@ -484,8 +484,8 @@ static void dump_cell(out *o, int indent, const la_roll_view *v, uint32_t i, con
     la_roll_cell_get(v, i, &c, &why);
     uint64_t nvis = 0, nses = 0;
     int evis = 0, eses = 0;
-    int vis_ok = uniq_count(c.vis, c.vis_len, &nvis, &evis, &uwhy) == LA_OK;
-    int ses_ok = uniq_count(c.ses, c.ses_len, &nses, &eses, &uwhy) == LA_OK;
+    int vis_ok = uniq_count(c.vis, c.vis_len, c.uniq_form, &nvis, &evis, &uwhy) == LA_OK;
+    int ses_ok = uniq_count(c.ses, c.ses_len, c.uniq_form, &nses, &eses, &uwhy) == LA_OK;
     int hour = v->h.level == LA_BUCKET_HOUR;
     la_str ws = la_roll_str(v, k.ws), type = la_roll_str(v, k.type);
     char dn[LA_MAX_DIM_NAME + 1];
