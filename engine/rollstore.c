@@ -586,12 +586,12 @@ drop:
 
 /* ---- checkpoints ------------------------------------------------------------------------- */
 
-static int write_set(la_db *db, la_cellset *cs, int level, int32_t first_day, const int32_t *sd,
-                     const uint64_t *sr, uint32_t ns)
+static int write_set(la_db *db, la_cellset *cs, const la_cellset *links, int level, int32_t first_day,
+                     const int32_t *sd, const uint64_t *sr, uint32_t ns)
 {
     la_rstate *rs = &db->roll;
     size_t len;
-    int rc = la_cellset_encode(cs, level, first_day, sd, sr, ns, &rs->enc, &rs->enc_cap, &len);
+    int rc = la_cellset_encode(cs, links, level, first_day, sd, sr, ns, &rs->enc, &rs->enc_cap, &len);
     if (rc != LA_OK)
         return la_err(rc, "out of memory");
     uint8_t *buf = rs->enc;
@@ -607,9 +607,11 @@ static int write_set(la_db *db, la_cellset *cs, int level, int32_t first_day, co
 }
 
 /* The week, month or year file of bucket `first` after the days of a checkpoint went into
- * their day files: day[i]'s rows [w_old[i], w_new[i]) are the cells delta[i]. */
+ * their day files: day[i]'s rows [w_old[i], w_new[i]) are the link cells of delta[i] and the
+ * workspace cells of sum[i]. */
 static int checkpoint_coarse(la_db *db, int level, int32_t first, size_t nday, const int32_t *day,
-                             la_cellset *const *delta, const uint64_t *w_old, const uint64_t *w_new)
+                             la_cellset *const *delta, la_cellset *const *sum, const uint64_t *w_old,
+                             const uint64_t *w_new)
 {
     uint32_t ndays = la_bucket_ndays(level, first);
     la_cellset *cs = nday ? la_cellset_new_shared(delta[0]) : delta_new(db);
@@ -627,7 +629,8 @@ static int checkpoint_coarse(la_db *db, int level, int32_t first, size_t nday, c
         if (v)
             rc = la_cellset_merge_view(cs, v, level);
         for (size_t j = 0; j < nday && rc == LA_OK; j++)
-            rc = la_cellset_merge_all(cs, delta[j], LA_BUCKET_DAY, level);
+            if ((rc = la_cellset_merge_all(cs, delta[j], LA_CELLS_LINKS, LA_BUCKET_HOUR, level)) == LA_OK)
+                rc = la_cellset_merge_all(cs, sum[j], LA_CELLS_ALL, LA_BUCKET_DAY, level);
         for (uint32_t i = 0; i < ndays; i++) {
             int32_t d = first + (int32_t)i;
             size_t j = 0;
@@ -672,14 +675,15 @@ static int checkpoint_coarse(la_db *db, int level, int32_t first, size_t nday, c
         return LA_OK;
     }
     if (rc == LA_OK)
-        rc = write_set(db, cs, level, first, sd, sr, ns);
+        rc = write_set(db, cs, NULL, level, first, sd, sr, ns);
     la_cellset_free(cs);
     return rc == LA_ENOMEM ? la_err(rc, "out of memory") : rc;
 }
 
-/* The hour and day files of one day. On success the day's delta starts empty at *w_new and
- * *daysum holds its cells summed per day (sharing the dictionary of *delta_out, which the
- * caller frees after it): what the week, month and year files need. */
+/* The hour and day files of one day. On success the day's delta starts empty at *w_new; the
+ * old delta is *delta_out, and *daysum (sharing its dictionary: the caller frees it first)
+ * holds its workspace cells summed over the day: with the delta's link cells, what the week,
+ * month and year files need. */
 static int checkpoint_day(la_db *db, int32_t day, la_cellset **delta_out, la_cellset **daysum,
                           uint64_t *w_old, uint64_t *w_new)
 {
@@ -698,8 +702,9 @@ static int checkpoint_day(la_db *db, int32_t day, la_cellset **delta_out, la_cel
         return rc;
     *w_old = rd->from;
     *w_new = rd->to;
+    /* the day's workspace cells, summed over its hours; its link cells are per day already */
     la_cellset *sum = la_cellset_new_shared(delta), *cs = NULL;
-    if (!sum || (rc = la_cellset_merge_all(sum, delta, LA_BUCKET_HOUR, LA_BUCKET_DAY)) != LA_OK)
+    if (!sum || (rc = la_cellset_merge_all(sum, delta, LA_CELLS_WORKSPACE, LA_BUCKET_HOUR, LA_BUCKET_DAY)) != LA_OK)
         goto fail;
 
     /* hour file: the old one if it matches the day file, else rebuilt from the segment */
@@ -709,13 +714,14 @@ static int checkpoint_day(la_db *db, int32_t day, la_cellset **delta_out, la_cel
         (rc = la_rs_hours_valid(db, day, h, &valid)) != LA_OK)
         goto fail;
     if (!valid && !*w_old) {
-        rc = write_set(db, delta, LA_BUCKET_HOUR, day, &day, w_new, 1); /* the delta is all */
+        rc = write_set(db, delta, NULL, LA_BUCKET_HOUR, day, &day, w_new, 1); /* the delta is all */
     } else {
         if (!(cs = la_cellset_new_shared(delta)))
             goto fail;
         rc = valid ? la_cellset_merge_view(cs, h, LA_BUCKET_HOUR) : replay(db, day, cs, 0, *w_old);
-        if (rc == LA_OK && (rc = la_cellset_merge_all(cs, delta, LA_BUCKET_HOUR, LA_BUCKET_HOUR)) == LA_OK)
-            rc = write_set(db, cs, LA_BUCKET_HOUR, day, &day, w_new, 1);
+        if (rc == LA_OK &&
+            (rc = la_cellset_merge_all(cs, delta, LA_CELLS_WORKSPACE, LA_BUCKET_HOUR, LA_BUCKET_HOUR)) == LA_OK)
+            rc = write_set(db, cs, NULL, LA_BUCKET_HOUR, day, &day, w_new, 1);
         la_cellset_free(cs);
         cs = NULL;
     }
@@ -727,13 +733,14 @@ static int checkpoint_day(la_db *db, int32_t day, la_cellset **delta_out, la_cel
     if ((rc = la_rs_file(db, LA_BUCKET_DAY, day, &dv)) != LA_OK)
         goto fail;
     if (!dv) {
-        rc = write_set(db, sum, LA_BUCKET_DAY, day, &day, w_new, 1);
+        rc = write_set(db, sum, delta, LA_BUCKET_DAY, day, &day, w_new, 1);
     } else {
         if (!(cs = la_cellset_new_shared(delta)))
             goto fail;
         rc = la_cellset_merge_view(cs, dv, LA_BUCKET_DAY);
-        if (rc == LA_OK && (rc = la_cellset_merge_all(cs, sum, LA_BUCKET_DAY, LA_BUCKET_DAY)) == LA_OK)
-            rc = write_set(db, cs, LA_BUCKET_DAY, day, &day, w_new, 1);
+        if (rc == LA_OK && (rc = la_cellset_merge_all(cs, sum, LA_CELLS_ALL, LA_BUCKET_DAY, LA_BUCKET_DAY)) == LA_OK &&
+            (rc = la_cellset_merge_all(cs, delta, LA_CELLS_LINKS, LA_BUCKET_HOUR, LA_BUCKET_DAY)) == LA_OK)
+            rc = write_set(db, cs, NULL, LA_BUCKET_DAY, day, &day, w_new, 1);
         la_cellset_free(cs);
         cs = NULL;
     }
@@ -768,15 +775,15 @@ static int complete(int level, int32_t first, int32_t newest)
 static int checkpoint_days(la_db *db, const int32_t *days, size_t n)
 {
     int32_t *day = malloc((n + 1) * sizeof *day);
-    la_cellset **delta = calloc(n + 1, sizeof *delta), **raw = calloc(n + 1, sizeof *raw);
+    la_cellset **sum = calloc(n + 1, sizeof *sum), **delta = calloc(n + 1, sizeof *delta);
     uint64_t *w_old = malloc((n + 1) * sizeof *w_old), *w_new = malloc((n + 1) * sizeof *w_new);
     int rc = LA_OK;
     size_t m = 0;
-    if (!day || !delta || !raw || !w_old || !w_new)
+    if (!day || !sum || !delta || !w_old || !w_new)
         rc = la_err(LA_ENOMEM, "out of memory");
     for (size_t i = 0; i < n && rc == LA_OK; i++) {
-        rc = checkpoint_day(db, days[i], &raw[m], &delta[m], &w_old[m], &w_new[m]);
-        if (delta[m])
+        rc = checkpoint_day(db, days[i], &delta[m], &sum[m], &w_old[m], &w_new[m]);
+        if (sum[m])
             day[m++] = days[i];
     }
     /* Week, month and year files are written once their bucket is complete (it ended more
@@ -796,7 +803,7 @@ static int checkpoint_days(la_db *db, const int32_t *days, size_t n)
             for (size_t i = 0; i < m; i++)
                 touched |= la_bucket_first_day(lv, day[i]) == done_first;
             if (rc2 == LA_OK && !valid && !touched)
-                rc2 = checkpoint_coarse(db, lv, done_first, 0, NULL, NULL, NULL, NULL);
+                rc2 = checkpoint_coarse(db, lv, done_first, 0, NULL, NULL, NULL, NULL, NULL);
         }
         for (size_t i = 0; i < m && rc2 == LA_OK; i++) {
             int32_t first = la_bucket_first_day(lv, day[i]);
@@ -808,24 +815,24 @@ static int checkpoint_days(la_db *db, const int32_t *days, size_t n)
             if (k < i)
                 continue; /* done with an earlier day of the same bucket */
             int32_t bd[366];
-            la_cellset *bc[366];
+            la_cellset *br[366], *bs[366];
             uint64_t bo[366], bn[366];
             size_t nb = 0;
             for (size_t j = i; j < m; j++)
                 if (la_bucket_first_day(lv, day[j]) == first) {
-                    bd[nb] = day[j], bc[nb] = delta[j], bo[nb] = w_old[j], bn[nb] = w_new[j];
+                    bd[nb] = day[j], br[nb] = delta[j], bs[nb] = sum[j], bo[nb] = w_old[j], bn[nb] = w_new[j];
                     nb++;
                 }
-            rc2 = checkpoint_coarse(db, lv, first, nb, bd, bc, bo, bn);
+            rc2 = checkpoint_coarse(db, lv, first, nb, bd, br, bs, bo, bn);
         }
     }
     for (size_t i = 0; i < m; i++) {
+        la_cellset_free(sum[i]);
         la_cellset_free(delta[i]);
-        la_cellset_free(raw[i]);
     }
     free(day);
+    free(sum);
     free(delta);
-    free(raw);
     free(w_old);
     free(w_new);
     return rc != LA_OK ? rc : rc2;

@@ -245,6 +245,11 @@ static int dim_add(la_dimcount *d, uint32_t sid, uint64_t cnt)
  * (SPEC.md §10.1). */
 static int kept_at(int level, uint32_t link) { return level != LA_BUCKET_HOUR || link == 0; }
 
+static int taken(int which, uint32_t link)
+{
+    return which == LA_CELLS_ALL || (which == LA_CELLS_WORKSPACE) == (link == 0);
+}
+
 int la_cellset_add(la_cellset *cs, int32_t hour, const uint32_t *id, uint64_t visitor,
                    uint64_t session, int64_t value)
 {
@@ -341,13 +346,13 @@ int la_cell_merge_file(la_cellset *dst, la_cell *d, const la_roll_view *v, const
     return LA_OK;
 }
 
-int la_cellset_merge_all(la_cellset *dst, const la_cellset *from, int from_level, int level)
+int la_cellset_merge_all(la_cellset *dst, const la_cellset *from, int which, int from_level, int level)
 {
     const la_str *strs = la_dict_strs(from->dict);
     int same = from->dict == dst->dict;
     for (size_t i = 0; i < from->n; i++) {
         const la_cell *s = from->cells[i];
-        if (!kept_at(level, s->link))
+        if (!kept_at(level, s->link) || !taken(which, s->link))
             continue;
         uint32_t ws = same ? s->ws : map_str(dst, strs[s->ws]);
         uint32_t type = same ? s->type : map_str(dst, strs[s->type]);
@@ -456,21 +461,23 @@ static int by_key(const void *a, const void *b)
     return la_roll_key_cmp(&((const keyed_cell *)a)->k, &((const keyed_cell *)b)->k);
 }
 
-int la_cellset_encode(la_cellset *cs, int level, int32_t first_day, const int32_t *src_day,
-                      const uint64_t *src_rows, uint32_t nsources, uint8_t **out, size_t *cap,
-                      size_t *len)
+int la_cellset_encode(la_cellset *cs, const la_cellset *links, int level, int32_t first_day,
+                      const int32_t *src_day, const uint64_t *src_rows, uint32_t nsources,
+                      uint8_t **out, size_t *cap, size_t *len)
 {
     uint32_t nstr = la_dict_size(cs->dict);
     const la_str *strs = la_dict_strs(cs->dict);
-    size_t max_entries = 1;
-    for (size_t i = 0; i < cs->n; i++)
+    size_t max_entries = 1, nall = cs->n + (links ? links->n : 0);
+    for (size_t i = 0; i < nall; i++) {
+        const la_cell *c = i < cs->n ? cs->cells[i] : links->cells[i - cs->n];
         for (uint32_t k = 0; k < cs->ndims; k++)
-            if (cs->cells[i]->dims[k].n > max_entries)
-                max_entries = cs->cells[i]->dims[k].n;
+            if (c->dims[k].n > max_entries)
+                max_entries = c->dims[k].n;
+    }
     uint32_t *newid = calloc((size_t)nstr + 1, sizeof *newid);
     uint32_t *used = malloc(((size_t)nstr + 1) * sizeof *used);
     dim_entry *ent = malloc(max_entries * sizeof *ent);
-    keyed_cell *order = malloc((cs->n + 1) * sizeof *order);
+    keyed_cell *order = malloc((nall + 1) * sizeof *order);
     uint8_t *file = NULL, *uniq_buf = malloc(2 * LA_UNIQ_ENCODED_MAX);
     dim_entry *kept = malloc((size_t)cs->ndims * max_entries * sizeof *kept);
     uint32_t *ksid = malloc((size_t)cs->ndims * max_entries * sizeof *ksid);
@@ -480,8 +487,11 @@ int la_cellset_encode(la_cellset *cs, int level, int32_t first_day, const int32_
         goto out;
     size_t ncells = 0;
     for (size_t i = 0; i < cs->n; i++)
-        if (kept_at(level, cs->cells[i]->link))
+        if (kept_at(level, cs->cells[i]->link) && (!links || !cs->cells[i]->link))
             order[ncells++].c = cs->cells[i];
+    for (size_t i = 0; links && i < links->n; i++)
+        if (kept_at(level, links->cells[i]->link) && links->cells[i]->link)
+            order[ncells++].c = links->cells[i];
     /* pass 1: which strings the file needs (newid[0] collects empty slots) */
     for (size_t i = 0; i < ncells; i++) {
         la_cell *c = order[i].c;

@@ -89,19 +89,27 @@ la_cell *la_cellset_get(la_cellset *cs, int32_t t, uint32_t ws, uint32_t link, u
 int la_cell_merge(la_cellset *dst, la_cell *d, const la_cellset *from, const la_cell *s);
 /* dst += a cell of a rollup file. */
 int la_cell_merge_file(la_cellset *dst, la_cell *d, const la_roll_view *v, const la_roll_cell *c);
-/* Every cell of set `from`, whose t are buckets of from_level (hours or days), into the buckets
- * of `level` (an hour's or day's day, week, month or year). */
-int la_cellset_merge_all(la_cellset *dst, const la_cellset *from, int from_level, int level);
+/* Which cells of a set an operation takes. */
+#define LA_CELLS_ALL 0
+#define LA_CELLS_WORKSPACE 1 /* the (workspace, all links) cells */
+#define LA_CELLS_LINKS 2     /* the (workspace, link) cells */
+
+/* The `which` cells of set `from`, whose t are buckets of from_level (hours or days), into the
+ * buckets of `level` (an hour's or day's day, week, month or year). */
+int la_cellset_merge_all(la_cellset *dst, const la_cellset *from, int which, int from_level, int level);
 /* Every cell of a file, into the buckets of `level`: t = first_day * 24 + sub for hour files
  * read as hours, else the first day of the level's bucket holding the file's first day. */
 int la_cellset_merge_view(la_cellset *dst, const la_roll_view *v, int level);
 
 /* Encode the set as a rollup file of `level` starting at first_day with the given sources
  * (SPEC.md §10), into *out: a malloc'ed buffer of *cap bytes (NULL, 0 at first) that is grown
- * when too small and may be reused for the next file. *len gets the file's length. */
-int la_cellset_encode(la_cellset *cs, int level, int32_t first_day, const int32_t *src_day,
-                      const uint64_t *src_rows, uint32_t nsources, uint8_t **out, size_t *cap,
-                      size_t *len);
+ * when too small and may be reused for the next file. *len gets the file's length. `links`,
+ * if not NULL, is a set of the same dictionary whose link cells the file holds too, in place
+ * of any of cs's: a writer's delta, whose link cells are already per day, next to the sum of
+ * its workspace hours (nothing is copied). */
+int la_cellset_encode(la_cellset *cs, const la_cellset *links, int level, int32_t first_day,
+                      const int32_t *src_day, const uint64_t *src_rows, uint32_t nsources,
+                      uint8_t **out, size_t *cap, size_t *len);
 
 /* The bucket number of an hour at a level: the hour itself, or the first day of its bucket. */
 int32_t la_level_t(int level, int32_t hour);

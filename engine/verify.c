@@ -231,7 +231,7 @@ static void verify_day_rollup(verifier *v, la_db *db, const char *name, const la
     }
     la_cellset *hours = la_cellset_new(rv->h.ndims, db->roll.caps), *days = NULL;
     if (!hours || !(days = la_cellset_new_shared(hours)) || la_rs_recompute(db, day, (uint64_t)wm, hours) != 0 ||
-        la_cellset_merge_all(days, hours, LA_BUCKET_HOUR, LA_BUCKET_DAY) != 0) {
+        la_cellset_merge_all(days, hours, LA_CELLS_ALL, LA_BUCKET_HOUR, LA_BUCKET_DAY) != 0) {
         problem(v, name, -1, "could not recompute from the segment: %s", la_errmsg());
         goto out;
     }

@@ -90,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 la_roll_source_at(&v, i, &sd[i], &sr[i]);
             uint8_t *out = NULL;
             size_t cap = 0, len;
-            FZ_ASSERT(la_cellset_encode(cs, v.h.level, v.h.first_day, sd, sr, v.h.nsources, &out, &cap, &len) == LA_OK);
+            FZ_ASSERT(la_cellset_encode(cs, NULL, v.h.level, v.h.first_day, sd, sr, v.h.nsources, &out, &cap, &len) == LA_OK);
             la_roll_view w;
             FZ_ASSERT(la_roll_open(&w, out, len, ndims, &why, &off) == LA_OK);
             uint32_t wcells;
