@@ -10,8 +10,13 @@
  * (clients with fast clocks) count at once instead of appearing only when the clock catches
  * up. The ring therefore spans R = W + F minutes.
  *
- * Memory stays bounded: once a minute (when the clock's minute changes) entries with nothing
- * left in the window are freed and visitors idle longer than A are dropped. A writer feeds
+ * Memory stays bounded: entries with nothing left in the window are freed and visitors idle
+ * longer than A are dropped, checked when the clock's minute changes. Each entry waits in a
+ * timer wheel (a list per minute) for the minute it could next have something to drop: its
+ * newest minute + W, or its oldest visitor's minute + A. So a minute's check costs the entries
+ * due then, not a pass over every entry: with appends one by one a minute passes every few
+ * hundred events. An entry whose minutes moved on meanwhile is simply put back for later. Freed
+ * entries leave the hash table by backward shifting, without rehashing it. A writer feeds
  * every append; any handle rebuilds from the raw events of the window's days when it opens,
  * and read-only handles catch up on the rows a writer added since their last call, per day,
  * by row number. */
@@ -45,6 +50,8 @@ typedef struct entry {
     uint32_t vis_cap, vis_n;
     int64_t vis_oldest;       /* at most the oldest visitor minute in vis: while it is in the
                                * active window, the sweep need not look at the visitors */
+    int64_t due;              /* the minute the wheel holds it for */
+    struct entry *wprev, *wnext; /* its wheel list */
     uint8_t wlen, llen;       /* byte lengths of the workspace and link after the ring */
     uint32_t ring[];          /* R counters, then the workspace and link bytes */
 } entry;
@@ -58,8 +65,10 @@ struct la_realtime {
     uint32_t window, active, horizon, ring; /* minutes: W, A, F and R = W + F */
     entry **slots;            /* open addressing on entry->hash; cap a power of two */
     size_t cap, n;
+    entry **wheel;            /* list of the entries due at minute m: wheel[m % wsize] */
+    uint32_t wsize;           /* R + 1: no entry is due more than R minutes ahead */
     int64_t now_min;          /* the clock's minute for the appends being counted */
-    int64_t swept_min;        /* the minute of the last eviction */
+    int64_t swept_min;        /* the last minute whose wheel list was checked */
     int stale;                /* an update was lost: rebuild before the next answer */
     fed_day *fed;             /* the days counted from their segments, by row number */
     size_t nfed, fed_cap;
@@ -109,6 +118,52 @@ static int resize(la_realtime *lv, size_t cap)
     return 0;
 }
 
+#define IN_SWEEP INT64_MAX /* entry->due of the entries a sweep has taken out of their list */
+
+static entry **wheel_list(la_realtime *lv, int64_t minute)
+{
+    int64_t w = lv->wsize, i = minute % w; /* a clock before 1970 makes minutes negative */
+    return &lv->wheel[i < 0 ? i + w : i];
+}
+
+/* Take e out of its wheel list, if it is in one. */
+static void unwheel(la_realtime *lv, entry *e)
+{
+    if (e->wprev)
+        e->wprev->wnext = e->wnext;
+    else if (e->due != INT64_MIN)
+        *wheel_list(lv, e->due) = e->wnext;
+    if (e->wnext)
+        e->wnext->wprev = e->wprev;
+    e->due = INT64_MIN;
+    e->wprev = e->wnext = NULL;
+}
+
+/* (Re)file e in the wheel at minute `due`, at the earliest the minute after the last sweep. */
+static void schedule(la_realtime *lv, entry *e, int64_t due)
+{
+    if (due <= lv->swept_min)
+        due = lv->swept_min + 1;
+    unwheel(lv, e);
+    entry **head = wheel_list(lv, due);
+    e->due = due;
+    e->wprev = NULL;
+    e->wnext = *head;
+    if (*head)
+        (*head)->wprev = e;
+    *head = e;
+}
+
+/* The first minute e may have something to drop: nothing of it left in the window, or its
+ * oldest visitor idle. */
+static int64_t next_due(const la_realtime *lv, const entry *e)
+{
+    int64_t due = e->head + lv->window;
+    if (e->vis && e->vis_oldest + lv->active < due)
+        due = e->vis_oldest + lv->active;
+    return due;
+}
+
 /* The entry for (ws, link), created with its ring at minute m when missing; NULL when out of
  * memory. */
 static entry *get(la_realtime *lv, uint64_t h, la_str ws, const la_str *link, entry *parent, int64_t m)
@@ -126,6 +181,7 @@ static entry *get(la_realtime *lv, uint64_t h, la_str ws, const la_str *link, en
     if (!e)
         return NULL;
     e->vis_oldest = INT64_MAX;
+    e->due = INT64_MIN; /* in no list yet */
     e->hash = h;
     e->head = m;
     e->last_ts = -1;
@@ -143,6 +199,7 @@ static entry *get(la_realtime *lv, uint64_t h, la_str ws, const la_str *link, en
     }
     *at = e;
     lv->n++;
+    schedule(lv, e, next_due(lv, e));
     return e;
 }
 
@@ -246,8 +303,17 @@ void la_live_add(la_realtime *lv, la_str ws, la_str link, int64_t ts, uint64_t v
     count(lv, w, m, ts);
     count(lv, l, m, ts);
     int64_t alo = now - lv->active + 1;
-    if (m >= alo && (vis_add(w, visitor, m, alo) != 0 || vis_add(l, visitor, m, alo) != 0))
+    if (m < alo)
+        return;
+    if (vis_add(w, visitor, m, alo) != 0 || vis_add(l, visitor, m, alo) != 0) {
         lv->stale = 1;
+        return;
+    }
+    /* a first (or older) visitor may be due for dropping before the entry's minutes are */
+    if (m + lv->active < w->due)
+        schedule(lv, w, m + lv->active);
+    if (m + lv->active < l->due)
+        schedule(lv, l, m + lv->active);
 }
 
 static void free_entries(la_realtime *lv)
@@ -259,67 +325,117 @@ static void free_entries(la_realtime *lv)
             lv->slots[i] = NULL;
         }
     lv->n = 0;
+    memset(lv->wheel, 0, lv->wsize * sizeof *lv->wheel);
 }
 
-/* Free entries with nothing left in the window, drop idle visitors, shrink the table. Costs
- * a pass over the table; allocates only when something goes. */
-static void evict(la_realtime *lv, int64_t now_min)
+/* Take e out of the hash table: later entries of its probe run move back into the hole, so
+ * that every lookup still finds them (linear probing needs no tombstones). */
+static void unhash(la_realtime *lv, const entry *e)
+{
+    size_t mask = lv->cap - 1, i = e->hash & mask;
+    while (lv->slots[i] != e)
+        i = (i + 1) & mask;
+    lv->slots[i] = NULL;
+    for (size_t j = (i + 1) & mask; lv->slots[j]; j = (j + 1) & mask) {
+        size_t home = lv->slots[j]->hash & mask;
+        /* it stays unless its home lies cyclically outside (i, j] */
+        int stays = i < j ? (home > i && home <= j) : (home > i || home <= j);
+        if (!stays) {
+            lv->slots[i] = lv->slots[j];
+            lv->slots[j] = NULL;
+            i = j;
+        }
+    }
+    lv->n--;
+}
+
+/* An entry the wheel holds for a minute up to now_min: freed if nothing of it is left in the
+ * window (a workspace once its links are gone), else its idle visitors dropped and it is filed
+ * again for its next due minute. */
+static void check(la_realtime *lv, entry *e, int64_t now_min)
 {
     int64_t lo = now_min - lv->window + 1, alo = now_min - lv->active + 1;
-    size_t gone = 0;
-    /* links first, so that a workspace's list is empty when the workspace goes */
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < lv->cap; i++) {
-            entry *e = lv->slots[i];
-            if (!e || (pass == 0) != (e->ws != NULL))
-                continue;
-            if (e->head >= lo || e->first) {
-                if (!e->vis || e->vis_oldest >= alo)
-                    continue; /* no visitor can have gone idle */
-                int idle = 0;
-                int64_t oldest = INT64_MAX;
-                for (uint32_t k = 0; k < e->vis_cap && !idle; k++) {
-                    int64_t vm = e->vis[k].min;
-                    idle = vm >= 0 && vm < alo;
-                    if (vm >= 0 && vm < oldest)
-                        oldest = vm;
-                }
-                if (!idle)
-                    e->vis_oldest = oldest;
-                else if (vis_rebuild(e, alo, 0) != 0)
-                    lv->stale = 1;
-                continue;
-            }
-            if (e->ws) {
-                if (e->prev)
-                    e->prev->next = e->next;
-                else
-                    e->ws->first = e->next;
-                if (e->next)
-                    e->next->prev = e->prev;
-            }
-            free(e->vis);
-            free(e);
-            lv->slots[i] = NULL;
-            gone++;
+    if (e->head < lo && !e->first) {
+        entry *ws = e->ws;
+        if (ws) {
+            if (e->prev)
+                e->prev->next = e->next;
+            else
+                ws->first = e->next;
+            if (e->next)
+                e->next->prev = e->prev;
         }
-    lv->swept_min = now_min;
-    if (!gone)
+        unwheel(lv, e);
+        unhash(lv, e);
+        free(e->vis);
+        free(e);
+        /* its workspace, waiting for its last link, goes with it (unless the sweep holds it
+         * among the entries it is about to check) */
+        if (ws && !ws->first && ws->head < lo && ws->due != IN_SWEEP)
+            check(lv, ws, now_min);
         return;
-    lv->n -= gone;
-    /* the holes broke probe sequences: place every entry again */
-    size_t cap = 64;
-    while (cap < lv->n * 2)
-        cap *= 2;
-    if (resize(lv, cap) != 0)
+    }
+    if (e->vis && e->vis_oldest < alo) {
+        int idle = 0;
+        int64_t oldest = INT64_MAX;
+        for (uint32_t k = 0; k < e->vis_cap && !idle; k++) {
+            int64_t vm = e->vis[k].min;
+            idle = vm >= 0 && vm < alo;
+            if (vm >= 0 && vm < oldest)
+                oldest = vm;
+        }
+        if (!idle)
+            e->vis_oldest = oldest;
+        else if (vis_rebuild(e, alo, 0) != 0)
+            lv->stale = 1;
+    }
+    /* a workspace outliving the window waits for its links, which are due by now too: their
+     * check frees it; the next minute is a backstop */
+    schedule(lv, e, e->head < lo ? now_min + 1 : next_due(lv, e));
+}
+
+/* The checks due from the last sweep's minute to now_min: at most one turn of the wheel. */
+static void sweep(la_realtime *lv, int64_t now_min)
+{
+    int64_t from = lv->swept_min + 1;
+    if (now_min - from >= (int64_t)lv->wsize)
+        from = now_min - lv->wsize + 1;
+    lv->swept_min = now_min; /* entries filed again go after it */
+    for (int64_t m = from; m <= now_min && !lv->stale; m++) {
+        entry **head = wheel_list(lv, m);
+        /* the entries due by now leave the list first: check() may file them into any list */
+        entry *due = NULL;
+        for (entry *e = *head, *next; e; e = next) {
+            next = e->wnext;
+            if (e->due > now_min)
+                continue;
+            if (e->wprev)
+                e->wprev->wnext = e->wnext;
+            else
+                *head = e->wnext;
+            if (e->wnext)
+                e->wnext->wprev = e->wprev;
+            e->due = IN_SWEEP;
+            e->wprev = NULL;
+            e->wnext = due;
+            due = e;
+        }
+        for (entry *e = due, *next; e; e = next) {
+            next = e->wnext;
+            e->due = INT64_MIN;
+            e->wnext = NULL;
+            check(lv, e, now_min);
+        }
+    }
+    if (lv->cap > 64 && lv->n * 8 < lv->cap && resize(lv, lv->cap / 2) != 0)
         lv->stale = 1; /* lookups may miss now: the rebuild starts from scratch */
 }
 
 void la_live_tick(la_realtime *lv)
 {
     lv->now_min = minute_of(la_io_current()->now_ms());
-    if (lv->now_min != lv->swept_min && !lv->stale)
-        evict(lv, lv->now_min);
+    if (lv->now_min > lv->swept_min && !lv->stale)
+        sweep(lv, lv->now_min);
 }
 
 void la_live_usage(const la_realtime *lv, size_t *entries, size_t *visitors)
@@ -424,6 +540,12 @@ int la_live_open(la_db *db, const la_options *o)
     lv->horizon = skew < 0 || skew > MAX_HORIZON * MS_PER_MIN ? MAX_HORIZON
                                                               : (uint32_t)((skew + MS_PER_MIN - 1) / MS_PER_MIN);
     lv->ring = lv->window + lv->horizon;
+    lv->wsize = lv->ring + 1;
+    if (!(lv->wheel = calloc(lv->wsize, sizeof *lv->wheel))) {
+        free(lv->slots);
+        free(lv);
+        return la_err(LA_ENOMEM, "out of memory");
+    }
     lv->now_min = minute_of(la_io_current()->now_ms());
     db->live = lv;
     /* a damaged newest day must not keep the database from opening: la_live() retries and
@@ -439,6 +561,7 @@ void la_live_free(la_realtime *lv)
         return;
     free_entries(lv);
     free(lv->slots);
+    free(lv->wheel);
     free(lv->fed);
     free(lv);
 }
