@@ -27,14 +27,31 @@ _Static_assert(EXACT_MAX == 256, "the encoding's count limit and table sizes ass
 
 /* Register = top P bits of the hash; rank = 1 + leading zeros of the other Q bits, Q + 1 when
  * they are all zero. The sentinel bit below them caps the count at Q without a branch. */
-static inline void sketch_add(uint8_t *reg, uint64_t id)
+static inline void sketch_add(uint8_t *reg, uint16_t *hist, uint64_t id)
 {
     uint64_t h = la_fmix64(id);
     uint32_t idx = (uint32_t)(h >> Q);
     uint8_t r = (uint8_t)(__builtin_clzll((h << LA_UNIQ_P) | (1ull << (LA_UNIQ_P - 1))) + 1);
-    if (reg[idx] < r)
+    uint8_t old = reg[idx];
+    if (old < r) {
         reg[idx] = r;
+        if (hist) {
+            hist[old]--;
+            hist[r]++;
+        }
+    }
 }
+
+/* A sketch's registers are one allocation: the LA_UNIQ_M registers, then how many registers
+ * hold each value. That histogram is what a count needs; it is kept (u->hist_ok) while the
+ * registers come from a sparse form decoded into fresh memory or from adding ids, which is
+ * how a query's bucket usually starts, so that counting it needs no pass over 16,384 bytes.
+ * Taking maxima with other registers drops it; a count then builds it from the registers. */
+#define REG_BYTES (LA_UNIQ_M + 64 * sizeof(uint16_t))
+
+static inline uint16_t *hist_of(uint8_t *reg) { return (uint16_t *)(void *)(reg + LA_UNIQ_M); }
+
+static uint16_t *live_hist(const la_uniq *u) { return u->hist_ok ? hist_of(u->u.reg) : NULL; }
 
 /* ---------------------------------------------------------------------------------------
  * Exact set
@@ -124,20 +141,21 @@ static int to_table(la_uniq *u, unsigned lg, int with_extra, uint64_t extra)
     return LA_OK;
 }
 
-/* Turn an exact u into the sketch `reg` (a heap array of registers, which u takes) plus u's
- * ids. */
-static void adopt_registers(la_uniq *u, uint8_t *reg)
+/* Turn an exact u into the sketch `reg` (REG_BYTES on the heap, which u takes; its histogram
+ * up to date if hist_ok) plus u's ids. */
+static void adopt_registers(la_uniq *u, uint8_t *reg, int hist_ok)
 {
     uint64_t ids[EXACT_MAX];
     size_t n = exact_ids(u, ids);
     for (size_t i = 0; i < n; i++)
-        sketch_add(reg, ids[i]);
+        sketch_add(reg, hist_ok ? hist_of(reg) : NULL, ids[i]);
     if (u->kind == KIND_TABLE)
         free(u->u.slots);
     u->kind = KIND_SKETCH;
     u->n = 0;
     u->lgcap = 0;
     u->has_zero = 0;
+    u->hist_ok = (uint8_t)hist_ok;
     u->u.reg = reg;
 }
 
@@ -145,12 +163,13 @@ static void adopt_registers(la_uniq *u, uint8_t *reg)
  * failure. */
 static int to_sketch(la_uniq *u, int with_extra, uint64_t extra)
 {
-    uint8_t *reg = calloc(LA_UNIQ_M, 1);
+    uint8_t *reg = calloc(REG_BYTES, 1);
     if (!reg)
         return LA_ENOMEM;
+    hist_of(reg)[0] = LA_UNIQ_M;
     if (with_extra)
-        sketch_add(reg, extra);
-    adopt_registers(u, reg);
+        sketch_add(reg, hist_of(reg), extra);
+    adopt_registers(u, reg, 1);
     return LA_OK;
 }
 
@@ -186,7 +205,7 @@ int la_uniq_is_exact(const la_uniq *u)
 int la_uniq_add(la_uniq *u, uint64_t id)
 {
     if (u->kind == KIND_SKETCH) {
-        sketch_add(u->u.reg, id);
+        sketch_add(u->u.reg, live_hist(u), id);
         return LA_OK;
     }
     if (exact_has(u, id))
@@ -228,12 +247,16 @@ int la_uniq_merge(la_uniq *dst, const la_uniq *src)
         }
         return LA_OK;
     }
-    if (dst->kind != KIND_SKETCH) {
-        int rc = to_sketch(dst, 0, 0);
-        if (rc != LA_OK)
-            return rc;
+    if (dst->kind != KIND_SKETCH) { /* a copy of src's registers plus dst's ids */
+        uint8_t *reg = malloc(REG_BYTES);
+        if (!reg)
+            return LA_ENOMEM;
+        memcpy(reg, src->u.reg, src->hist_ok ? REG_BYTES : LA_UNIQ_M);
+        adopt_registers(dst, reg, src->hist_ok);
+        return LA_OK;
     }
     reg_max(dst->u.reg, src->u.reg);
+    dst->hist_ok = 0;
     return LA_OK;
 }
 
@@ -301,10 +324,16 @@ static void register_histogram(const uint8_t *reg, uint32_t c[Q + 2])
     c[0] += 8 * zero_words;
 }
 
-static uint64_t sketch_estimate(const uint8_t *reg)
+static uint64_t sketch_estimate(const la_uniq *u)
 {
     uint32_t c[Q + 2];
-    register_histogram(reg, c);
+    if (u->hist_ok) {
+        const uint16_t *h = hist_of(u->u.reg);
+        for (int k = 0; k < Q + 2; k++)
+            c[k] = h[k];
+    } else {
+        register_histogram(u->u.reg, c);
+    }
     const double m = LA_UNIQ_M;
     if (c[0] == LA_UNIQ_M)
         return 0;
@@ -326,7 +355,7 @@ uint64_t la_uniq_count(const la_uniq *u, int *exact, double *rel_stderr)
         *exact = ex;
     if (rel_stderr)
         *rel_stderr = ex ? 0.0 : 1.04 / sqrt((double)LA_UNIQ_M);
-    return ex ? u->n : sketch_estimate(u->u.reg);
+    return ex ? u->n : sketch_estimate(u);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -639,7 +668,7 @@ static int decode_exact(const uint8_t *p, size_t len, uint64_t *ids, size_t *n, 
 }
 
 /* Sparse form: its registers into reg (all zero on entry), checked. */
-static int decode_sparse(const uint8_t *p, size_t len, uint8_t *reg, int form, const char **why)
+static int decode_sparse(const uint8_t *p, size_t len, uint8_t *reg, uint16_t *hist, int form, const char **why)
 {
     if (form == LA_UNIQ_FORM_SHORTER && len - 1 >= LA_UNIQ_DENSE_BYTES)
         return la_corrupt(why, "uniq: sparse sketch not shorter than dense");
@@ -673,7 +702,11 @@ static int decode_sparse(const uint8_t *p, size_t len, uint8_t *reg, int form, c
             return la_corrupt(why, "uniq: sparse register index beyond 16383");
         prev += (int64_t)gap + 1;
         reg[prev] = r;
+        if (hist)
+            hist[r]++;
     }
+    if (hist)
+        hist[0] = (uint16_t)(LA_UNIQ_M - k);
     if (pos != len)
         return la_corrupt(why, "uniq: trailing bytes");
     return LA_OK;
@@ -752,21 +785,24 @@ int la_uniq_merge_encoded_as(la_uniq *dst, const uint8_t *p, size_t len, int for
          * registers, then add its ids, instead of decoding into scratch and taking maxima. */
         uint8_t scratch[LA_UNIQ_M];
         uint8_t *reg = scratch;
-        if (dst->kind != KIND_SKETCH && !(reg = calloc(LA_UNIQ_M, 1)))
+        if (dst->kind != KIND_SKETCH && !(reg = calloc(REG_BYTES, 1)))
             return LA_ENOMEM;
-        if (p[0] == LA_UNIQ_MODE_SPARSE) {
+        int sparse = p[0] == LA_UNIQ_MODE_SPARSE;
+        if (sparse) {
             if (reg == scratch)
                 memset(reg, 0, LA_UNIQ_M);
-            rc = decode_sparse(p, len, reg, form, why);
+            rc = decode_sparse(p, len, reg, reg == scratch ? NULL : hist_of(reg), form, why);
         } else {
             rc = decode_dense(p, len, reg, form, why);
         }
-        if (rc == LA_OK && reg == scratch)
+        if (rc == LA_OK && reg == scratch) {
             reg_max(dst->u.reg, reg);
-        else if (rc == LA_OK)
-            adopt_registers(dst, reg);
-        else if (reg != scratch)
+            dst->hist_ok = 0;
+        } else if (rc == LA_OK) {
+            adopt_registers(dst, reg, sparse);
+        } else if (reg != scratch) {
             free(reg);
+        }
         return rc;
     }
     default:

@@ -38,11 +38,12 @@ typedef struct la_uniq {
     uint8_t kind;     /* 0 = exact inline, 1 = exact table, 2 = sketch */
     uint8_t lgcap;    /* table: log2 of its number of slots */
     uint8_t has_zero; /* table: id 0 is a member (slots use 0 to mean empty) */
-    uint8_t reserved;
+    uint8_t hist_ok;  /* sketch: the histogram after the registers is up to date */
     union {
         uint64_t ids[2]; /* inline: the n <= 2 ids, in insertion order */
         uint64_t *slots; /* table: 1 << lgcap slots, open addressing, 0 = empty */
-        uint8_t *reg;    /* sketch: LA_UNIQ_M registers, one byte each (0..51) */
+        uint8_t *reg;    /* sketch: LA_UNIQ_M registers, one byte each (0..51), then the
+                          * number of registers of each value (uint16_t[64]) */
     } u;
 } la_uniq;
 
