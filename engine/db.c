@@ -450,6 +450,7 @@ void la_close(la_db *db)
     for (size_t i = 0; i < db->nretired; i++)
         la_day_close(db->retired[i]);
     free(db->retired);
+    la_cursor_free_spare(db);
     if (db->lock_fd >= 0)
         la_io_current()->close(db->lock_fd);
     pthread_mutex_destroy(&db->mu);

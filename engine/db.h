@@ -40,6 +40,7 @@ struct la_db {
     la_day **retired;
     size_t nretired, retired_cap;
     atomic_int open_cursors;
+    _Atomic(struct la_cursor *) spare_cursor; /* a closed cursor kept for its row buffers */
     struct la_realtime *live;  /* the realtime layer (live.h) */
     /* the life of a day (retention.c) */
     uint32_t retention_days;
@@ -80,6 +81,12 @@ int la_scan_locked(la_db *db, const la_filter *f, la_cursor **out);
 int la_scan_seq_locked(la_db *db, const la_filter *f, int32_t day, uint64_t seq_lo, uint64_t seq_hi,
                        la_cursor **out);
 int la_cursor_next_locked(la_cursor *c, la_batch *out);
+/* The dimensions (bit d: dimension d) the caller of a cursor reads: blocks leave the others
+ * undecoded (a query for one dimension, or none, need not decompress the rest) and batches
+ * give them as absent. Every dimension until this is called. */
+void la_cursor_dims(la_cursor *c, uint64_t mask);
+/* Free the closed cursor the handle keeps for its buffers (la_close). */
+void la_cursor_free_spare(la_db *db);
 
 /* With db->mu held, a writer: seal the tails of the days before the newest one into blocks, so
  * that a checkpoint includes their rows (a day that ended gets few more; otherwise its files

@@ -209,6 +209,7 @@ static int add_cursor_split(const qctx *x, acc *accs, const int64_t *starts, siz
 {
     la_batch b;
     int rc = LA_OK, n;
+    la_cursor_dims(c, x->dim >= 0 ? 1ull << x->dim : 0); /* the others stay compressed */
     while (rc == LA_OK && (n = la_cursor_next_locked(c, &b)) == 1)
         for (size_t i = 0; i < b.nrows && rc == LA_OK; i++) {
             acc *a = starts ? &accs[bucket_of(starts, nb, b.ts[i])] : accs;

@@ -22,6 +22,7 @@ struct la_cursor {
     int64_t from, to;
     owned_str fstr[3 + 1]; /* workspace, link, event type, dimension */
     int fdim;              /* dimension index or -1 */
+    uint64_t dims_read;    /* la_cursor_dims(): the dimensions blocks decode */
     int32_t *days;
     la_day **dp;           /* each day's handle: kept alive (retired, not closed) while the
                             * cursor is open, should the day be sealed meanwhile */
@@ -94,6 +95,60 @@ static int grow(la_cursor *c, size_t rows)
     return 0;
 }
 
+/* The row buffers of a cursor (16,384 rows of every column in a sealed day: over a megabyte)
+ * outlive it: la_cursor_close() parks the cursor in db->spare_cursor and the next cursor takes
+ * its buffers, so that a dashboard query does not fault fresh pages in each time. */
+static void free_buffers(la_cursor *c)
+{
+    free(c->d_ts);
+    free(c->d_val);
+    free(c->d_hv);
+    free(c->sel);
+    free(c->raw);
+    free(c->o_ts);
+    free(c->o_val);
+    free(c->o_hv);
+    free(c->o_vis);
+    free(c->o_ses);
+    for (uint32_t i = 0; i < LA_MAX_COLS; i++)
+        free(c->d_ids[i]);
+    for (uint32_t i = 0; i < 3 + LA_MAX_DIMS; i++)
+        free(c->o_ids[i]);
+}
+
+static la_cursor *new_cursor(la_db *db)
+{
+    la_cursor *c = atomic_exchange(&db->spare_cursor, NULL);
+    if (!c)
+        return calloc(1, sizeof *c);
+    la_cursor keep = *c;
+    memset(c, 0, sizeof *c);
+    c->cap = keep.cap;
+    c->d_ts = keep.d_ts;
+    c->d_val = keep.d_val;
+    c->d_hv = keep.d_hv;
+    c->sel = keep.sel;
+    c->raw = keep.raw;
+    c->raw_cap = keep.raw_cap;
+    c->o_ts = keep.o_ts;
+    c->o_val = keep.o_val;
+    c->o_hv = keep.o_hv;
+    c->o_vis = keep.o_vis;
+    c->o_ses = keep.o_ses;
+    memcpy(c->d_ids, keep.d_ids, sizeof c->d_ids);
+    memcpy(c->o_ids, keep.o_ids, sizeof c->o_ids);
+    return c;
+}
+
+void la_cursor_free_spare(la_db *db)
+{
+    la_cursor *c = atomic_exchange(&db->spare_cursor, NULL);
+    if (c) {
+        free_buffers(c);
+        free(c);
+    }
+}
+
 /* With db->mu held: a cursor over the days in db->days (rescanned by the caller). */
 static int scan_locked(la_db *db, const la_filter *f, la_cursor **out)
 {
@@ -104,7 +159,7 @@ static int scan_locked(la_db *db, const la_filter *f, la_cursor **out)
     uint32_t nd = la_db_ndims(db);
     if (f->dim >= (int)nd || f->dim < -1)
         return la_err(LA_EINVAL, "filter dimension %d out of range", f->dim);
-    la_cursor *c = calloc(1, sizeof *c);
+    la_cursor *c = new_cursor(db);
     if (!c)
         return la_err(LA_ENOMEM, "out of memory");
     c->db = db;
@@ -112,6 +167,7 @@ static int scan_locked(la_db *db, const la_filter *f, la_cursor **out)
     c->from = f->from;
     c->to = f->to;
     c->nstr = 3 + nd;
+    c->dims_read = ~0ull;
     c->fdim = f->dim;
     if (f->workspace.data)
         own(&c->fstr[0], f->workspace);
@@ -199,26 +255,16 @@ void la_cursor_close(la_cursor *c)
     free(c->days);
     free(c->dp);
     free(c->snap);
-    free(c->d_ts);
-    free(c->d_val);
-    free(c->d_hv);
-    free(c->sel);
-    free(c->raw);
-    free(c->o_ts);
-    free(c->o_val);
-    free(c->o_hv);
-    free(c->o_vis);
-    free(c->o_ses);
-    for (uint32_t i = 0; i < LA_MAX_COLS; i++)
-        free(c->d_ids[i]);
-    for (uint32_t i = 0; i < 3 + LA_MAX_DIMS; i++) {
-        free(c->o_ids[i]);
+    for (uint32_t i = 0; i < 3 + LA_MAX_DIMS; i++)
         free(c->t_dict[i]);
-    }
     free(c->t_bytes);
     la_db *db = c->db;
     int trim = c->trim_on_close;
-    free(c);
+    la_cursor *none = NULL;
+    if (!atomic_compare_exchange_strong(&db->spare_cursor, &none, c)) {
+        free_buffers(c);
+        free(c);
+    }
     if (trim) { /* the days this cursor held open may now close */
         pthread_mutex_lock(&db->mu);
         if (atomic_load(&db->open_cursors) == 0)
@@ -322,7 +368,7 @@ static int scan_block(la_cursor *c, la_day *d, uint32_t bi, uint64_t lo, uint64_
     if (n == 0)
         return 0;
     for (uint32_t col = 1; col < d->cfg->schema.ncols; col++) {
-        int done = 0;
+        int done = col >= LA_NFIXED && !(c->dims_read >> (col - LA_NFIXED) & 1);
         for (uint32_t k = 0; k < 4; k++)
             done |= (decoded >> k & 1) && col == (k < 3 ? LA_C_WORKSPACE + k : LA_NFIXED + (uint32_t)c->fdim);
         if (!done && (rc = decode_col(c, d, &v, bi, col)) != 0)
@@ -337,7 +383,7 @@ static int scan_block(la_cursor *c, la_day *d, uint32_t bi, uint64_t lo, uint64_
         c->o_vis[i] = vis[c->d_ids[LA_C_VISITOR][r]];
         c->o_ses[i] = ses[c->d_ids[LA_C_SESSION][r]];
         for (uint32_t k = 0; k < c->nstr; k++)
-            c->o_ids[k][i] = c->d_ids[str_col(k)][r];
+            c->o_ids[k][i] = k < 3 || (c->dims_read >> (k - 3) & 1) ? c->d_ids[str_col(k)][r] : 0;
     }
     la_str_column *cols[3] = {&out->workspace, &out->link, &out->event_type};
     for (uint32_t k = 0; k < c->nstr; k++) {
@@ -509,3 +555,9 @@ int la_cursor_next(la_cursor *c, la_batch *out)
 }
 
 int la_cursor_next_locked(la_cursor *c, la_batch *out) { return cursor_next(c, out, 0); }
+
+void la_cursor_dims(la_cursor *c, uint64_t mask)
+{
+    /* a dimension the filter compares is decoded anyway */
+    c->dims_read = mask | (c->fdim >= 0 ? 1ull << c->fdim : 0);
+}
