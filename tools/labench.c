@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,7 +37,7 @@ typedef struct opts {
     int runs;
     const char *dir, *json;
     int sqlite;
-    const char *only; /* NULL = every phase; else "append", "scan", "query", "retention" or "ingest" */
+    const char *only; /* NULL = every phase; else "append", "scan", "query", "open", "retention" or "ingest" */
 } opts;
 
 static int phase(const opts *o, const char *name) { return !o->only || strcmp(o->only, name) == 0; }
@@ -204,19 +206,21 @@ static long peak_rss_kib(void)
 static volatile uint64_t sink;
 
 /* The dashboard queries, each timed as median and p99 of repeated runs. */
-enum { Q_DAILY_WS, Q_DAILY_LINK, Q_MONTHLY_WS, Q_TOP_COUNTRIES, Q_HOURLY_LINK, NQ };
+enum { Q_DAILY_WS, Q_DAILY_LINK, Q_MONTHLY_WS, Q_TOP_COUNTRIES, Q_HOURLY_LINK, Q_WEEK_ALL_WS, NQ };
 static const char *const q_names[NQ] = {"30-day daily series, largest workspace",
                                         "30-day daily series, its largest link",
                                         "12-month monthly series, largest workspace",
                                         "top-10 countries, 30 days, its largest link",
-                                        "hourly series, one day, its largest link"};
+                                        "hourly series, one day, its largest link",
+                                        "totals + unique visitors, one week, every workspace"};
 static const char *const q_keys[NQ] = {"q_daily_ws", "q_daily_link", "q_monthly_ws",
-                                       "q_top_countries_link", "q_hourly_link"};
+                                       "q_top_countries_link", "q_hourly_link", "q_week_all_workspaces"};
 
 typedef struct result {
     double append_eps, append_norollup_eps, close_s, sustained_eps, sustained_norollup_eps, ingest_rps, bytes_per_event, roll_bytes_per_event,
         scan_rps, filtered_scan_rps, open_s;
     double single_eps, single_flush_eps, group_eps;
+    double open_rw_s, open_crash_s, crash_events, first_query_s, first_query_crash_s;
     double hot_seg_bytes_per_event, sealed_seg_bytes_per_event, seal_s_per_day, sealed_bytes_per_event,
         sealed_filtered_scan_rps, mid_scan_rps, sealed_mid_scan_rps, retention_ms_per_day, retention_unlink_ms_per_day, retention_days;
     double q_med_ms[NQ], q_p99_ms[NQ];
@@ -434,16 +438,43 @@ static la_str largest_link(const stream *s, la_str ws)
 typedef struct qspec {
     int64_t from, to;
     la_str ws, link;
+    const la_str *all_ws; /* Q_WEEK_ALL_WS: every workspace */
+    size_t n_ws;
 } qspec;
 
-static void q_setup(const opts *o, int q, la_str ws, la_str link, qspec *qs)
+/* Every workspace of the stream (strings are interned: one pointer each). */
+static la_str *all_workspaces(const stream *s, size_t *n)
+{
+    la_str *w = xmalloc((s->nstrings + 1) * sizeof *w);
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        size_t j = 0;
+        while (j < k && w[j].data != s->ev[i].workspace.data)
+            j++;
+        if (j == k)
+            w[k++] = s->ev[i].workspace;
+    }
+    *n = k;
+    return w;
+}
+
+static void q_setup(const opts *o, int q, la_str ws, la_str link, const la_str *all_ws, size_t n_ws, qspec *qs)
 {
     const int64_t day = 86400000;
     qs->ws = ws;
     qs->link = (q == Q_DAILY_LINK || q == Q_TOP_COUNTRIES || q == Q_HOURLY_LINK) ? link : (la_str){NULL, 0};
+    qs->all_ws = all_ws;
+    qs->n_ws = n_ws;
     qs->from = o->g.start_ms;
     qs->to = q == Q_MONTHLY_WS ? o->g.start_ms + 365 * day : q == Q_HOURLY_LINK ? o->g.start_ms + day
                                                                                : o->g.start_ms + 30 * day;
+    if (q == Q_WEEK_ALL_WS) { /* the first whole ISO week (Monday to Sunday) of the stream */
+        int64_t d = (o->g.start_ms + day - 1) / day;
+        while ((d + 3) % 7 != 0) /* day 0, 1970-01-01, was a Thursday */
+            d++;
+        qs->from = d * day;
+        qs->to = qs->from + 7 * day;
+    }
 }
 
 /* One run of query q on la; returns the events it counted. */
@@ -456,6 +487,21 @@ static uint64_t la_query_run(la_db *db, int q, const qspec *qs)
     lq.to = qs->to;
     uint64_t events = 0;
     int rc;
+    if (q == Q_WEEK_ALL_WS) { /* one week bucket per workspace: its totals and distinct counts */
+        lq.bucket = LA_BUCKET_WEEK;
+        for (size_t w = 0; w < qs->n_ws; w++) {
+            lq.workspace = qs->all_ws[w];
+            la_point *p;
+            size_t n;
+            if ((rc = la_query_series(db, &lq, &p, &n)) != LA_OK)
+                die("la_query_series", rc);
+            for (size_t i = 0; i < n; i++)
+                events += p[i].events;
+            sink += n ? p[0].visitors.count : 0;
+            la_series_free(p);
+        }
+        return events;
+    }
     if (q == Q_TOP_COUNTRIES) {
         la_top *t;
         if ((rc = la_query_top(db, &lq, la_db_dim_index(db, "country"), 10, &t)) != LA_OK)
@@ -484,17 +530,97 @@ static double percentile(double *v, int n, double pct)
 
 #define QUERY_REPS 200
 
+/* The first answer after an open: the daily series of the largest workspace over the whole
+ * stream, which after a crash rebuilds the rollup deltas of the unflushed rows (a handle
+ * rebuilds a day's delta when it first needs it, not at open). */
+static double first_query(la_db *db, const stream *s, const opts *o, la_str ws)
+{
+    la_query q = LA_QUERY_INIT;
+    q.workspace = ws;
+    q.from = o->g.start_ms;
+    q.to = o->g.start_ms + ((int64_t)o->g.days + 1) * 86400000;
+    la_point *p;
+    size_t n;
+    double t0 = now_s();
+    int rc = la_query_series(db, &q, &p, &n);
+    if (rc != LA_OK)
+        die("la_query_series", rc);
+    double t = now_s() - t0;
+    la_series_free(p);
+    (void)s;
+    return t;
+}
+
+/* la_open(), read-write, as an application starting up, and its first dashboard answer:
+ * after a clean close, and after a writer appended the stream's newest tenth again and was
+ * killed (SIGKILL) before any flush, so that the open recovers the segments' tails and the
+ * first query rebuilds the rollup deltas from the rows past the files' watermarks (the
+ * checkpoint at the la_close that follows is not timed). */
+static void open_runs(const stream *s, const opts *o, const char *db_dir, la_str big_ws, result *res)
+{
+    la_options lo = LA_OPTIONS_INIT;
+    lo.no_auto_seal = 1;
+    lo.no_auto_retention = 1;
+    double *t = xmalloc(sizeof(double) * (size_t)o->runs * 4), *u = t + o->runs, *tq = u + o->runs,
+           *uq = tq + o->runs;
+    size_t k = s->n / 10;
+    for (int r = 0; r < o->runs; r++) {
+        la_db *db;
+        double t0 = now_s();
+        int rc = la_open(&db, db_dir, 0, &lo);
+        if (rc != LA_OK)
+            die("la_open", rc);
+        t[r] = now_s() - t0;
+        tq[r] = first_query(db, s, o, big_ws);
+        la_close(db);
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0)
+            die("fork", 0);
+        if (pid == 0) {
+            if (la_open(&db, db_dir, 0, &lo) != LA_OK)
+                _exit(1);
+            size_t done;
+            for (size_t i = s->n - k; i < s->n; i += 4096)
+                if (la_append_batch(db, s->ev + i, s->n - i < 4096 ? s->n - i : 4096, &done) != LA_OK)
+                    _exit(1);
+            kill(getpid(), SIGKILL);
+        }
+        int status;
+        if (waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status))
+            die("the writer to kill", 0);
+        t0 = now_s();
+        if ((rc = la_open(&db, db_dir, 0, &lo)) != LA_OK)
+            die("la_open after the crash", rc);
+        u[r] = now_s() - t0;
+        uq[r] = first_query(db, s, o, big_ws);
+        la_close(db);
+        fprintf(stderr,
+                "  la open run %d: after a clean close %.3f s, first query %.3f s; after a crash with %zu "
+                "events unflushed %.3f s, first query %.3f s\n",
+                r + 1, t[r], tq[r], k, u[r], uq[r]);
+    }
+    res->open_rw_s = median(t, o->runs);
+    res->open_crash_s = median(u, o->runs);
+    res->first_query_s = median(tq, o->runs);
+    res->first_query_crash_s = median(uq, o->runs);
+    res->crash_events = (double)k;
+    free(t);
+}
+
 static void bench_la(const stream *s, const opts *o, la_str big_ws, result *res)
 {
     char db_dir[4096], tsv[4096];
     snprintf(db_dir, sizeof db_dir, "%s/la.db", o->dir);
     snprintf(tsv, sizeof tsv, "%s/events.tsv", o->dir);
     la_str mid_ws = ranked_workspace(s, 9);
-    double *a = xmalloc(sizeof(double) * (size_t)o->runs * 7);
+    double *a = calloc((size_t)o->runs * 7, sizeof(double));
+    if (!a)
+        die("out of memory", 0);
     double *c = a + o->runs, *x = c + o->runs, *nr = x + o->runs, *cn = nr + o->runs, *sa = cn + o->runs,
            *sn = sa + o->runs;
     for (int r = 0; r < o->runs && (phase(o, "append") || phase(o, "scan") || phase(o, "query") ||
-                                    phase(o, "retention"));
+                                    phase(o, "open") || phase(o, "retention"));
          r++) {
         la_append_run(s, db_dir, 1, &nr[r], &cn[r]);
         la_append_run(s, db_dir, 0, &a[r], &c[r]);
@@ -526,7 +652,9 @@ static void bench_la(const stream *s, const opts *o, la_str big_ws, result *res)
     res->roll_bytes_per_event = (double)disk_bytes(db_dir, ".roll") / (double)s->n;
     res->hot_seg_bytes_per_event = (double)disk_bytes(db_dir, ".seg") / (double)s->n;
 
-    double *op = xmalloc(sizeof(double) * (size_t)o->runs);
+    double *op = calloc((size_t)o->runs, sizeof(double));
+    if (!op)
+        die("out of memory", 0);
     for (int r = 0; r < o->runs && phase(o, "scan"); r++) {
         la_db *db;
         double t0 = now_s(), secs;
@@ -597,10 +725,12 @@ static void bench_la(const stream *s, const opts *o, la_str big_ws, result *res)
         if (rc != LA_OK)
             die("la_open", rc);
         la_str link = largest_link(s, big_ws);
+        size_t n_ws;
+        la_str *all_ws = all_workspaces(s, &n_ws);
         double t[QUERY_REPS];
         for (int q = 0; q < NQ; q++) {
             qspec qs;
-            q_setup(o, q, big_ws, link, &qs);
+            q_setup(o, q, big_ws, link, all_ws, n_ws, &qs);
             res->q_check[q] = la_query_run(db, q, &qs); /* first run loads the files */
             for (int r = 0; r < QUERY_REPS; r++) {
                 double t0 = now_s();
@@ -628,7 +758,11 @@ static void bench_la(const stream *s, const opts *o, la_str big_ws, result *res)
         fprintf(stderr, "  la realtime top-10 links: median %.3f ms, p99 %.3f ms\n", res->live_med_ms,
                 res->live_p99_ms);
         la_close(db);
+        free(all_ws);
     }
+
+    if (phase(o, "open"))
+        open_runs(s, o, db_dir, big_ws, res);
 
     if (phase(o, "retention")) {
         /* every day but the newest two expires; their rollups are complete (checkpointed at
@@ -824,6 +958,10 @@ static uint64_t sqlite_query_run(sqlite3 *db, int q, const qspec *qs)
         " sum(event_type='sale'), total(value), count(DISTINCT visitor_id), count(DISTINCT session_id)"
         " FROM link_events WHERE link_id=?2 AND workspace_id=?1 AND created_at>=?3 AND created_at<?4"
         " GROUP BY h",
+        "SELECT workspace_id, count(*), sum(event_type='click'), sum(event_type='lead'),"
+        " sum(event_type='sale'), total(value), count(DISTINCT visitor_id), count(DISTINCT session_id)"
+        " FROM link_events WHERE created_at>=?3 AND created_at<?4 AND ?1 IS NOT NULL"
+        " GROUP BY workspace_id",
     };
     sqlite3_stmt *st;
     sql_ok(db, sqlite3_prepare_v2(db, sql[q], -1, &st, NULL), "prepare query");
@@ -948,9 +1086,11 @@ static void bench_sqlite(const stream *s, const opts *o, const char *big_ws, res
     sqlite3 *db;
     sql_ok(NULL, sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), "open");
     la_str ws = {big_ws, (uint32_t)strlen(big_ws)}, link = largest_link(s, ws);
+    size_t n_ws;
+    la_str *all_ws = all_workspaces(s, &n_ws);
     for (int q = 0; q < NQ; q++) {
         qspec qs;
-        q_setup(o, q, ws, link, &qs);
+        q_setup(o, q, ws, link, all_ws, n_ws, &qs);
         double t[SQLITE_QUERY_REPS];
         for (int r = 0; r < SQLITE_QUERY_REPS; r++) {
             double t0 = now_s();
@@ -1011,7 +1151,7 @@ static void report(const opts *o, const stream *s, const row *rows, size_t nrows
 static int usage(FILE *to)
 {
     fprintf(to, "usage: labench [--events N] [--days D] [--seed S] [--runs R] [--dir DIR]\n"
-                "               [--json FILE] [--no-sqlite] [--only append|scan|query|retention|ingest]\n"
+                "               [--json FILE] [--no-sqlite] [--only append|scan|query|open|retention|ingest]\n"
                 "  Generate a click stream, store it with la and with SQLite, and print append,\n"
                 "  ingest, size and scan figures (medians of R runs, default 3) with la/SQLite\n"
                 "  ratios. DIR (default ./bench-out) holds the databases while it runs.\n");
@@ -1091,7 +1231,7 @@ int main(int argc, char **argv)
                     (unsigned long long)sq.scanned, (unsigned long long)sq.filtered_rows);
     }
     double nosq = -1;
-    row rows[32] = {
+    row rows[64] = {
         {"append, one thread", "events/s", "append_events_per_s", la.append_eps,
          o.sqlite ? sq.append_eps : nosq},
         {"append without rollups", "events/s", "append_norollup_events_per_s", la.append_norollup_eps, nosq},
@@ -1118,6 +1258,13 @@ int main(int argc, char **argv)
          nosq},
         {"seal time per day", "s", "seal_s_per_day", la.seal_s_per_day, nosq},
         {"open read-only", "s", "open_readonly_s", la.open_s, nosq},
+        {"open read-write after a clean close", "s", "open_clean_s", la.open_rw_s, nosq},
+        {"  then the first query (daily series, largest workspace, all days)", "s", "first_query_s",
+         la.first_query_s, nosq},
+        {"open after a kill -9 of a writer with 10% of the events unflushed", "s", "open_after_crash_s",
+         la.open_crash_s, nosq},
+        {"  then the first query (it replays the unflushed rows into the rollups)", "s",
+         "first_query_after_crash_s", la.first_query_crash_s, nosq},
         {"full scan, all columns", "rows/s", "scan_rows_per_s", la.scan_rps,
          o.sqlite ? sq.scan_rps : nosq},
         {"scan workspace=largest", "events/s", "filtered_scan_events_per_s", la.filtered_scan_rps,
