@@ -477,6 +477,23 @@ static void q_setup(const opts *o, int q, la_str ws, la_str link, const la_str *
     }
 }
 
+/* A series' events in all; its distinct counts go to the sink. */
+static uint64_t series_events(la_db *db, const la_query *lq)
+{
+    la_point *p;
+    size_t n;
+    int rc = la_query_series(db, lq, &p, &n);
+    if (rc != LA_OK)
+        die("la_query_series", rc);
+    uint64_t events = 0;
+    for (size_t i = 0; i < n; i++) {
+        events += p[i].events;
+        sink += p[i].visitors.count + p[i].sessions.count;
+    }
+    la_series_free(p);
+    return events;
+}
+
 /* One run of query q on la; returns the events it counted. */
 static uint64_t la_query_run(la_db *db, int q, const qspec *qs)
 {
@@ -491,14 +508,7 @@ static uint64_t la_query_run(la_db *db, int q, const qspec *qs)
         lq.bucket = LA_BUCKET_WEEK;
         for (size_t w = 0; w < qs->n_ws; w++) {
             lq.workspace = qs->all_ws[w];
-            la_point *p;
-            size_t n;
-            if ((rc = la_query_series(db, &lq, &p, &n)) != LA_OK)
-                die("la_query_series", rc);
-            for (size_t i = 0; i < n; i++)
-                events += p[i].events;
-            sink += n ? p[0].visitors.count : 0;
-            la_series_free(p);
+            events += series_events(db, &lq);
         }
         return events;
     }
@@ -511,14 +521,7 @@ static uint64_t la_query_run(la_db *db, int q, const qspec *qs)
         return events;
     }
     lq.bucket = q == Q_MONTHLY_WS ? LA_BUCKET_MONTH : q == Q_HOURLY_LINK ? LA_BUCKET_HOUR : LA_BUCKET_DAY;
-    la_point *p;
-    size_t n;
-    if ((rc = la_query_series(db, &lq, &p, &n)) != LA_OK)
-        die("la_query_series", rc);
-    for (size_t i = 0; i < n; i++)
-        events += p[i].events;
-    la_series_free(p);
-    return events;
+    return series_events(db, &lq);
 }
 
 static double percentile(double *v, int n, double pct)
