@@ -303,7 +303,7 @@ static uint32_t model_seal_all(void)
     static mev tmp[MAX_EVENTS];
     for (size_t k = 0; k < nmdays; k++) {
         mday *d = &mdays[k];
-        if (d->sealed && d->late == 0)
+        if ((d->sealed && d->late == 0) || is_gone(d->day)) /* retention deleted its segment */
             continue;
         size_t m = 0;
         for (size_t i = 0; i < nmodel; i++)
