@@ -409,14 +409,8 @@ static void sweep(la_realtime *lv, int64_t now_min)
             next = e->wnext;
             if (e->due > now_min)
                 continue;
-            if (e->wprev)
-                e->wprev->wnext = e->wnext;
-            else
-                *head = e->wnext;
-            if (e->wnext)
-                e->wnext->wprev = e->wprev;
+            unwheel(lv, e);
             e->due = IN_SWEEP;
-            e->wprev = NULL;
             e->wnext = due;
             due = e;
         }

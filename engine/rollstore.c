@@ -606,6 +606,14 @@ static int write_set(la_db *db, la_cellset *cs, const la_cellset *links, int lev
     return rc;
 }
 
+/* One day's checkpointed rows into the buckets of `level`: the link cells of its delta (per
+ * day already) and its workspace hours summed per day (sum). */
+static int merge_day(la_cellset *cs, const la_cellset *delta, const la_cellset *sum, int level)
+{
+    int rc = la_cellset_merge_all(cs, delta, LA_CELLS_LINKS, LA_BUCKET_HOUR, level);
+    return rc == LA_OK ? la_cellset_merge_all(cs, sum, LA_CELLS_ALL, LA_BUCKET_DAY, level) : rc;
+}
+
 /* The week, month or year file of bucket `first` after the days of a checkpoint went into
  * their day files: day[i]'s rows [w_old[i], w_new[i]) are the link cells of delta[i] and the
  * workspace cells of sum[i]. */
@@ -629,8 +637,7 @@ static int checkpoint_coarse(la_db *db, int level, int32_t first, size_t nday, c
         if (v)
             rc = la_cellset_merge_view(cs, v, level);
         for (size_t j = 0; j < nday && rc == LA_OK; j++)
-            if ((rc = la_cellset_merge_all(cs, delta[j], LA_CELLS_LINKS, LA_BUCKET_HOUR, level)) == LA_OK)
-                rc = la_cellset_merge_all(cs, sum[j], LA_CELLS_ALL, LA_BUCKET_DAY, level);
+            rc = merge_day(cs, delta[j], sum[j], level);
         for (uint32_t i = 0; i < ndays; i++) {
             int32_t d = first + (int32_t)i;
             size_t j = 0;
@@ -738,8 +745,7 @@ static int checkpoint_day(la_db *db, int32_t day, la_cellset **delta_out, la_cel
         if (!(cs = la_cellset_new_shared(delta)))
             goto fail;
         rc = la_cellset_merge_view(cs, dv, LA_BUCKET_DAY);
-        if (rc == LA_OK && (rc = la_cellset_merge_all(cs, sum, LA_CELLS_ALL, LA_BUCKET_DAY, LA_BUCKET_DAY)) == LA_OK &&
-            (rc = la_cellset_merge_all(cs, delta, LA_CELLS_LINKS, LA_BUCKET_HOUR, LA_BUCKET_DAY)) == LA_OK)
+        if (rc == LA_OK && (rc = merge_day(cs, delta, sum, LA_BUCKET_DAY)) == LA_OK)
             rc = write_set(db, cs, NULL, LA_BUCKET_DAY, day, &day, w_new, 1);
         la_cellset_free(cs);
         cs = NULL;

@@ -1,4 +1,5 @@
 /* scan.c — cursors: read events of a time range with filters, block by block, as column batches. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,7 +37,13 @@ struct la_cursor {
     int fmiss;             /* a filter value is in no block of the current day */
     int err;
     uint32_t nstr;         /* 3 + ndims */
-    /* decoded block columns (capacity cap rows) */
+    la_str_column o_dims[LA_MAX_DIMS];
+    /* tail rows: one dictionary entry per row, bytes copied here */
+    la_str *t_dict[3 + LA_MAX_DIMS];
+    char *t_bytes;
+    int trim_on_close; /* opened by la_scan (db->mu not held at close): closing trims the days */
+    /* Row buffers, last: a cursor taken from db->spare_cursor keeps them (new_cursor() zeroes
+     * everything before cap). Decoded block columns, capacity cap rows: */
     size_t cap;
     int64_t *d_ts, *d_val;
     uint8_t *d_hv;
@@ -49,11 +56,6 @@ struct la_cursor {
     uint8_t *o_hv;
     uint64_t *o_vis, *o_ses;
     uint32_t *o_ids[3 + LA_MAX_DIMS];
-    la_str_column o_dims[LA_MAX_DIMS];
-    /* tail rows: one dictionary entry per row, bytes copied here */
-    la_str *t_dict[3 + LA_MAX_DIMS];
-    char *t_bytes;
-    int trim_on_close; /* opened by la_scan (db->mu not held at close): closing trims the days */
 };
 
 static uint32_t str_col(uint32_t i) { return i < 3 ? LA_C_WORKSPACE + i : LA_NFIXED + i - 3; }
@@ -121,22 +123,7 @@ static la_cursor *new_cursor(la_db *db)
     la_cursor *c = atomic_exchange(&db->spare_cursor, NULL);
     if (!c)
         return calloc(1, sizeof *c);
-    la_cursor keep = *c;
-    memset(c, 0, sizeof *c);
-    c->cap = keep.cap;
-    c->d_ts = keep.d_ts;
-    c->d_val = keep.d_val;
-    c->d_hv = keep.d_hv;
-    c->sel = keep.sel;
-    c->raw = keep.raw;
-    c->raw_cap = keep.raw_cap;
-    c->o_ts = keep.o_ts;
-    c->o_val = keep.o_val;
-    c->o_hv = keep.o_hv;
-    c->o_vis = keep.o_vis;
-    c->o_ses = keep.o_ses;
-    memcpy(c->d_ids, keep.d_ids, sizeof c->d_ids);
-    memcpy(c->o_ids, keep.o_ids, sizeof c->o_ids);
+    memset(c, 0, offsetof(la_cursor, cap));
     return c;
 }
 

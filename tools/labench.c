@@ -536,7 +536,7 @@ static double percentile(double *v, int n, double pct)
 /* The first answer after an open: the daily series of the largest workspace over the whole
  * stream, which after a crash rebuilds the rollup deltas of the unflushed rows (a handle
  * rebuilds a day's delta when it first needs it, not at open). */
-static double first_query(la_db *db, const stream *s, const opts *o, la_str ws)
+static double first_query(la_db *db, const opts *o, la_str ws)
 {
     la_query q = LA_QUERY_INIT;
     q.workspace = ws;
@@ -550,7 +550,6 @@ static double first_query(la_db *db, const stream *s, const opts *o, la_str ws)
         die("la_query_series", rc);
     double t = now_s() - t0;
     la_series_free(p);
-    (void)s;
     return t;
 }
 
@@ -581,7 +580,7 @@ static void open_runs(const stream *s, const opts *o, const char *db_src, la_str
         if (rc != LA_OK)
             die("la_open", rc);
         t[r] = now_s() - t0;
-        tq[r] = first_query(db, s, o, big_ws);
+        tq[r] = first_query(db, o, big_ws);
         la_close(db);
         fflush(NULL);
         pid_t pid = fork();
@@ -603,7 +602,7 @@ static void open_runs(const stream *s, const opts *o, const char *db_src, la_str
         if ((rc = la_open(&db, db_dir, 0, &lo)) != LA_OK)
             die("la_open after the crash", rc);
         u[r] = now_s() - t0;
-        uq[r] = first_query(db, s, o, big_ws);
+        uq[r] = first_query(db, o, big_ws);
         la_close(db);
         fprintf(stderr,
                 "  la open run %d: after a clean close %.3f s, first query %.3f s; after a crash with %zu "
