@@ -73,11 +73,12 @@ static int add_file_cell(const qctx *x, acc *a, const la_roll_view *v, uint32_t 
     la_roll_key_at(v, i, &k);
     la_roll_cell c;
     const char *why;
-    if (la_roll_cell_get(v, i, &c, &why) != LA_OK)
-        return la_err(LA_ECORRUPT, "rollup cell: %s", why);
+    int rc = la_cell_read(x->db->path, v, i, &c);
+    if (rc != LA_OK)
+        return rc;
     count_type(a, la_roll_str(v, k.type), c.events);
     a->value += (uint64_t)c.value;
-    int rc = la_uniq_merge_encoded_as(&a->vis, c.vis, c.vis_len, c.uniq_form, &why);
+    rc = la_uniq_merge_encoded_as(&a->vis, c.vis, c.vis_len, c.uniq_form, &why);
     if (rc == LA_OK)
         rc = la_uniq_merge_encoded_as(&a->ses, c.ses, c.ses_len, c.uniq_form, &why);
     if (rc != LA_OK)

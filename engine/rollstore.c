@@ -635,7 +635,7 @@ static int checkpoint_coarse(la_db *db, int level, int32_t first, size_t nday, c
         rc = coarse_check(db, v, first, ndays, day, w_old, nday, &valid);
     if (rc == LA_OK && valid) {
         if (v)
-            rc = la_cellset_merge_view(cs, v, level);
+            rc = la_cellset_merge_view(cs, db->path, v, level);
         for (size_t j = 0; j < nday && rc == LA_OK; j++)
             rc = merge_day(cs, delta[j], sum[j], level);
         for (uint32_t i = 0; i < ndays; i++) {
@@ -661,7 +661,7 @@ static int checkpoint_coarse(la_db *db, int level, int32_t first, size_t nday, c
             int mvalid = 0;
             if (level == LA_BUCKET_YEAR && (rc = la_rs_file(db, LA_BUCKET_MONTH, d, &mv)) == LA_OK && mv &&
                 (rc = coarse_check(db, mv, d, mv->h.ndays, NULL, NULL, 0, &mvalid)) == LA_OK && mvalid) {
-                rc = la_cellset_merge_view(cs, mv, level);
+                rc = la_cellset_merge_view(cs, db->path, mv, level);
                 for (uint32_t k = 0; k < mv->h.nsources; k++, ns++)
                     la_roll_source_at(mv, k, &sd[ns], &sr[ns]);
                 i += mv->h.ndays;
@@ -671,7 +671,7 @@ static int checkpoint_coarse(la_db *db, int level, int32_t first, size_t nday, c
             i++;
             if (rc != LA_OK || (rc = la_rs_file(db, LA_BUCKET_DAY, d, &dv)) != LA_OK || !dv)
                 continue;
-            if ((rc = la_cellset_merge_view(cs, dv, level)) == LA_OK) {
+            if ((rc = la_cellset_merge_view(cs, db->path, dv, level)) == LA_OK) {
                 sd[ns] = d;
                 sr[ns++] = (uint64_t)la_roll_source_rows(dv, d);
             }
@@ -725,7 +725,7 @@ static int checkpoint_day(la_db *db, int32_t day, la_cellset **delta_out, la_cel
     } else {
         if (!(cs = la_cellset_new_shared(delta)))
             goto fail;
-        rc = valid ? la_cellset_merge_view(cs, h, LA_BUCKET_HOUR) : replay(db, day, cs, 0, *w_old);
+        rc = valid ? la_cellset_merge_view(cs, db->path, h, LA_BUCKET_HOUR) : replay(db, day, cs, 0, *w_old);
         if (rc == LA_OK &&
             (rc = la_cellset_merge_all(cs, delta, LA_CELLS_WORKSPACE, LA_BUCKET_HOUR, LA_BUCKET_HOUR)) == LA_OK)
             rc = write_set(db, cs, NULL, LA_BUCKET_HOUR, day, &day, w_new, 1);
@@ -744,7 +744,7 @@ static int checkpoint_day(la_db *db, int32_t day, la_cellset **delta_out, la_cel
     } else {
         if (!(cs = la_cellset_new_shared(delta)))
             goto fail;
-        rc = la_cellset_merge_view(cs, dv, LA_BUCKET_DAY);
+        rc = la_cellset_merge_view(cs, db->path, dv, LA_BUCKET_DAY);
         if (rc == LA_OK && (rc = merge_day(cs, delta, sum, LA_BUCKET_DAY)) == LA_OK)
             rc = write_set(db, cs, NULL, LA_BUCKET_DAY, day, &day, w_new, 1);
         la_cellset_free(cs);

@@ -2,6 +2,7 @@
  * and from files, and encoding a set as a rollup file. */
 #include "rollup.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -368,7 +369,18 @@ int la_cellset_merge_all(la_cellset *dst, const la_cellset *from, int which, int
     return LA_OK;
 }
 
-int la_cellset_merge_view(la_cellset *dst, const la_roll_view *v, int level)
+int la_cell_read(const char *dir, const la_roll_view *v, uint32_t i, la_roll_cell *c)
+{
+    const char *why;
+    if (la_roll_cell_get(v, i, c, &why) == LA_OK)
+        return LA_OK;
+    char name[40], path[4096]; /* a longer path is cut short in the message only */
+    la_roll_name(name, sizeof name, v->h.level, v->h.first_day);
+    snprintf(path, sizeof path, "%s%s%s", dir ? dir : "", dir ? "/" : "", name);
+    return la_err_corrupt(path, (int64_t)(v->cells + v->cell_off[i] - v->base), why);
+}
+
+int la_cellset_merge_view(la_cellset *dst, const char *dir, const la_roll_view *v, int level)
 {
     for (uint32_t i = 0; i < v->h.ncells; i++) {
         la_roll_key k;
@@ -388,10 +400,7 @@ int la_cellset_merge_view(la_cellset *dst, const la_roll_view *v, int level)
         if (!d)
             return rc;
         la_roll_cell c;
-        const char *why;
-        if (la_roll_cell_get(v, i, &c, &why) != LA_OK)
-            return la_err(LA_ECORRUPT, "rollup cell: %s", why);
-        if ((rc = la_cell_merge_file(dst, d, v, &c)) != LA_OK)
+        if ((rc = la_cell_read(dir, v, i, &c)) != LA_OK || (rc = la_cell_merge_file(dst, d, v, &c)) != LA_OK)
             return rc;
     }
     return LA_OK;

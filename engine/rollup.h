@@ -85,6 +85,10 @@ int la_cellset_add_row(la_cellset *cs, const la_row *r);
 la_cell *la_cellset_get(la_cellset *cs, int32_t t, uint32_t ws, uint32_t link, uint32_t type,
                         int create, int *rc);
 
+/* Cell i of a file of directory dir (NULL: named without one), as la_roll_cell_get; a bad
+ * cell sets the error (la_err_corrupt) with the file's path and the cell's offset. */
+int la_cell_read(const char *dir, const la_roll_view *v, uint32_t i, la_roll_cell *c);
+
 /* dst += src, where src belongs to set `from` (its string ids are mapped through strings). */
 int la_cell_merge(la_cellset *dst, la_cell *d, const la_cellset *from, const la_cell *s);
 /* dst += a cell of a rollup file. */
@@ -99,7 +103,7 @@ int la_cell_merge_file(la_cellset *dst, la_cell *d, const la_roll_view *v, const
 int la_cellset_merge_all(la_cellset *dst, const la_cellset *from, int which, int from_level, int level);
 /* Every cell of a file, into the buckets of `level`: t = first_day * 24 + sub for hour files
  * read as hours, else the first day of the level's bucket holding the file's first day. */
-int la_cellset_merge_view(la_cellset *dst, const la_roll_view *v, int level);
+int la_cellset_merge_view(la_cellset *dst, const char *dir, const la_roll_view *v, int level);
 
 /* Encode the set as a rollup file of `level` starting at first_day with the given sources
  * (SPEC.md §10), into *out: a malloc'ed buffer of *cap bytes (NULL, 0 at first) that is grown

@@ -1,5 +1,6 @@
 /* rollfile.c — encoding and validation of rollup files (SPEC.md §10). Everything a reader
- * later trusts (string ids, cell bounds, the dimension sums) is checked once, in la_roll_open. */
+ * later trusts is checked before it is used: the frame (string ids, cell bounds) once, in
+ * la_roll_open; a cell's varints and dimension sums each time la_roll_cell_get reads it. */
 #include "rollfile.h"
 
 #include <stdio.h>
@@ -192,26 +193,11 @@ int la_roll_cell_parse(const uint8_t *p, size_t len, uint32_t ndims, uint32_t ns
 
 int la_roll_cell_get(const la_roll_view *v, uint32_t i, la_roll_cell *c, const char **why)
 {
-    /* la_roll_open checked every cell: read the fixed fields, leave the summaries to
-     * la_roll_cell_dim */
-    size_t len, pos = 0;
+    size_t len;
     const uint8_t *p = la_roll_cell_at(v, i, &len);
-    uint64_t zz, n;
-    la_uvarint_get(p, len, &pos, &c->events);
+    if (la_roll_cell_parse(p, len, v->h.ndims, v->h.nstrings, c, why) != LA_OK)
+        return LA_ECORRUPT;
     c->uniq_form = v->h.read_version >= 3 ? LA_UNIQ_FORM_REGISTERS : LA_UNIQ_FORM_SHORTER;
-    la_uvarint_get(p, len, &pos, &zz);
-    c->value = la_unzigzag(zz);
-    la_uvarint_get(p, len, &pos, &n);
-    c->vis = p + pos;
-    c->vis_len = (size_t)n;
-    pos += (size_t)n;
-    la_uvarint_get(p, len, &pos, &n);
-    c->ses = p + pos;
-    c->ses_len = (size_t)n;
-    pos += (size_t)n;
-    c->dims = p + pos;
-    c->dims_len = len - pos;
-    (void)why;
     return LA_OK;
 }
 
@@ -387,12 +373,6 @@ int la_roll_open(la_roll_view *v, const uint8_t *p, size_t len, uint32_t ndims, 
         if (clen > cells_room - cpos)
             BAD("cell runs past the end of the file", e - p);
         v->cell_off[i] = cpos;
-        la_roll_cell c;
-        if (la_roll_cell_parse(v->cells + cpos, clen, ndims, h->nstrings, &c, why) != LA_OK) {
-            *off = (uint64_t)(v->cells + cpos - p);
-            rc = LA_ECORRUPT;
-            goto out;
-        }
         cpos += clen;
         prev = k;
     }

@@ -46,8 +46,9 @@ typedef struct la_roll_view {
     uint64_t *cell_off;    /* ncells + 1 offsets into `cells` */
 } la_roll_view;
 
-/* Validate a whole file (CRC, header, sources, strings, index, every cell's structure) for a
- * database with ndims dimensions. LA_OK, LA_ENOMEM, LA_EVERSION or LA_ECORRUPT with a static
+/* Validate a file's frame (CRC, header, sources, strings, index and cell bounds) for a database
+ * with ndims dimensions; a cell's own structure is checked by la_roll_cell_get, when it is read
+ * (a query reads a few of a file's tens of thousands of cells). LA_OK, LA_ENOMEM, LA_EVERSION or LA_ECORRUPT with a static
  * reason in *why and the offset of the fault in *off. */
 int la_roll_open(la_roll_view *v, const uint8_t *p, size_t len, uint32_t ndims, const char **why,
                  uint64_t *off);
@@ -89,7 +90,8 @@ typedef struct la_roll_dim {
 /* Parse and check a cell whose strings are ids 1..nstrings. */
 int la_roll_cell_parse(const uint8_t *p, size_t len, uint32_t ndims, uint32_t nstrings,
                        la_roll_cell *c, const char **why);
-/* Cell i of a validated file (la_roll_open checked it: this only reads it). */
+/* Parse and check cell i of an opened file: LA_OK, or LA_ECORRUPT with a static reason. Only
+ * a cell it returned may go to la_roll_cell_dim. */
 int la_roll_cell_get(const la_roll_view *v, uint32_t i, la_roll_cell *c, const char **why);
 /* Summary of dimension `dim` of a parsed (hence checked) cell. */
 void la_roll_cell_dim(const la_roll_cell *c, uint32_t dim, la_roll_dim *d);

@@ -1,6 +1,6 @@
 /* fuzz_rollfile.c — a rollup file from arbitrary bytes, through the validating reader the
- * engine and `lactl dump` use (la_roll_open), then every cell read as queries read it and the
- * whole file merged into a cell set and written again. The first input byte chooses whether the
+ * engine and `lactl dump` use (la_roll_open, then la_roll_cell_get for each cell), every cell
+ * read as queries read it and, if all are sound, the whole file merged into a cell set and written again. The first input byte chooses whether the
  * two checksums are made valid first, so that mutated files reach the checks behind them. The
  * number of dimensions comes from the file itself so that every layout is reachable. Link cells
  * of a version-1 hour file are not kept (SPEC.md §10.1): the file written again lacks them. */
@@ -24,6 +24,20 @@ static void fix_crcs(uint8_t *p, size_t n)
 
 /* Events of the cells a merge keeps (all of them, or without an hour file's link cells); *kept
  * gets their number. */
+/* Whether every cell parses; a bad one must also fail a merge that reads it. */
+static int cells_sound(const la_roll_view *v)
+{
+    for (uint32_t i = 0; i < v->h.ncells; i++) {
+        la_roll_cell c;
+        const char *why = NULL;
+        if (la_roll_cell_get(v, i, &c, &why) != LA_OK) {
+            FZ_ASSERT(why);
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static uint64_t total_events(const la_roll_view *v, int kept_only, uint32_t *kept)
 {
     uint64_t sum = 0;
@@ -67,7 +81,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     la_roll_view v;
     const char *why;
     uint64_t off;
-    if (la_roll_open(&v, p, n, ndims, &why, &off) == LA_OK) {
+    int sound = la_roll_open(&v, p, n, ndims, &why, &off) == LA_OK;
+    if (sound && !cells_sound(&v)) {
+        la_roll_close(&v);
+        sound = 0;
+    }
+    if (sound) {
         FZ_ASSERT(off == 0);
         uint32_t cells, all_cells;
         total_events(&v, 0, &all_cells);
@@ -83,7 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         la_cellset *cs = la_cellset_new(ndims, caps);
         FZ_ASSERT(cs);
         /* distinct-count states are checked only when merged: a bad one fails the merge */
-        if (la_cellset_merge_view(cs, &v, v.h.level) == LA_OK) {
+        if (la_cellset_merge_view(cs, NULL, &v, v.h.level) == LA_OK) {
             int32_t sd[366];
             uint64_t sr[366];
             for (uint32_t i = 0; i < v.h.nsources; i++)

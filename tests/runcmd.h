@@ -33,6 +33,15 @@ static inline char *slurp(const char *path, size_t *len)
     return buf;
 }
 
+/* Replace a file's bytes (the inverse of slurp). */
+static inline void spill(const char *path, const char *bytes, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
 /* Run one lactl command (argv[0] = command name) in a child process. */
 static inline run_out run(const char *dir, int (*cmd)(int, char **), char **argv)
 {

@@ -880,10 +880,7 @@ START_TEST(lactl_dump__rollup_files)
     /* a rollup file outside any database, known by its magic: ndims from its own header */
     size_t len;
     char *bytes = slurp(day2, &len);
-    FILE *f = fopen(loose, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
-    ck_assert_int_eq(fclose(f), 0);
+    spill(loose, bytes, len);
     free(bytes);
     r = run(dir, lactl_dump, (char *[]){"dump", loose, NULL});
     ck_assert_msg(r.status == 0, "dump exited %d: %s", r.status, r.err);
@@ -934,10 +931,7 @@ START_TEST(lactl_dump__rollup_files)
     ck_assert_uint_eq((uint8_t)bytes[cell0 + 1], 0);
     bytes[cell0 + 3] = 9; /* the state's mode byte (SPEC.md §11): no such mode */
     la_roll_finish((uint8_t *)bytes, len);
-    f = fopen(day1, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
-    ck_assert_int_eq(fclose(f), 0);
+    spill(day1, bytes, len);
     free(bytes);
     r = run(dir, lactl_dump, (char *[]){"dump", day1, NULL});
     ck_assert_int_eq(r.status, 1);
@@ -950,6 +944,39 @@ START_TEST(lactl_dump__rollup_files)
     ck_assert_int_eq(r.status, 1);
     check_json(r.out);
     expect_in(r.out, "\"unique_visitors\":null,");
+    run_free(&r);
+
+    /* a cell whose dimension counts no longer add up to its events, under a valid checksum:
+     * la_roll_open checks only the frame, so the cell fails when it is read, by la_roll_cell_get,
+     * by lactl dump (the file's problem, at the cell), by lactl verify and by a query of its day */
+    bytes = slurp(day1, &len);
+    bytes[cell0] = 3; /* events 3; the summaries still count 2 */
+    la_roll_finish((uint8_t *)bytes, len);
+    ck_assert_int_eq(la_roll_open(&v, (const uint8_t *)bytes, len, 5, &why, &bad_off), LA_OK);
+    la_roll_cell c;
+    why = NULL;
+    ck_assert_int_eq(la_roll_cell_get(&v, 0, &c, &why), LA_ECORRUPT);
+    ck_assert_str_eq(why, "dimension counts do not add up to the cell's events");
+    ck_assert_int_eq(la_roll_cell_get(&v, 1, &c, &why), LA_OK);
+    la_roll_close(&v);
+    spill(day1, bytes, len);
+    free(bytes);
+    r = run(dir, lactl_dump, (char *[]){"dump", day1, NULL});
+    ck_assert_int_eq(r.status, 1);
+    snprintf(want, sizeof want, "offset: %llu\n    reason: dimension counts do not add up to the cell's events",
+             (unsigned long long)cell0);
+    expect_in(r.out, want);
+    run_free(&r);
+    r = run(dir, lactl_verify, (char *[]){"verify", db, NULL});
+    ck_assert_int_eq(r.status, 1);
+    expect_in(r.out, "dimension counts do not add up to the cell's events");
+    run_free(&r);
+    r = run(dir, lactl_query,
+            (char *[]){"query", db, "--workspace", "w1", "--from", "2026-11-01", "--to", "2026-11-02", NULL});
+    ck_assert_int_ne(r.status, 0);
+    snprintf(want, sizeof want, "/db/2026-11-01.roll: offset %llu: dimension counts do not add up",
+             (unsigned long long)cell0);
+    expect_in(r.err, want);
     run_free(&r);
 
     /* a flipped header byte, and a file cut short */

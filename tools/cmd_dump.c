@@ -585,7 +585,7 @@ static void dump_cell(out *o, int indent, const la_roll_view *v, uint32_t i, con
         close_obj(o);
 }
 
-/* One rollup file, validated whole by la_roll_open for a database of ndims dimensions (names
+/* One rollup file, validated whole (la_roll_open, then each cell) for a database of ndims dimensions (names
  * from s, or dim0.. when s is NULL). */
 static void dump_roll(out *o, int indent, const char *name, const uint8_t *p, size_t n,
                       uint32_t ndims, const la_schema *s)
@@ -596,6 +596,13 @@ static void dump_roll(out *o, int indent, const char *name, const uint8_t *p, si
     const char *why = "unknown error";
     uint64_t off = 0;
     int rc = la_roll_open(&v, p, n, ndims, &why, &off);
+    for (uint32_t i = 0; rc == LA_OK && i < v.h.ncells; i++) {
+        la_roll_cell c;
+        if ((rc = la_roll_cell_get(&v, i, &c, &why)) != LA_OK) {
+            off = (uint64_t)(v.cells + v.cell_off[i] - p);
+            la_roll_close(&v);
+        }
+    }
     if (rc != LA_OK) {
         num(o, indent + 1, "file_bytes", (long long)n);
         str(o, indent + 1, "error", la_strerror(rc));
