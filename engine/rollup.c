@@ -49,10 +49,8 @@ la_cellset *la_cellset_new_shared(la_cellset *with)
 
 static void dim_free(la_dimcount *d)
 {
-    if (d->cap) {
-        free(d->u.h.sid);
-        free(d->u.h.cnt);
-    }
+    if (d->cap)
+        free(d->u.h.sid); /* the counts follow the ids in the same block */
 }
 
 #define ARENA_CHUNK (1u << 20)
@@ -207,13 +205,13 @@ static int dim_add(la_dimcount *d, uint32_t sid, uint64_t cnt)
     }
     if (!d->cap || 2 * (d->n + 1) > d->cap) {
         uint32_t cap = d->cap ? d->cap * 2 : 8;
-        uint32_t *sids = calloc(cap, sizeof *sids);
-        uint64_t *cnts = malloc(cap * sizeof *cnts);
-        if (!sids || !cnts) {
-            free(sids);
-            free(cnts);
+        /* one block (a malloc and a free fewer per table: freeing the sets of a checkpoint
+         * was a fifth of its time); cap >= 8 keeps the counts 8-byte aligned */
+        uint32_t *sids = malloc(cap * (sizeof *sids + sizeof(uint64_t)));
+        if (!sids)
             return LA_ENOMEM;
-        }
+        memset(sids, 0, cap * sizeof *sids);
+        uint64_t *cnts = (uint64_t *)(void *)(sids + cap);
         uint32_t slots = la_dim_slots(d);
         for (uint32_t i = 0; i < slots; i++) {
             uint32_t os = la_dim_sid(d, i);
