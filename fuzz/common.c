@@ -1,5 +1,8 @@
 /* common.c — helpers shared by the fuzz targets: schema, checksum fix-ups, full block decode. */
+#include <dirent.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "column.h"
 #include "crc32c.h"
@@ -21,6 +24,39 @@ uint8_t *fz_dup(const uint8_t *p, size_t n)
     if (n)
         memcpy(q, p, n);
     return q;
+}
+
+void fz_clear_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        abort();
+    struct dirent *e;
+    char path[600];
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.') {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    closedir(d);
+}
+
+static char scratch[256]; /* one per process: each target makes one */
+
+static void remove_scratch(void)
+{
+    fz_clear_dir(scratch);
+    rmdir(scratch);
+}
+
+void fz_scratch_dir(const char *prefix, char *dir, size_t cap)
+{
+    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    if (scratch[0] || (size_t)snprintf(scratch, sizeof scratch, "%s/%s-XXXXXX", base, prefix) >= sizeof scratch ||
+        !mkdtemp(scratch) || strlen(scratch) >= cap)
+        abort();
+    memcpy(dir, scratch, strlen(scratch) + 1);
+    atexit(remove_scratch);
 }
 
 void fz_schema_default(la_schema *s)

@@ -38,6 +38,13 @@ void *fz_alloc(size_t n);
 /* A writable heap copy of exactly n bytes. */
 uint8_t *fz_dup(const uint8_t *p, size_t n);
 
+/* A fresh directory under /dev/shm (or /tmp) named prefix-XXXXXX, into dir (cap bytes); it
+ * and the files in it are removed when the process exits normally (a crash leaves them to
+ * look at). The directory is the caller's to fill, flat: no subdirectories. */
+void fz_scratch_dir(const char *prefix, char *dir, size_t cap);
+/* Remove every file of a directory made by fz_scratch_dir, keeping the directory. */
+void fz_clear_dir(const char *dir);
+
 /* The schema a database gets by default: the fixed columns and five dimensions. */
 void fz_schema_default(la_schema *s);
 

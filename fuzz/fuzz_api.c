@@ -329,21 +329,6 @@ static uint32_t model_seal_all(void)
 
 static char dir[256];
 
-static void clear_dir(void)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        FZ_ASSERT(0);
-    struct dirent *e;
-    char path[600];
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.') {
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
-        }
-    closedir(d);
-}
-
 static la_io clock_io;
 
 static void setup(void)
@@ -351,10 +336,7 @@ static void setup(void)
     clock_io = *la_io_posix();
     clock_io.now_ms = fake_now;
     la_io_set(&clock_io);
-    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    snprintf(dir, sizeof dir, "%s/la-fuzz-api-XXXXXX", base);
-    if (!mkdtemp(dir))
-        FZ_ASSERT(0);
+    fz_scratch_dir("la-fuzz-api", dir, sizeof dir);
     static la_io io;
     io = *la_io_posix();
     io.now_ms = fixed_clock;
@@ -1046,7 +1028,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!dir[0])
         setup();
-    clear_dir();
+    fz_clear_dir(dir);
     ngone = 0;
     fz s = {data, size};
     la_options o = LA_OPTIONS_INIT;
