@@ -7,7 +7,6 @@
  * sequence (small checkpoint_rows) or only at close, or not at all (no_rollups). The realtime
  * figures (la_live, la_live_top) are checked against the model too, with the clock set through
  * the I/O seam and moved forward by flushes. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
