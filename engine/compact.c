@@ -71,12 +71,24 @@ static int read_rows(la_db *db, la_day *d, uint64_t n, rows *r)
     for (uint32_t c = 0; c < s->ncols; c++)
         if (is_dict_col(s, c) && !(r->dict[c] = la_dict_new(s->type[c] == LA_COL_U64)))
             return la_err(LA_ENOMEM, "out of memory");
-    la_cursor *cur;
-    int rc = la_scan_seq_locked(db, NULL, d->day, 0, n, &cur);
-    if (rc != LA_OK)
-        return rc;
+    /* A block's string ids are the day dictionary's: each is interned once and then found in
+     * memo[col][day id] (0 = not yet), instead of hashing the string of every row. */
+    uint32_t *memo[LA_MAX_COLS] = {0}, memo_n[LA_MAX_COLS] = {0};
+    int rc = la_day_load_dicts(d);
+    if (rc == LA_OK && rows_grow(r, s, n) != 0)
+        rc = la_err(LA_ENOMEM, "out of memory");
+    for (uint32_t c = 0; c < s->ncols && rc == LA_OK; c++) {
+        if (s->type[c] != LA_COL_STR)
+            continue;
+        memo_n[c] = la_dict_size(d->dict[c]) + 1;
+        if (!(memo[c] = calloc(memo_n[c], sizeof *memo[c])))
+            rc = la_err(LA_ENOMEM, "out of memory");
+    }
+    la_cursor *cur = NULL;
+    if (rc == LA_OK)
+        rc = la_scan_seq_locked(db, NULL, d->day, 0, n, &cur);
     la_batch b;
-    int got;
+    int got = 0;
     const uint32_t nd = la_schema_ndims(s);
     while (rc == LA_OK && (got = la_cursor_next_locked(cur, &b)) == 1) {
         if (rows_grow(r, s, r->n + b.nrows) != 0) {
@@ -84,8 +96,15 @@ static int read_rows(la_db *db, la_day *d, uint64_t n, rows *r)
             break;
         }
         const la_str_column *sc[3 + LA_MAX_DIMS] = {&b.workspace, &b.link, &b.event_type};
+        uint32_t *by_day_id[3 + LA_MAX_DIMS]; /* NULL: a tail batch, whose ids are its own */
+        uint32_t by_day_n[3 + LA_MAX_DIMS];
         for (uint32_t k = 0; k < nd; k++)
             sc[3 + k] = &b.dims[k];
+        for (uint32_t k = 0; k < 3 + nd; k++) {
+            uint32_t col = k < 3 ? LA_C_WORKSPACE + k : LA_NFIXED + k - 3;
+            by_day_id[k] = sc[k]->dict == la_dict_strs(d->dict[col]) ? memo[col] : NULL;
+            by_day_n[k] = memo_n[col];
+        }
         for (size_t i = 0; i < b.nrows && rc == LA_OK; i++) {
             size_t at = r->n + i;
             r->ts[at] = b.ts[i];
@@ -97,10 +116,15 @@ static int read_rows(la_db *db, la_day *d, uint64_t n, rows *r)
             r->ids[LA_C_SESSION][at] = e;
             int oom = !v || !e;
             for (uint32_t k = 0; k < 3 + nd; k++) {
-                uint32_t col = k < 3 ? LA_C_WORKSPACE + k : LA_NFIXED + k - 3;
-                la_str str = sc[k]->dict[sc[k]->ids[i]];
-                uint32_t id = str.data ? la_dict_intern_str(r->dict[col], str.data, str.len) : 0;
-                oom |= str.data && !id;
+                uint32_t col = k < 3 ? LA_C_WORKSPACE + k : LA_NFIXED + k - 3, day_id = sc[k]->ids[i];
+                uint32_t *memo_slot = by_day_id[k] && day_id < by_day_n[k] ? &by_day_id[k][day_id] : NULL;
+                uint32_t id = memo_slot ? *memo_slot : 0;
+                la_str str = sc[k]->dict[day_id];
+                if (!id && str.data) {
+                    oom |= !(id = la_dict_intern_str(r->dict[col], str.data, str.len));
+                    if (memo_slot)
+                        *memo_slot = id;
+                }
                 r->ids[col][at] = id;
             }
             if (oom)
@@ -110,7 +134,10 @@ static int read_rows(la_db *db, la_day *d, uint64_t n, rows *r)
     }
     if (rc == LA_OK && got < 0)
         rc = got;
-    la_cursor_close(cur);
+    if (cur)
+        la_cursor_close(cur);
+    for (uint32_t c = 0; c < s->ncols; c++)
+        free(memo[c]);
     if (rc == LA_OK && r->n != n)
         rc = la_err(LA_ECORRUPT, "%s: read %zu rows while sealing, expected %llu", d->path, r->n,
                     (unsigned long long)n);
@@ -164,6 +191,71 @@ static int cmp_key(const void *a, const void *b)
     if (x->ts != y->ts)
         return x->ts < y->ts ? -1 : 1;
     return (x->row > y->row) - (x->row < y->row);
+}
+
+/* The digit of a key that radix pass `pass` sorts by: the time in two 16-bit halves (as an
+ * offset from the earliest, which fits 32 bits), then the link rank, then the workspace rank. */
+static uint32_t key_digit(const sort_key *k, int pass, int64_t t0)
+{
+    uint32_t t = (uint32_t)((uint64_t)k->ts - (uint64_t)t0);
+    switch (pass) {
+    case 0:
+        return t & 0xFFFF;
+    case 1:
+        return t >> 16;
+    case 2:
+        return k->link;
+    default:
+        return k->ws;
+    }
+}
+
+/* Keys in cmp_key order: stable counting sorts by time, link and workspace (keys start in row
+ * order, which breaks the ties), a few passes over the day instead of qsort's 18 compares a
+ * row through a pointer; qsort when the day's times span more than 32 bits. nws and nlinks
+ * bound the ranks. */
+static int sort_keys(sort_key *keys, size_t n, uint32_t nws, uint32_t nlinks)
+{
+    if (n < 2)
+        return 0;
+    int64_t t0 = keys[0].ts, t1 = t0;
+    for (size_t i = 1; i < n; i++) {
+        t0 = keys[i].ts < t0 ? keys[i].ts : t0;
+        t1 = keys[i].ts > t1 ? keys[i].ts : t1;
+    }
+    if (((uint64_t)t1 - (uint64_t)t0) >> 32) {
+        qsort(keys, n, sizeof *keys, cmp_key);
+        return 0;
+    }
+    size_t nb = 65536;
+    nb = nws + 1u > nb ? nws + 1u : nb;
+    nb = nlinks + 1u > nb ? nlinks + 1u : nb;
+    sort_key *tmp = malloc(n * sizeof *tmp);
+    size_t *at = malloc(nb * sizeof *at);
+    if (!tmp || !at) {
+        free(tmp);
+        free(at);
+        return -1;
+    }
+    for (int pass = 0; pass < 4; pass++) {
+        size_t buckets = pass < 2 ? 65536 : pass == 2 ? nlinks + 1u : nws + 1u;
+        memset(at, 0, buckets * sizeof *at);
+        for (size_t i = 0; i < n; i++)
+            at[key_digit(&keys[i], pass, t0)]++;
+        if (at[key_digit(&keys[0], pass, t0)] == n)
+            continue; /* one digit for all: nothing moves */
+        for (size_t b = 0, sum = 0; b < buckets; b++) {
+            size_t c = at[b];
+            at[b] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            tmp[at[key_digit(&keys[i], pass, t0)]++] = keys[i];
+        memcpy(keys, tmp, n * sizeof *keys);
+    }
+    free(tmp);
+    free(at);
+    return 0;
 }
 
 /* The sealed file's bytes, built in memory: header page, then the sorted blocks. */
@@ -318,7 +410,10 @@ static int seal_day(la_db *db, int32_t day, la_compact_stats *st)
     for (size_t i = 0; i < r.n; i++)
         keys[i] = (sort_key){r.ws_rank[r.ids[LA_C_WORKSPACE][i]], r.link_rank[r.ids[LA_C_LINK][i]], r.ts[i],
                              (uint32_t)i};
-    qsort(keys, r.n, sizeof *keys, cmp_key);
+    if (sort_keys(keys, r.n, la_dict_size(r.dict[LA_C_WORKSPACE]), la_dict_size(r.dict[LA_C_LINK])) != 0) {
+        rc = la_err(LA_ENOMEM, "out of memory");
+        goto done;
+    }
     memset(o.buf, 0, LA_SEG_HEADER_SIZE);
     o.len = LA_SEG_HEADER_SIZE;
     if ((rc = encode_sorted(db, d, &r, keys, &o, &nblocks)) != LA_OK)
