@@ -309,15 +309,18 @@ static int encode_sorted(la_db *db, la_day *d, rows *r, const sort_key *keys, ou
         for (uint32_t c = 0; c < s->ncols; c++)
             if (is_dict_col(s, c))
                 before[c] = la_dict_size(fin[c]);
-        for (uint32_t i = 0; i < n && rc == LA_OK; i++) {
+        for (uint32_t i = 0; i < n; i++) {
             uint32_t row = keys[at + i].row;
             ts[i] = r->ts[row];
             val[i] = r->val[row];
             hv[i] = r->hv[row];
-            for (uint32_t c = 0; c < s->ncols; c++) {
-                if (!is_dict_col(s, c))
-                    continue;
-                uint32_t old = r->ids[c][row];
+        }
+        /* a column at a time: two arrays in cache instead of two per column */
+        for (uint32_t c = 0; c < s->ncols && rc == LA_OK; c++) {
+            if (!is_dict_col(s, c))
+                continue;
+            for (uint32_t i = 0; i < n && rc == LA_OK; i++) {
+                uint32_t old = r->ids[c][keys[at + i].row];
                 if (old && !remap[c][old]) {
                     remap[c][old] = s->type[c] == LA_COL_U64
                                         ? la_dict_push_u64(fin[c], la_dict_u64s(r->dict[c])[old])
