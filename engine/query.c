@@ -318,12 +318,16 @@ static int add_day(const qctx *x, acc *a, int32_t day)
     return rc == LA_OK ? add_delta(x, a, day, day * 24, day * 24 + 24) : rc;
 }
 
-/* A whole week, month or year from its file, if the file is up to date; *done = 0 if not. */
+/* A whole week, month or year from its file, if the file is up to date and holds the query's
+ * key (a link has no week or year cells: its weeks come from day files, its years from month
+ * files); *done = 0 if not. */
 static int add_coarse(const qctx *x, acc *a, int level, int32_t first, int *done)
 {
     const la_roll_view *v;
     int valid = 0;
     *done = 0;
+    if (x->q->link.data && !la_roll_has_links(level, LA_ROLL_WRITE_VERSION))
+        return LA_OK;
     int rc = la_rs_file(x->db, level, first, &v);
     if (rc != LA_OK || !v || (rc = la_rs_coarse_valid(x->db, v, &valid)) != LA_OK || !valid)
         return rc;

@@ -240,9 +240,9 @@ static int dim_add(la_dimcount *d, uint32_t sid, uint64_t cnt)
     return LA_OK;
 }
 
-/* Whether a cell of this link (0 = all links) exists at this level: links have no hour cells
- * (SPEC.md §10.1). */
-static int kept_at(int level, uint32_t link) { return level != LA_BUCKET_HOUR || link == 0; }
+/* Whether a cell of this link (0 = all links) exists at this level: links have only day and
+ * month cells (SPEC.md §10.1). */
+static int kept_at(int level, uint32_t link) { return link == 0 || la_roll_has_links(level, LA_ROLL_WRITE_VERSION); }
 
 static int taken(int which, uint32_t link)
 {
@@ -384,7 +384,7 @@ int la_cellset_merge_view(la_cellset *dst, const char *dir, const la_roll_view *
         la_roll_key k;
         la_roll_key_at(v, i, &k);
         if (!kept_at(level, k.link))
-            continue; /* a version-1 hour file's link cells */
+            continue; /* an older hour, week or year file's link cells */
         la_str w = la_roll_str(v, k.ws), ty = la_roll_str(v, k.type);
         uint32_t ws = map_str(dst, w), type = map_str(dst, ty), link = 0;
         if (k.link)

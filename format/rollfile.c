@@ -41,11 +41,25 @@ uint32_t la_bucket_ndays(int level, int32_t first_day)
     }
 }
 
+unsigned la_roll_read_version(int level)
+{
+    return level == LA_BUCKET_WEEK || level == LA_BUCKET_YEAR ? 4 : 3;
+}
+
+int la_roll_has_links(int level, unsigned read_version)
+{
+    if (level == LA_BUCKET_HOUR)
+        return read_version < 2;
+    if (level == LA_BUCKET_WEEK || level == LA_BUCKET_YEAR)
+        return read_version < 4;
+    return 1;
+}
+
 void la_roll_put_header(uint8_t *p, const la_roll_hdr *h)
 {
     memset(p, 0, LA_ROLL_HEADER);
     memcpy(p, MAGIC, 8);
-    la_put16(p + 8, LA_ROLL_WRITE_VERSION);
+    la_put16(p + 8, (uint16_t)la_roll_read_version(h->level));
     la_put16(p + 10, LA_ROLL_WRITE_VERSION);
     p[12] = (uint8_t)h->level;
     p[13] = (uint8_t)h->ndims;
@@ -305,6 +319,8 @@ int la_roll_open(la_roll_view *v, const uint8_t *p, size_t len, uint32_t ndims, 
         BAD("unknown bucket level", 12);
     if (h->read_version == 2 && h->level != LA_BUCKET_HOUR)
         BAD("read_version 2 in a file that is not an hour file", 8);
+    if (h->read_version == 4 && h->level != LA_BUCKET_WEEK && h->level != LA_BUCKET_YEAR)
+        BAD("read_version 4 in a file that is not a week or year file", 8);
     if (h->ndims != ndims || ndims > LA_MAX_DIMS)
         BAD("dimension count differs from la.meta", 13);
     if (h->first_day < -3 || h->first_day > 2932896 || /* a week may start in 1969 */
@@ -363,8 +379,10 @@ int la_roll_open(la_roll_view *v, const uint8_t *p, size_t len, uint32_t ndims, 
         uint32_t clen = la_le32(e + 16);
         if (la_le16(e + 2) || la_le32(e + 20))
             BAD("reserved index bytes are not zero", e - p);
-        if (h->level == LA_BUCKET_HOUR && h->read_version >= 2 && k.link)
+        if (k.link && h->level == LA_BUCKET_HOUR && h->read_version >= 2)
             BAD("link cell in an hour file of version 2 or later", e - p);
+        if (k.link && !la_roll_has_links(h->level, h->read_version))
+            BAD("link cell in a week or year file of version 4 or later", e - p);
         if ((h->level == LA_BUCKET_HOUR ? k.sub > 23 : k.sub != 0) || k.ws == 0 ||
             k.ws > h->nstrings || k.link > h->nstrings || k.type == 0 || k.type > h->nstrings)
             BAD("index entry with an id out of range", e - p);

@@ -15,10 +15,20 @@
 /* Versions (SPEC.md §10.2): 1, the first; 2, an hour file that holds only all-links cells
  * (readers ignore the link cells of a version-1 hour file); 3, any level, whose distinct-count
  * states choose the sparse sketch form by registers (LA_UNIQ_FORM_REGISTERS), and whose hour
- * files hold only all-links cells. Writers write version 3. */
-#define LA_ROLL_READ_VERSION 3
-#define LA_ROLL_WRITE_VERSION 3
+ * files hold only all-links cells; 4, a week or year file that holds only all-links cells
+ * (readers ignore the link cells of older week and year files). Writers write 4 as the
+ * write_version of every file, and as its read_version where a file's rules changed:
+ * la_roll_read_version(). */
+#define LA_ROLL_READ_VERSION 4
+#define LA_ROLL_WRITE_VERSION 4
 #define LA_ROLL_MAX_CELLS (1u << 28)
+
+/* The read_version a writer gives a file of this level: 4 for weeks and years, 3 otherwise,
+ * so that readers of specification version 5 keep reading hour, day and month files. */
+unsigned la_roll_read_version(int level);
+/* Whether a file of this level and read_version may hold (workspace, link) cells: day and
+ * month files, and files written before their level lost them (SPEC.md §10.1). */
+int la_roll_has_links(int level, unsigned read_version);
 
 /* The header fields (SPEC.md §10.1). */
 typedef struct la_roll_hdr {

@@ -330,12 +330,12 @@ LA_API void la_cursor_close(la_cursor *cur);
 /* ---------------------------------------------------------------------------------------
  * Dashboard queries: time series and top values, answered from rollups
  *
- * la keeps rollups in step with every append: per UTC day, ISO week, month and year for each
- * (workspace, link) and (workspace, all links), and per UTC hour for each workspace (all
- * links), per event type. A query combines the rollups of the whole buckets it covers with
- * raw events for partial ones (and, for one link, for anything shorter than a UTC day), so an
- * answer always includes every event appended (by this handle) or flushed (by a writer
- * process) before the call.
+ * la keeps rollups in step with every append: per UTC day and month for each (workspace,
+ * link), per UTC hour, day, ISO week, month and year for each workspace (all links), per event
+ * type; a link's week is summed from its days and its year from its months. A query combines
+ * the rollups of the whole buckets it covers with raw events for partial ones (and, for one
+ * link, for anything shorter than a UTC day), so an answer always includes every event
+ * appended (by this handle) or flushed (by a writer process) before the call.
  * ------------------------------------------------------------------------------------- */
 
 #define LA_BUCKET_HOUR 0

@@ -17,6 +17,9 @@
 #include <unistd.h>
 
 #include "la.h"
+#include "crc32c.h"
+#include "le.h"
+#include "rollfile.h"
 #include "testutil.h"
 #include "uniq.h"
 
@@ -1367,13 +1370,16 @@ static void copy_into(const char *from_dir, const char *to_dir, const char *name
     ck_assert_int_eq(fclose(out), 0);
 }
 
-/* Distinct visitors and sessions of the raw events of [from, to), through fresh states. */
-static void raw_distinct(la_db *db, int64_t from, int64_t to, uint64_t *events, uint64_t *vis,
-                         uint64_t *ses)
+/* Distinct visitors and sessions of the raw events of [from, to) of a workspace and link (NULL
+ * data: any), through fresh states. */
+static void raw_distinct(la_db *db, la_str ws, la_str link, int64_t from, int64_t to, uint64_t *events,
+                         uint64_t *vis, uint64_t *ses)
 {
     la_filter f = LA_FILTER_INIT;
     f.from = from;
     f.to = to;
+    f.workspace = ws;
+    f.link = link;
     la_cursor *c;
     ck_assert_int_eq(la_scan(db, &f, &c), LA_OK);
     la_uniq v, s;
@@ -1412,7 +1418,8 @@ static void check_day_and_hours(la_db *db, int64_t day)
         for (size_t i = 0; i < n; i++) {
             uint64_t ev, vis, ses;
             int64_t len = bucket == LA_BUCKET_HOUR ? 3600000 : 86400000;
-            raw_distinct(db, p[i].bucket_start, p[i].bucket_start + len, &ev, &vis, &ses);
+            raw_distinct(db, (la_str){NULL, 0}, (la_str){NULL, 0}, p[i].bucket_start, p[i].bucket_start + len,
+                         &ev, &vis, &ses);
             ck_assert_uint_eq(p[i].events, ev);
             ck_assert_uint_eq(p[i].visitors.count, vis);
             ck_assert_uint_eq(p[i].sessions.count, ses);
@@ -1435,6 +1442,25 @@ static unsigned roll_version(const char *dir, const char *name)
     return h[8] | (unsigned)h[9] << 8;
 }
 
+/* One late event through a writer that keeps old days (the fixtures are older than the
+ * retention period); its close checkpoints the files the event touches. */
+static void append_late(const char *dir, const la_event *e)
+{
+    la_options o = LA_OPTIONS_INIT;
+    o.no_auto_retention = 1;
+    la_db *db;
+    ck_assert_int_eq(la_open(&db, dir, 0, &o), LA_OK);
+    ck_assert_int_eq(la_append(db, e), LA_OK);
+    la_close(db);
+}
+
+static void expect_verified(const char *dir)
+{
+    uint64_t problems = 1;
+    ck_assert_int_eq(la_verify(dir, NULL, NULL, &problems), LA_OK);
+    ck_assert_uint_eq(problems, 0);
+}
+
 START_TEST(rollup_compat__files_of_specification_4)
 {
     const char *fixture = getenv("LA_TESTDATA") ? getenv("LA_TESTDATA") : "tests/data";
@@ -1448,25 +1474,18 @@ START_TEST(rollup_compat__files_of_specification_4)
     ck_assert_uint_eq(roll_version(dir, "2026-11-01.hr.roll"), 2);
     const int64_t day = 1793491200000; /* 2026-11-01T00:00Z */
 
-    uint64_t problems = 1;
-    ck_assert_int_eq(la_verify(dir, NULL, NULL, &problems), LA_OK);
-    ck_assert_uint_eq(problems, 0);
+    expect_verified(dir);
     la_db *db;
     ck_assert_int_eq(la_open(&db, dir, LA_OPEN_READONLY, NULL), LA_OK);
     check_day_and_hours(db, day);
     la_close(db);
 
     /* a late event: the checkpoint at close rewrites the day's files in version 3 */
-    la_options o = LA_OPTIONS_INIT;
-    o.no_auto_retention = 1;
-    ck_assert_int_eq(la_open(&db, dir, 0, &o), LA_OK);
     la_event e = {day + 12 * 3600000 + 5, {"w1", 2}, {"a", 1}, {"click", 5}, 424242, 424243, 0, 0, NULL, 0};
-    ck_assert_int_eq(la_append(db, &e), LA_OK);
-    la_close(db);
+    append_late(dir, &e);
     ck_assert_uint_eq(roll_version(dir, "2026-11-01.roll"), 3);
     ck_assert_uint_eq(roll_version(dir, "2026-11-01.hr.roll"), 3);
-    ck_assert_int_eq(la_verify(dir, NULL, NULL, &problems), LA_OK);
-    ck_assert_uint_eq(problems, 0);
+    expect_verified(dir);
     ck_assert_int_eq(la_open(&db, dir, LA_OPEN_READONLY, NULL), LA_OK);
     check_day_and_hours(db, day);
     la_query q = LA_QUERY_INIT;
@@ -1478,6 +1497,137 @@ START_TEST(rollup_compat__files_of_specification_4)
     ck_assert_int_eq(la_query_series(db, &q, &p, &n), LA_OK);
     ck_assert_uint_eq(p[0].events, 6001);
     la_series_free(p);
+    la_close(db);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+/* Copy every file of a fixture database into dir. */
+static void copy_fixture(const char *name, const char *dir)
+{
+    const char *fixture = getenv("LA_TESTDATA") ? getenv("LA_TESTDATA") : "tests/data";
+    char src[4096];
+    snprintf(src, sizeof src, "%s/%s", fixture, name);
+    DIR *d = opendir(src);
+    ck_assert_msg(d != NULL, "fixture %s", src);
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            copy_into(src, dir, e->d_name);
+    closedir(d);
+}
+
+static unsigned char *read_whole(const char *dir, const char *name, size_t *len)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+    *len = (size_t)ftell(f);
+    rewind(f);
+    unsigned char *buf = malloc(*len);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_uint_eq(fread(buf, 1, *len, f), *len);
+    fclose(f);
+    return buf;
+}
+
+/* The error la_roll_open gives a file of dir once its read and write versions say `version`
+ * (the header checksum made valid again); NULL if it opens. */
+static const char *open_as_version(const char *dir, const char *name, unsigned version)
+{
+    size_t len;
+    unsigned char *buf = read_whole(dir, name, &len);
+    la_put16(buf + 8, (uint16_t)version);
+    la_put16(buf + 10, (uint16_t)version);
+    la_put32(buf + 60, la_crc32c(0, buf, 60));
+    la_roll_view v;
+    const char *why = NULL;
+    uint64_t off;
+    int rc = la_roll_open(&v, buf, len, 5, &why, &off);
+    la_roll_close(&v);
+    free(buf);
+    return rc == LA_OK ? NULL : why;
+}
+
+/* Link cells in a rollup file of dir (its workspace cells are all it must hold otherwise). */
+static uint32_t link_cells(const char *dir, const char *name)
+{
+    size_t len;
+    unsigned char *buf = read_whole(dir, name, &len);
+    la_roll_view v;
+    const char *why;
+    uint64_t off;
+    ck_assert_int_eq(la_roll_open(&v, buf, len, 5, &why, &off), LA_OK);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < v.h.ncells; i++) {
+        la_roll_key k;
+        la_roll_key_at(&v, i, &k);
+        n += k.link != 0;
+    }
+    la_roll_close(&v);
+    free(buf);
+    return n;
+}
+
+/* The week's totals and distinct counts of a workspace and of one of its links, against the
+ * raw events. */
+static void check_week(la_db *db, int64_t monday, la_str ws, la_str link)
+{
+    for (int k = 0; k < 2; k++) {
+        la_query q = LA_QUERY_INIT;
+        q.workspace = ws;
+        if (k)
+            q.link = link;
+        q.from = monday;
+        q.to = monday + 7 * 86400000LL;
+        q.bucket = LA_BUCKET_WEEK;
+        la_point *p;
+        size_t n;
+        ck_assert_int_eq(la_query_series(db, &q, &p, &n), LA_OK);
+        ck_assert_uint_eq(n, 1);
+        uint64_t ev, vis, ses;
+        raw_distinct(db, ws, q.link, q.from, q.to, &ev, &vis, &ses);
+        ck_assert_uint_gt(ev, 0);
+        ck_assert_uint_eq(p[0].events, ev);
+        ck_assert_uint_eq(p[0].visitors.count, vis);
+        ck_assert_uint_eq(p[0].sessions.count, ses);
+        la_series_free(p);
+    }
+}
+
+/* A database written by specification version 5 (commit 6cfd945, 800 lagen events over
+ * 2026-11-09..17): its week file has read_version 3 and holds link cells. Version 6 answers a
+ * link's week from the day files and the workspace's from the week file; an event for that
+ * week rewrites the file in read_version 4, without link cells. */
+START_TEST(rollup_compat__week_files_of_specification_5)
+{
+    char *dir = tu_tmpdir();
+    copy_fixture("db-spec5", dir);
+    ck_assert_uint_eq(roll_version(dir, "2026-W46.roll"), 3);
+    ck_assert_uint_gt(link_cells(dir, "2026-W46.roll"), 0);
+    /* the same bytes claiming version 4 are corrupt: a week file of 4 holds no link cells, and
+     * only week and year files are of version 4 */
+    ck_assert_str_eq(open_as_version(dir, "2026-W46.roll", 4), "link cell in a week or year file of version 4 or later");
+    ck_assert_str_eq(open_as_version(dir, "2026-11-09.roll", 4), "read_version 4 in a file that is not a week or year file");
+    ck_assert_ptr_null(open_as_version(dir, "2026-11-09.roll", 3));
+    const int64_t monday = 1794182400000; /* 2026-11-09T00:00Z */
+    const la_str ws = {"ws_xzwqfm77", 11}, link = {"lk_sUDrutD", 10};
+    expect_verified(dir);
+    la_db *db;
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_READONLY, NULL), LA_OK);
+    check_week(db, monday, ws, link);
+    la_close(db);
+
+    la_event e = {monday + 2 * 86400000LL + 5, ws, link, {"click", 5}, 525252, 525253, 0, 0, NULL, 0};
+    append_late(dir, &e);
+    ck_assert_uint_eq(roll_version(dir, "2026-W46.roll"), 4);
+    ck_assert_uint_eq(link_cells(dir, "2026-W46.roll"), 0);
+    expect_verified(dir);
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_READONLY, NULL), LA_OK);
+    check_week(db, monday, ws, link);
     la_close(db);
     tu_rmrf(dir);
     free(dir);
@@ -1697,6 +1847,7 @@ static Suite *rollup_suite(void)
     tc = tcase_create("compat");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, rollup_compat__files_of_specification_4);
+    tcase_add_test(tc, rollup_compat__week_files_of_specification_5);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_set_timeout(tc, 60);
