@@ -78,13 +78,14 @@ static int add_file_cell(const qctx *x, acc *a, const la_roll_view *v, uint32_t 
         return rc;
     count_type(a, la_roll_str(v, k.type), c.events);
     a->value += (uint64_t)c.value;
-    rc = la_uniq_merge_encoded_as(&a->vis, c.vis, c.vis_len, c.uniq_form, &why);
-    if (rc == LA_OK)
-        rc = la_uniq_merge_encoded_as(&a->ses, c.ses, c.ses_len, c.uniq_form, &why);
-    if (rc != LA_OK)
-        return rc == LA_ENOMEM ? la_err(rc, "out of memory") : la_err(rc, "rollup cell: %s", why);
-    if (x->dim < 0)
+    if (x->dim < 0) { /* a series; a top query reports no distinct counts */
+        rc = la_uniq_merge_encoded_as(&a->vis, c.vis, c.vis_len, c.uniq_form, &why);
+        if (rc == LA_OK)
+            rc = la_uniq_merge_encoded_as(&a->ses, c.ses, c.ses_len, c.uniq_form, &why);
+        if (rc != LA_OK)
+            return rc == LA_ENOMEM ? la_err(rc, "out of memory") : la_err(rc, "rollup cell: %s", why);
         return LA_OK;
+    }
     la_roll_dim d;
     la_roll_cell_dim(&c, (uint32_t)x->dim, &d);
     a->absent += d.absent;
@@ -126,10 +127,10 @@ static int add_mem_cell(const qctx *x, acc *a, const la_cellset *cs, const la_ce
     const la_str *strs = la_dict_strs(cs->dict);
     count_type(a, strs[c->type], c->events);
     a->value += (uint64_t)c->value;
-    if (la_uniq_merge(&a->vis, &c->vis) != LA_OK || la_uniq_merge(&a->ses, &c->ses) != LA_OK)
-        return la_err(LA_ENOMEM, "out of memory");
-    if (x->dim < 0)
-        return LA_OK;
+    if (x->dim < 0) /* a series; a top query reports no distinct counts */
+        return la_uniq_merge(&a->vis, &c->vis) != LA_OK || la_uniq_merge(&a->ses, &c->ses) != LA_OK
+                   ? la_err(LA_ENOMEM, "out of memory")
+                   : LA_OK;
     const la_dimcount *d = &c->dims[x->dim];
     a->absent += d->absent;
     a->other += d->other;
@@ -216,8 +217,8 @@ static int add_cursor_split(const qctx *x, acc *accs, const int64_t *starts, siz
             acc *a = starts ? &accs[bucket_of(starts, nb, b.ts[i])] : accs;
             count_type(a, b.event_type.dict[b.event_type.ids[i]], 1);
             a->value += (uint64_t)b.value[i];
-            if (la_uniq_add(&a->vis, b.visitor_id[i]) != LA_OK ||
-                la_uniq_add(&a->ses, b.session_id[i]) != LA_OK)
+            if (x->dim < 0 && (la_uniq_add(&a->vis, b.visitor_id[i]) != LA_OK ||
+                               la_uniq_add(&a->ses, b.session_id[i]) != LA_OK))
                 rc = la_err(LA_ENOMEM, "out of memory");
             if (rc == LA_OK && x->dim >= 0) {
                 la_str v = b.dims[x->dim].dict[b.dims[x->dim].ids[i]];
