@@ -426,6 +426,16 @@ static int by_count(const void *a, const void *b, void *ctx)
     return str_order(strs[x->sid], strs[y->sid]);
 }
 
+/* 2 log2(n): how deep a quicksort or quickselect of n entries may go before it falls back to
+ * qsort, so that no input makes it quadratic. */
+static uint32_t depth_limit(uint32_t n)
+{
+    uint32_t d = 0;
+    for (; n > 1; n >>= 1)
+        d += 2;
+    return d;
+}
+
 static void swap_entries(dim_entry *a, dim_entry *b)
 {
     dim_entry t = *a;
@@ -439,9 +449,7 @@ static void swap_entries(dim_entry *a, dim_entry *b)
  * median of three; after 2 log2(n) + 8 rounds it sorts what is left, so no input is quadratic. */
 static void select_first(dim_entry *e, uint32_t n, uint32_t k, const la_str *strs)
 {
-    uint32_t lo = 0, hi = n, rounds = 8;
-    for (uint32_t m = n; m > 1; m >>= 1)
-        rounds += 2;
+    uint32_t lo = 0, hi = n, rounds = 8 + depth_limit(n);
     while (hi - lo > 1) {
         if (rounds-- == 0) {
             qsort_r(e + lo, hi - lo, sizeof *e, by_count, (void *)strs);
@@ -723,10 +731,7 @@ int la_cellset_encode(la_cellset *cs, const la_cellset *links, int level, int32_
             dim_entry *kk = kept + used_k;
             for (uint32_t j = 0; j < n; j++)
                 kk[j] = (dim_entry){newid[ent[j].sid], ent[j].cnt};
-            uint32_t depth = 0;
-            for (uint32_t m = n; m > 1; m >>= 1)
-                depth += 2;
-            sort_by_sid(kk, n, depth);
+            sort_by_sid(kk, n, depth_limit(n));
             for (uint32_t j = 0; j < n; j++) {
                 ksid[used_k + j] = kk[j].sid;
                 kcnt[used_k + j] = kk[j].cnt;

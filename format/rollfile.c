@@ -379,10 +379,10 @@ int la_roll_open(la_roll_view *v, const uint8_t *p, size_t len, uint32_t ndims, 
         uint32_t clen = la_le32(e + 16);
         if (la_le16(e + 2) || la_le32(e + 20))
             BAD("reserved index bytes are not zero", e - p);
-        if (k.link && h->level == LA_BUCKET_HOUR && h->read_version >= 2)
-            BAD("link cell in an hour file of version 2 or later", e - p);
         if (k.link && !la_roll_has_links(h->level, h->read_version))
-            BAD("link cell in a week or year file of version 4 or later", e - p);
+            BAD(h->level == LA_BUCKET_HOUR ? "link cell in an hour file of version 2 or later"
+                                           : "link cell in a week or year file of version 4 or later",
+                e - p);
         if ((h->level == LA_BUCKET_HOUR ? k.sub > 23 : k.sub != 0) || k.ws == 0 ||
             k.ws > h->nstrings || k.link > h->nstrings || k.type == 0 || k.type > h->nstrings)
             BAD("index entry with an id out of range", e - p);

@@ -1442,67 +1442,6 @@ static unsigned roll_version(const char *dir, const char *name)
     return h[8] | (unsigned)h[9] << 8;
 }
 
-/* One late event through a writer that keeps old days (the fixtures are older than the
- * retention period); its close checkpoints the files the event touches. */
-static void append_late(const char *dir, const la_event *e)
-{
-    la_options o = LA_OPTIONS_INIT;
-    o.no_auto_retention = 1;
-    la_db *db;
-    ck_assert_int_eq(la_open(&db, dir, 0, &o), LA_OK);
-    ck_assert_int_eq(la_append(db, e), LA_OK);
-    la_close(db);
-}
-
-static void expect_verified(const char *dir)
-{
-    uint64_t problems = 1;
-    ck_assert_int_eq(la_verify(dir, NULL, NULL, &problems), LA_OK);
-    ck_assert_uint_eq(problems, 0);
-}
-
-START_TEST(rollup_compat__files_of_specification_4)
-{
-    const char *fixture = getenv("LA_TESTDATA") ? getenv("LA_TESTDATA") : "tests/data";
-    char src[4096];
-    snprintf(src, sizeof src, "%s/db-spec4", fixture);
-    char *dir = tu_tmpdir();
-    static const char *files[] = {"la.meta", "2026-11-01.seg", "2026-11-01.roll", "2026-11-01.hr.roll"};
-    for (int i = 0; i < 4; i++)
-        copy_into(src, dir, files[i]);
-    ck_assert_uint_eq(roll_version(dir, "2026-11-01.roll"), 1);
-    ck_assert_uint_eq(roll_version(dir, "2026-11-01.hr.roll"), 2);
-    const int64_t day = 1793491200000; /* 2026-11-01T00:00Z */
-
-    expect_verified(dir);
-    la_db *db;
-    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_READONLY, NULL), LA_OK);
-    check_day_and_hours(db, day);
-    la_close(db);
-
-    /* a late event: the checkpoint at close rewrites the day's files in version 3 */
-    la_event e = {day + 12 * 3600000 + 5, {"w1", 2}, {"a", 1}, {"click", 5}, 424242, 424243, 0, 0, NULL, 0};
-    append_late(dir, &e);
-    ck_assert_uint_eq(roll_version(dir, "2026-11-01.roll"), 3);
-    ck_assert_uint_eq(roll_version(dir, "2026-11-01.hr.roll"), 3);
-    expect_verified(dir);
-    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_READONLY, NULL), LA_OK);
-    check_day_and_hours(db, day);
-    la_query q = LA_QUERY_INIT;
-    q.workspace = (la_str){"w1", 2};
-    q.from = day;
-    q.to = day + 86400000;
-    la_point *p;
-    size_t n;
-    ck_assert_int_eq(la_query_series(db, &q, &p, &n), LA_OK);
-    ck_assert_uint_eq(p[0].events, 6001);
-    la_series_free(p);
-    la_close(db);
-    tu_rmrf(dir);
-    free(dir);
-}
-END_TEST
-
 /* Copy every file of a fixture database into dir. */
 static void copy_fixture(const char *name, const char *dir)
 {
@@ -1551,6 +1490,62 @@ static const char *open_as_version(const char *dir, const char *name, unsigned v
     free(buf);
     return rc == LA_OK ? NULL : why;
 }
+
+/* One late event through a writer that keeps old days (the fixtures are older than the
+ * retention period); its close checkpoints the files the event touches. */
+static void append_late(const char *dir, const la_event *e)
+{
+    la_options o = LA_OPTIONS_INIT;
+    o.no_auto_retention = 1;
+    la_db *db;
+    ck_assert_int_eq(la_open(&db, dir, 0, &o), LA_OK);
+    ck_assert_int_eq(la_append(db, e), LA_OK);
+    la_close(db);
+}
+
+static void expect_verified(const char *dir)
+{
+    uint64_t problems = 1;
+    ck_assert_int_eq(la_verify(dir, NULL, NULL, &problems), LA_OK);
+    ck_assert_uint_eq(problems, 0);
+}
+
+START_TEST(rollup_compat__files_of_specification_4)
+{
+    char *dir = tu_tmpdir();
+    copy_fixture("db-spec4", dir);
+    ck_assert_uint_eq(roll_version(dir, "2026-11-01.roll"), 1);
+    ck_assert_uint_eq(roll_version(dir, "2026-11-01.hr.roll"), 2);
+    const int64_t day = 1793491200000; /* 2026-11-01T00:00Z */
+
+    expect_verified(dir);
+    la_db *db;
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_READONLY, NULL), LA_OK);
+    check_day_and_hours(db, day);
+    la_close(db);
+
+    /* a late event: the checkpoint at close rewrites the day's files in version 3 */
+    la_event e = {day + 12 * 3600000 + 5, {"w1", 2}, {"a", 1}, {"click", 5}, 424242, 424243, 0, 0, NULL, 0};
+    append_late(dir, &e);
+    ck_assert_uint_eq(roll_version(dir, "2026-11-01.roll"), 3);
+    ck_assert_uint_eq(roll_version(dir, "2026-11-01.hr.roll"), 3);
+    expect_verified(dir);
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_READONLY, NULL), LA_OK);
+    check_day_and_hours(db, day);
+    la_query q = LA_QUERY_INIT;
+    q.workspace = (la_str){"w1", 2};
+    q.from = day;
+    q.to = day + 86400000;
+    la_point *p;
+    size_t n;
+    ck_assert_int_eq(la_query_series(db, &q, &p, &n), LA_OK);
+    ck_assert_uint_eq(p[0].events, 6001);
+    la_series_free(p);
+    la_close(db);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
 
 /* Link cells in a rollup file of dir (its workspace cells are all it must hold otherwise). */
 static uint32_t link_cells(const char *dir, const char *name)
