@@ -398,6 +398,67 @@ static la_rdelta *delta_add(la_db *db, int32_t day)
     return d;
 }
 
+/* The order of rows 0..n-1 grouped by link id (a counting sort): a link's cell and its
+ * workspace's then stay in cache across the link's rows, instead of a cache miss per row.
+ * Cells are sums and sets, so the order changes nothing else. NULL when out of memory. */
+static uint32_t *by_link(const uint32_t *link_ids, uint32_t n)
+{
+    uint32_t top = 0;
+    for (uint32_t i = 0; i < n; i++)
+        top = link_ids[i] > top ? link_ids[i] : top;
+    uint32_t *order = malloc(((size_t)n + 1) * sizeof *order), *start = calloc((size_t)top + 2, sizeof *start);
+    if (!order || !start) {
+        free(order);
+        free(start);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        start[link_ids[i] + 1]++;
+    for (uint32_t k = 1; k <= top + 1; k++)
+        start[k] += start[k - 1];
+    for (uint32_t i = 0; i < n; i++)
+        order[start[link_ids[i]]++] = i;
+    free(start);
+    return order;
+}
+
+/* A batch column's dictionary ids mapped to a set's ids, each string interned once per
+ * dictionary instead of once per row (interning hashes the string: eight per row). */
+typedef struct id_memo {
+    const la_str *dict; /* the dictionary the map is for */
+    uint32_t *map;      /* batch id -> set id, 0 = not looked up yet */
+    uint32_t cap, used; /* map[0..used) may be non-zero */
+} id_memo;
+
+static uint32_t memo_lookup(id_memo *m, la_cellset *cs, const la_str_column *col, uint32_t id)
+{
+    if (!id)
+        return 0; /* absent */
+    if (m->dict != col->dict) {
+        memset(m->map, 0, m->used * sizeof *m->map);
+        m->dict = col->dict;
+        m->used = 0;
+    }
+    if (id >= m->cap) {
+        uint32_t cap = m->cap ? m->cap : 1024;
+        while (cap <= id)
+            cap *= 2;
+        uint32_t *map = realloc(m->map, (size_t)cap * sizeof *map);
+        if (!map)
+            return 0;
+        memset(map + m->cap, 0, (size_t)(cap - m->cap) * sizeof *map);
+        m->map = map;
+        m->cap = cap;
+    }
+    if (!m->map[id]) {
+        la_str s = col->dict[id];
+        m->map[id] = la_dict_intern_str(cs->dict, s.data, s.len);
+        if (id >= m->used)
+            m->used = id + 1;
+    }
+    return m->map[id];
+}
+
 /* Add the rows of `day` with seq in [lo, hi) to cs. */
 static int replay(la_db *db, int32_t day, la_cellset *cs, uint64_t lo, uint64_t hi)
 {
@@ -405,31 +466,37 @@ static int replay(la_db *db, int32_t day, la_cellset *cs, uint64_t lo, uint64_t 
     int rc = la_scan_seq_locked(db, NULL, day, lo, hi, &c);
     if (rc != LA_OK)
         return rc;
-    uint32_t nd = la_db_ndims(db);
+    uint32_t nroles = 3 + la_db_ndims(db), id[3 + LA_MAX_DIMS];
+    id_memo memo[3 + LA_MAX_DIMS];
+    memset(memo, 0, sizeof memo);
     la_batch b;
     int n;
     while (rc == LA_OK && (n = la_cursor_next_locked(c, &b)) == 1) {
-        for (size_t i = 0; i < b.nrows; i++) {
-            la_row r;
-            r.ts = b.ts[i];
-            r.visitor = b.visitor_id[i];
-            r.session = b.session_id[i];
-            r.has_value = b.has_value[i];
-            r.value = b.value[i];
-            r.nstr = 3 + nd;
-            r.str[0] = b.workspace.dict[b.workspace.ids[i]];
-            r.str[1] = b.link.dict[b.link.ids[i]];
-            r.str[2] = b.event_type.dict[b.event_type.ids[i]];
-            for (uint32_t k = 0; k < nd; k++)
-                r.str[3 + k] = b.dims[k].dict[b.dims[k].ids[i]];
-            if ((rc = la_cellset_add_row(cs, &r)) != LA_OK) {
-                rc = la_err(rc, "out of memory");
-                break;
+        const la_str_column *col[3 + LA_MAX_DIMS] = {&b.workspace, &b.link, &b.event_type};
+        for (uint32_t r = 3; r < nroles; r++)
+            col[r] = &b.dims[r - 3];
+        uint32_t *order = b.nrows <= UINT32_MAX ? by_link(b.link.ids, (uint32_t)b.nrows) : NULL;
+        if (!order)
+            rc = la_err(LA_ENOMEM, "out of memory");
+        for (size_t j = 0; j < b.nrows && rc == LA_OK; j++) {
+            uint32_t i = order[j];
+            for (uint32_t r = 0; r < nroles; r++) {
+                uint32_t sid = col[r]->ids[i];
+                if (!(id[r] = memo_lookup(&memo[r], cs, col[r], sid)) && sid)
+                    rc = LA_ENOMEM;
             }
+            if (rc == LA_OK)
+                rc = la_cellset_add(cs, (int32_t)(b.ts[i] / 3600000), id, b.visitor_id[i],
+                                    b.session_id[i], b.has_value[i] ? b.value[i] : 0);
+            if (rc != LA_OK)
+                rc = la_err(rc, "out of memory");
         }
+        free(order);
     }
     if (rc == LA_OK && n < 0)
         rc = n;
+    for (uint32_t r = 0; r < nroles; r++)
+        free(memo[r].map);
     la_cursor_close(c);
     return rc;
 }
@@ -539,29 +606,7 @@ void la_rs_on_seal(void *ctx, la_day *d, const la_sealed *s)
         return;
     }
     uint32_t nroles = 3 + la_db_ndims(db), id[3 + LA_MAX_DIMS];
-    /* Rows grouped by link (a counting sort of the day's link ids): a link's cell and its
-     * workspace's stay in cache across its rows, instead of a cache miss per row. Cells are
-     * sums and sets, so the order changes nothing else. */
-    const uint32_t *link_ids = s->ids[LA_C_LINK];
-    uint32_t nlinks = la_dict_size(d->dict[LA_C_LINK]) + 1;
-    uint32_t *order = malloc((size_t)s->n * sizeof *order), *start = calloc((size_t)nlinks + 1, sizeof *start);
-    for (uint32_t i = 0; i < s->n && start; i++)
-        if (link_ids[i] >= nlinks) { /* not this day's id: keep the rows' order */
-            free(start);
-            start = NULL;
-        }
-    if (order && start) {
-        for (uint32_t i = 0; i < s->n; i++)
-            start[link_ids[i] + 1]++;
-        for (uint32_t k = 1; k <= nlinks; k++)
-            start[k] += start[k - 1];
-        for (uint32_t i = 0; i < s->n; i++)
-            order[start[link_ids[i]]++] = i;
-    } else if (order) {
-        for (uint32_t i = 0; i < s->n; i++)
-            order[i] = i;
-    }
-    free(start);
+    uint32_t *order = by_link(s->ids[LA_C_LINK], s->n);
     if (!order)
         goto drop;
     for (uint32_t j = 0; j < s->n; j++) {

@@ -11,7 +11,6 @@
 #include "mix.h"
 #include "varint.h"
 
-#define MS_PER_HOUR 3600000LL
 
 int32_t la_level_t(int level, int32_t hour)
 {
@@ -274,18 +273,6 @@ int la_cellset_add(la_cellset *cs, int32_t hour, const uint32_t *id, uint64_t vi
     }
     cs->rows++;
     return LA_OK;
-}
-
-int la_cellset_add_row(la_cellset *cs, const la_row *r)
-{
-    uint32_t id[3 + LA_MAX_DIMS];
-    for (uint32_t i = 0; i < 3 + cs->ndims; i++) {
-        id[i] = 0;
-        if (r->str[i].data && !(id[i] = la_dict_intern_str(cs->dict, r->str[i].data, r->str[i].len)))
-            return LA_ENOMEM;
-    }
-    return la_cellset_add(cs, (int32_t)(r->ts / MS_PER_HOUR), id, r->visitor, r->session,
-                          r->has_value ? r->value : 0);
 }
 
 static uint32_t map_str(la_cellset *dst, la_str s) { return la_dict_intern_str(dst->dict, s.data, s.len); }

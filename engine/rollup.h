@@ -60,7 +60,7 @@ typedef struct la_cellset {
     uint32_t types[16];        /* distinct type ids, for queries over all types */
     uint32_t ntypes;
     int many_types;            /* more than 16: queries look at every cell */
-    uint64_t rows;             /* rows added with la_cellset_add_row */
+    uint64_t rows;             /* rows added with la_cellset_add */
     uint8_t *arena;            /* cells are carved from chunks freed with the set */
     uint8_t *arena_next;
     size_t arena_left;
@@ -74,12 +74,10 @@ void la_cellset_free(la_cellset *cs);
 
 /* Add one event to its workspace's (all links) cell of `hour` and its link's cell of the day
  * (keyed by the day's first hour: links have no hour cells); id[] holds the set's ids of
- * workspace, link, event type and each dimension (0 = absent); value 0 when it has none. */
+ * workspace, link, event type and each dimension (0 = absent); value 0 when it has none.
+ * LA_OK or LA_ENOMEM (the set may then hold part of the row: the caller drops the set). */
 int la_cellset_add(la_cellset *cs, int32_t hour, const uint32_t *id, uint64_t visitor,
                    uint64_t session, int64_t value);
-/* Add one row to its cells, as la_cellset_add(). LA_OK or LA_ENOMEM (the set may then
- * hold part of the row: the caller drops the set). */
-int la_cellset_add_row(la_cellset *cs, const la_row *r);
 
 /* The cell of a key, created empty if `create`; NULL if absent (or out of memory: *rc). */
 la_cell *la_cellset_get(la_cellset *cs, int32_t t, uint32_t ws, uint32_t link, uint32_t type,
