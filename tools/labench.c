@@ -870,50 +870,53 @@ static void json_str(char **p, const char *key, la_str v, int *first)
     *(*p)++ = '"';
 }
 
+#define LINK_EVENTS_SCHEMA                                                                               \
+    "CREATE TABLE link_events(id INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL,"                  \
+    " link_id TEXT NOT NULL, event_type TEXT NOT NULL, visitor_id INTEGER,"                         \
+    " session_id INTEGER, value INTEGER, metadata TEXT, created_at INTEGER NOT NULL);"              \
+    "CREATE INDEX ev_ws_time ON link_events(workspace_id, created_at);"                             \
+    "CREATE INDEX ev_link_time ON link_events(link_id, created_at);"
+#define LINK_EVENTS_INSERT                                                                               \
+    "INSERT INTO link_events(workspace_id, link_id, event_type, visitor_id,"                        \
+    " session_id, value, metadata, created_at) VALUES(?,?,?,?,?,?,?,?)"
+
+/* Bind one event to LINK_EVENTS_INSERT, its dimensions as the JSON metadata blob of the original
+ * design (json: room for it). */
+static void bind_event(sqlite3_stmt *st, const la_event *e, char *json)
+{
+    static const char *const names[GEN_NDIMS] = {"country", "city", "device", "browser", "referrer"};
+    char *p = json;
+    int first = 1;
+    *p++ = '{';
+    for (int d = 0; d < GEN_NDIMS; d++)
+        json_str(&p, names[d], e->dims[d], &first);
+    *p++ = '}';
+    sqlite3_bind_text(st, 1, e->workspace.data, (int)e->workspace.len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, e->link.data, (int)e->link.len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, e->event_type.data, (int)e->event_type.len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)e->visitor_id);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)e->session_id);
+    if (e->has_value)
+        sqlite3_bind_int64(st, 6, e->value);
+    else
+        sqlite3_bind_null(st, 6);
+    sqlite3_bind_text(st, 7, json, (int)(p - json), SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, e->ts);
+}
+
 static double sqlite_insert_run(const stream *s, const char *path)
 {
     unlink(path);
     sqlite3 *db;
     sql_ok(NULL, sqlite3_open(path, &db), "open");
-    sql_ok(db,
-           sqlite3_exec(db,
-                        "CREATE TABLE link_events(id INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL,"
-                        " link_id TEXT NOT NULL, event_type TEXT NOT NULL, visitor_id INTEGER,"
-                        " session_id INTEGER, value INTEGER, metadata TEXT, created_at INTEGER NOT NULL);"
-                        "CREATE INDEX ev_ws_time ON link_events(workspace_id, created_at);"
-                        "CREATE INDEX ev_link_time ON link_events(link_id, created_at);",
-                        NULL, NULL, NULL),
-           "create");
+    sql_ok(db, sqlite3_exec(db, LINK_EVENTS_SCHEMA, NULL, NULL, NULL), "create");
     sqlite3_stmt *st;
-    sql_ok(db,
-           sqlite3_prepare_v2(db,
-                              "INSERT INTO link_events(workspace_id, link_id, event_type, visitor_id,"
-                              " session_id, value, metadata, created_at) VALUES(?,?,?,?,?,?,?,?)",
-                              -1, &st, NULL),
-           "prepare");
-    static const char *const names[GEN_NDIMS] = {"country", "city", "device", "browser", "referrer"};
+    sql_ok(db, sqlite3_prepare_v2(db, LINK_EVENTS_INSERT, -1, &st, NULL), "prepare");
     char json[4096];
     double t0 = now_s();
     sql_ok(db, sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), "begin");
     for (size_t i = 0; i < s->n; i++) {
-        const la_event *e = &s->ev[i];
-        char *p = json;
-        int first = 1;
-        *p++ = '{';
-        for (int d = 0; d < GEN_NDIMS; d++)
-            json_str(&p, names[d], e->dims[d], &first);
-        *p++ = '}';
-        sqlite3_bind_text(st, 1, e->workspace.data, (int)e->workspace.len, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, e->link.data, (int)e->link.len, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, e->event_type.data, (int)e->event_type.len, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)e->visitor_id);
-        sqlite3_bind_int64(st, 5, (sqlite3_int64)e->session_id);
-        if (e->has_value)
-            sqlite3_bind_int64(st, 6, e->value);
-        else
-            sqlite3_bind_null(st, 6);
-        sqlite3_bind_text(st, 7, json, (int)(p - json), SQLITE_STATIC);
-        sqlite3_bind_int64(st, 8, e->ts);
+        bind_event(st, &s->ev[i], json);
         sql_ok(db, sqlite3_step(st), "insert");
         sqlite3_reset(st);
     }
@@ -1067,6 +1070,139 @@ static double sqlite_single_run(const stream *s, const char *path)
     return (double)i / t;
 }
 
+/* Open read-write after a clean close, then the first query: la's daily series of the largest
+ * workspace over every day (first_query), in SQL. Returns the open time. */
+static double sqlite_open_run(const char *path, const opts *o, la_str ws, double *first_query_s)
+{
+    sqlite3 *db;
+    double t0 = now_s();
+    sql_ok(NULL, sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), "open");
+    double t1 = now_s();
+    qspec qs = {.ws = ws, .from = o->g.start_ms, .to = o->g.start_ms + ((int64_t)o->g.days + 1) * 86400000};
+    sink += sqlite_query_run(db, Q_DAILY_WS, &qs);
+    *first_query_s = now_s() - t1;
+    sqlite3_close(db);
+    return t1 - t0;
+}
+
+/* la_live_top's question in SQL: the workspace's 10 links with the most events in the 30
+ * minutes up to `now`, with their visitors of the last 5 minutes and newest event. */
+static double sqlite_live_run(sqlite3 *db, la_str ws, int64_t now)
+{
+    sqlite3_stmt *st;
+    sql_ok(db,
+           sqlite3_prepare_v2(db,
+                              "SELECT link_id, count(*) n, count(DISTINCT CASE WHEN created_at > ?3 THEN"
+                              " visitor_id END), max(created_at) FROM link_events WHERE workspace_id = ?1"
+                              " AND created_at > ?2 AND created_at <= ?4 GROUP BY link_id"
+                              " ORDER BY n DESC, link_id LIMIT 10",
+                              -1, &st, NULL),
+           "prepare live");
+    double t0 = now_s();
+    sqlite3_bind_text(st, 1, ws.data, (int)ws.len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now - 30 * 60000);
+    sqlite3_bind_int64(st, 3, now - 5 * 60000);
+    sqlite3_bind_int64(st, 4, now);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        sink += (uint64_t)sqlite3_column_int64(st, 1);
+    sql_ok(db, rc, "live");
+    double t = (now_s() - t0) * 1e3;
+    sqlite3_finalize(st);
+    return t;
+}
+
+/* Group commit in SQLite: GROUP_THREADS connections in WAL mode with synchronous=FULL, each
+ * committing a transaction per GROUP_EVENTS of its events (a commit syncs the WAL: power-loss
+ * safe); SQLite runs one writer at a time, the others wait on its lock. Timed over the first
+ * SQLITE_GROUP_MAX events. */
+#define SQLITE_GROUP_MAX 500000
+typedef struct sqlite_group_arg {
+    const char *path;
+    const stream *s;
+    size_t t, n;
+} sqlite_group_arg;
+
+static void *sqlite_group_worker(void *p)
+{
+    sqlite_group_arg *g = p;
+    sqlite3 *db;
+    sql_ok(NULL, sqlite3_open(g->path, &db), "open");
+    sqlite3_busy_timeout(db, 600000);
+    sql_ok(db, sqlite3_exec(db, "PRAGMA synchronous=FULL", NULL, NULL, NULL), "pragma");
+    sqlite3_stmt *st;
+    sql_ok(db, sqlite3_prepare_v2(db, LINK_EVENTS_INSERT, -1, &st, NULL), "prepare");
+    char json[4096];
+    size_t mine = 0;
+    sql_ok(db, sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), "begin");
+    for (size_t i = g->t; i < g->n; i += GROUP_THREADS) {
+        bind_event(st, &g->s->ev[i], json);
+        sql_ok(db, sqlite3_step(st), "insert");
+        sqlite3_reset(st);
+        if (++mine % GROUP_EVENTS == 0) {
+            sql_ok(db, sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), "commit");
+            sql_ok(db, sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), "begin");
+        }
+    }
+    sql_ok(db, sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), "commit");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return NULL;
+}
+
+static double sqlite_group_run(const stream *s, const char *path)
+{
+    char wal[4300], shm[4300];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    snprintf(shm, sizeof shm, "%s-shm", path);
+    unlink(path);
+    unlink(wal);
+    unlink(shm);
+    sqlite3 *db;
+    sql_ok(NULL, sqlite3_open(path, &db), "open");
+    sql_ok(db, sqlite3_exec(db, "PRAGMA journal_mode=WAL;" LINK_EVENTS_SCHEMA, NULL, NULL, NULL), "create");
+    size_t n = s->n < SQLITE_GROUP_MAX ? s->n : SQLITE_GROUP_MAX;
+    pthread_t th[GROUP_THREADS];
+    sqlite_group_arg ga[GROUP_THREADS];
+    double t0 = now_s();
+    for (size_t t = 0; t < GROUP_THREADS; t++) {
+        ga[t] = (sqlite_group_arg){path, s, t, n};
+        if (pthread_create(&th[t], NULL, sqlite_group_worker, &ga[t]) != 0)
+            die("pthread_create", 0);
+    }
+    for (size_t t = 0; t < GROUP_THREADS; t++)
+        pthread_join(th[t], NULL);
+    double t = now_s() - t0;
+    sqlite3_close(db);
+    unlink(path);
+    unlink(wal);
+    unlink(shm);
+    return (double)n / t;
+}
+
+/* The original design's retention: a DELETE of each expired day's rows, oldest first, each its
+ * own transaction (the days la's retention phase deletes: all but the newest two). Returns ms
+ * per day; the file keeps its size (freed pages are reused, not returned). */
+static double sqlite_retention_run(const char *path, int64_t first_day, int64_t newest_day, uint32_t *days)
+{
+    sqlite3 *db;
+    sql_ok(NULL, sqlite3_open(path, &db), "open");
+    sqlite3_stmt *st;
+    sql_ok(db, sqlite3_prepare_v2(db, "DELETE FROM link_events WHERE created_at < ?", -1, &st, NULL),
+           "prepare delete");
+    *days = 0;
+    double t0 = now_s();
+    for (int64_t d = first_day; d <= newest_day - 2; d++, (*days)++) {
+        sqlite3_bind_int64(st, 1, (d + 1) * 86400000);
+        sql_ok(db, sqlite3_step(st), "delete");
+        sqlite3_reset(st);
+    }
+    double t = now_s() - t0;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return *days ? t * 1e3 / *days : 0;
+}
+
 static void bench_sqlite(const stream *s, const opts *o, const char *big_ws, result *res)
 {
     char path[4096];
@@ -1084,6 +1220,14 @@ static void bench_sqlite(const stream *s, const opts *o, const char *big_ws, res
         fprintf(stderr, "  sqlite insert + upsert per click, run %d: %.0f events/s\n", r + 1, c[r]);
     }
     res->single_eps = median(c, o->runs);
+    for (int r = 0; r < o->runs; r++) {
+        char group[4200];
+        snprintf(group, sizeof group, "%s.group", path);
+        c[r] = sqlite_group_run(s, group);
+        fprintf(stderr, "  sqlite group commit, %d threads, commit per %d, run %d: %.0f events/s\n",
+                GROUP_THREADS, GROUP_EVENTS, r + 1, c[r]);
+    }
+    res->group_eps = median(c, o->runs);
     struct stat st;
     if (stat(path, &st) != 0)
         die(path, 0);
@@ -1117,7 +1261,33 @@ static void bench_sqlite(const stream *s, const opts *o, const char *big_ws, res
         res->q_p99_ms[q] = percentile(t, SQLITE_QUERY_REPS, 0.99);
         fprintf(stderr, "  sqlite %s: median %.3f ms\n", q_names[q], res->q_med_ms[q]);
     }
+    int64_t first_ts = INT64_MAX, last_ts = INT64_MIN;
+    for (size_t i = 0; i < s->n; i++) {
+        first_ts = s->ev[i].ts < first_ts ? s->ev[i].ts : first_ts;
+        last_ts = s->ev[i].ts > last_ts ? s->ev[i].ts : last_ts;
+    }
+    double t[SQLITE_QUERY_REPS];
+    for (int r = 0; r < SQLITE_QUERY_REPS && s->n; r++)
+        t[r] = sqlite_live_run(db, ws, last_ts);
+    res->live_med_ms = s->n ? percentile(t, SQLITE_QUERY_REPS, 0.5) : 0;
+    fprintf(stderr, "  sqlite realtime top-10 links: median %.3f ms\n", res->live_med_ms);
+    free(all_ws);
     sqlite3_close(db);
+    for (int r = 0; r < o->runs; r++) {
+        a[r] = sqlite_open_run(path, o, ws, &c[r]);
+        fprintf(stderr, "  sqlite open run %d: %.4f s, first query %.3f s\n", r + 1, a[r], c[r]);
+    }
+    res->open_rw_s = median(a, o->runs);
+    res->first_query_s = median(c, o->runs);
+    if (s->n) {
+        uint32_t days;
+        res->retention_ms_per_day = sqlite_retention_run(path, first_ts / 86400000, last_ts / 86400000, &days);
+        struct stat after;
+        if (stat(path, &after) != 0)
+            die(path, 0);
+        fprintf(stderr, "  sqlite retention: %u days, %.1f ms per day; the file still takes %.1f MB\n", days,
+                res->retention_ms_per_day, (double)after.st_blocks * 512 / 1e6);
+    }
     unlink(path);
     free(a);
 }
@@ -1138,7 +1308,7 @@ static void report(const opts *o, const stream *s, const row *rows, size_t nrows
         char sq[32] = "-", ratio[32] = "-";
         if (rows[i].sq > 0) {
             snprintf(sq, sizeof sq, "%.4g", rows[i].sq);
-            snprintf(ratio, sizeof ratio, "%.2fx", rows[i].la / rows[i].sq);
+            snprintf(ratio, sizeof ratio, "%.3gx", rows[i].la / rows[i].sq);
         }
         char name[96];
         snprintf(name, sizeof name, "%s (%s)", rows[i].name, rows[i].unit);
@@ -1260,7 +1430,7 @@ int main(int argc, char **argv)
         {"the same, final flush counted (its checkpoint)", "events/s", "append_single_flush_events_per_s",
          la.single_flush_eps, nosq},
         {"group commit, 4 threads, flush per 1000 (power-loss safe)", "events/s", "group_commit_events_per_s",
-         la.group_eps, nosq},
+         la.group_eps, o.sqlite ? sq.group_eps : nosq},
         {"lactl ingest TSV", "rows/s", "ingest_rows_per_s", la.ingest_rps, nosq},
         {"flush + close after append", "s", "close_s", la.close_s, nosq},
         {"on disk", "bytes/event", "bytes_per_event", la.bytes_per_event,
@@ -1274,9 +1444,9 @@ int main(int argc, char **argv)
          nosq},
         {"seal time per day", "s", "seal_s_per_day", la.seal_s_per_day, nosq},
         {"open read-only", "s", "open_readonly_s", la.open_s, nosq},
-        {"open read-write after a clean close", "s", "open_clean_s", la.open_rw_s, nosq},
+        {"open read-write after a clean close", "s", "open_clean_s", la.open_rw_s, o.sqlite ? sq.open_rw_s : nosq},
         {"  then the first query (daily series, largest workspace, all days)", "s", "first_query_s",
-         la.first_query_s, nosq},
+         la.first_query_s, o.sqlite ? sq.first_query_s : nosq},
         {"open after a kill -9 of a writer with 10% of the events unflushed", "s", "open_after_crash_s",
          la.open_crash_s, nosq},
         {"  then the first query (it replays the unflushed rows into the rollups)", "s",
@@ -1290,7 +1460,8 @@ int main(int argc, char **argv)
         {"scan workspace=10th largest, all days hot", "events/s", "mid_scan_events_per_s", la.mid_scan_rps, nosq},
         {"scan workspace=10th largest, due days sealed", "events/s", "sealed_mid_scan_events_per_s",
          la.sealed_mid_scan_rps, nosq},
-        {"retention, per deleted day", "ms", "retention_ms_per_day", la.retention_ms_per_day, nosq},
+        {"retention, per deleted day", "ms", "retention_ms_per_day", la.retention_ms_per_day,
+         o.sqlite ? sq.retention_ms_per_day : nosq},
         {"of which unlinking files", "ms", "retention_unlink_ms_per_day", la.retention_unlink_ms_per_day, nosq},
     };
     size_t nrows = 0;
@@ -1298,7 +1469,7 @@ int main(int argc, char **argv)
         nrows++;
     if (phase(&o, "query")) {
         rows[nrows++] = (row){"realtime top-10 links, largest workspace", "median ms", "live_top_median_ms",
-                              la.live_med_ms, nosq};
+                              la.live_med_ms, o.sqlite ? sq.live_med_ms : nosq};
         rows[nrows++] = (row){"realtime top-10 links, largest workspace", "p99 ms", "live_top_p99_ms",
                               la.live_p99_ms, nosq};
     }
