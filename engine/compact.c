@@ -386,7 +386,7 @@ static int seal_day(la_db *db, int32_t day, la_compact_stats *st)
         return rc;
     /* The rollup files must hold every row first: they name rows by seq, and sealing
      * reorders the rows (the set [0, rows) stays the same, so a watermark at rows stays true). */
-    if ((rc = la_day_seal(d)) != LA_OK || (rc = la_rs_checkpoint_day(db, day)) != LA_OK)
+    if ((rc = la_day_seal(d)) != LA_OK || (rc = la_rs_checkpoint_days(db, &day, 1)) != LA_OK)
         return rc;
     uint64_t n = la_day_rows(d);
     int64_t wm;
@@ -472,12 +472,38 @@ static int due(la_db *db, int32_t day, int32_t newest, unsigned flags, int *out)
     return LA_OK;
 }
 
+/* Checkpoint the days about to be sealed together, before seal_day() takes them one by one:
+ * each week, month and year file they touch is then merged and written once, not once per day
+ * (a backfill of a month's events sealed 30 days at a time and rewrote the month file 30
+ * times). seal_day()'s own checkpoint then finds them done. */
+static int checkpoint_due_days(la_db *db, int32_t newest, unsigned flags)
+{
+    int32_t *days = malloc(db->ndays * sizeof *days);
+    if (!days)
+        return LA_OK; /* each day is checkpointed as it is sealed */
+    size_t n = 0;
+    int rc = LA_OK;
+    for (size_t i = 0; i < db->ndays && rc == LA_OK; i++) {
+        int32_t day = db->days[i].day;
+        int go = 0;
+        la_day *d;
+        if (!db->days[i].sealed || (flags & LA_COMPACT_ALL))
+            rc = due(db, day, newest, flags, &go);
+        if (rc == LA_OK && go && (rc = la_db_day(db, day, 0, &d)) == LA_OK && (rc = la_day_seal(d)) == LA_OK)
+            days[n++] = day;
+    }
+    if (rc == LA_OK)
+        rc = la_rs_checkpoint_days(db, days, n);
+    free(days);
+    return rc;
+}
+
 int la_compact_locked(la_db *db, unsigned flags, int report, la_compact_stats *st)
 {
     if (db->ndays == 0)
         return LA_OK;
     int32_t newest = db->days[db->ndays - 1].day;
-    int rc = LA_OK;
+    int rc = checkpoint_due_days(db, newest, flags);
     for (size_t i = 0; i < db->ndays && rc == LA_OK; i++) {
         int32_t day = db->days[i].day;
         int go = 0;

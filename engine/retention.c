@@ -199,7 +199,7 @@ static int day_ready(la_db *db, int32_t day, int write, int *ready)
     *ready = 0;
     if (!write)
         return 0;
-    if ((rc = la_day_seal(d)) != 0 || (rc = la_rs_checkpoint_day(db, day)) != 0 ||
+    if ((rc = la_day_seal(d)) != 0 || (rc = la_rs_checkpoint_days(db, &day, 1)) != 0 ||
         (rc = la_rs_day_wm(db, day, &wm)) != 0)
         return rc;
     *ready = wm >= 0 && (uint64_t)wm == d->commit.rows_in_blocks + d->tail_rows;

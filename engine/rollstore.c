@@ -924,7 +924,10 @@ int la_rs_checkpoint_due(la_db *db, int all)
     return rc;
 }
 
-int la_rs_checkpoint_day(la_db *db, int32_t day) { return db->roll.off ? LA_OK : checkpoint_days(db, &day, 1); }
+int la_rs_checkpoint_days(la_db *db, const int32_t *days, size_t n)
+{
+    return db->roll.off || n == 0 ? LA_OK : checkpoint_days(db, days, n);
+}
 
 void la_rs_forget_day(la_db *db, int32_t day)
 {

@@ -87,10 +87,12 @@ int la_rs_recompute(la_db *db, int32_t day, uint64_t rows, la_cellset *cs);
 /* Checkpoint the deltas that are due (all = every one), e.g. at flush and close. */
 int la_rs_checkpoint_due(la_db *db, int all);
 
-/* Retention and sealing: checkpoint one day (its hour and day files, and the coarse files it
- * touches); forget what is held of a day whose segment was deleted or replaced (its delta maps
- * the old file's dictionary ids, its hour file view is reloaded when next needed). */
-int la_rs_checkpoint_day(la_db *db, int32_t day);
+/* Retention and sealing: checkpoint days[0..n) (their hour and day files, then each week,
+ * month or year file they touch, once: sealing passes every day it is about to seal, so that
+ * a month file is rewritten once, not once per day); forget what is held of a day whose
+ * segment was deleted or replaced (its delta maps the old file's dictionary ids, its hour file
+ * view is reloaded when next needed). */
+int la_rs_checkpoint_days(la_db *db, const int32_t *days, size_t n);
 void la_rs_forget_day(la_db *db, int32_t day);
 
 #endif
