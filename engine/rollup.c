@@ -304,7 +304,16 @@ int la_cell_merge(la_cellset *dst, la_cell *d, const la_cellset *from, const la_
     return LA_OK;
 }
 
-int la_cell_merge_file(la_cellset *dst, la_cell *d, const la_roll_view *v, const la_roll_cell *c)
+/* The set's id of a file's string sid, looked up once per file: memo[sid] (0 = not yet). */
+static uint32_t map_file_str(la_cellset *dst, const la_roll_view *v, uint32_t *memo, uint32_t sid)
+{
+    if (!memo[sid])
+        memo[sid] = map_str(dst, la_roll_str(v, sid));
+    return memo[sid];
+}
+
+static int cell_merge_file(la_cellset *dst, la_cell *d, const la_roll_view *v, uint32_t *memo,
+                           const la_roll_cell *c)
 {
     const char *why;
     d->events += c->events;
@@ -324,7 +333,7 @@ int la_cell_merge_file(la_cellset *dst, la_cell *d, const la_roll_view *v, const
         uint32_t sid;
         uint64_t cnt;
         while (la_roll_dim_next(&rd, &sid, &cnt)) {
-            uint32_t id = map_str(dst, la_roll_str(v, sid));
+            uint32_t id = map_file_str(dst, v, memo, sid);
             if (!id || dim_add(dd, id, cnt) != LA_OK)
                 return LA_ENOMEM;
         }
@@ -367,28 +376,31 @@ int la_cell_read(const char *dir, const la_roll_view *v, uint32_t i, la_roll_cel
 
 int la_cellset_merge_view(la_cellset *dst, const char *dir, const la_roll_view *v, int level)
 {
-    for (uint32_t i = 0; i < v->h.ncells; i++) {
+    uint32_t *memo = calloc((size_t)v->h.nstrings + 1, sizeof *memo);
+    if (!memo)
+        return LA_ENOMEM;
+    int rc = LA_OK;
+    for (uint32_t i = 0; i < v->h.ncells && rc == LA_OK; i++) {
         la_roll_key k;
         la_roll_key_at(v, i, &k);
         if (!kept_at(level, k.link))
             continue; /* an older hour, week or year file's link cells */
-        la_str w = la_roll_str(v, k.ws), ty = la_roll_str(v, k.type);
-        uint32_t ws = map_str(dst, w), type = map_str(dst, ty), link = 0;
+        uint32_t ws = map_file_str(dst, v, memo, k.ws), type = map_file_str(dst, v, memo, k.type), link = 0;
         if (k.link)
-            link = map_str(dst, la_roll_str(v, k.link));
-        if (!ws || !type || (k.link && !link))
-            return LA_ENOMEM;
+            link = map_file_str(dst, v, memo, k.link);
+        if (!ws || !type || (k.link && !link)) {
+            rc = LA_ENOMEM;
+            break;
+        }
         int32_t t = level == LA_BUCKET_HOUR ? v->h.first_day * 24 + (int32_t)k.sub
                                             : la_bucket_first_day(level, v->h.first_day);
-        int rc;
         la_cell *d = la_cellset_get(dst, t, ws, link, type, 1, &rc);
-        if (!d)
-            return rc;
         la_roll_cell c;
-        if ((rc = la_cell_read(dir, v, i, &c)) != LA_OK || (rc = la_cell_merge_file(dst, d, v, &c)) != LA_OK)
-            return rc;
+        if (d && (rc = la_cell_read(dir, v, i, &c)) == LA_OK)
+            rc = cell_merge_file(dst, d, v, memo, &c);
     }
-    return LA_OK;
+    free(memo);
+    return rc;
 }
 
 /* ---- encoding ---------------------------------------------------------------------------- */

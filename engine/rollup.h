@@ -89,8 +89,6 @@ int la_cell_read(const char *dir, const la_roll_view *v, uint32_t i, la_roll_cel
 
 /* dst += src, where src belongs to set `from` (its string ids are mapped through strings). */
 int la_cell_merge(la_cellset *dst, la_cell *d, const la_cellset *from, const la_cell *s);
-/* dst += a cell of a rollup file. */
-int la_cell_merge_file(la_cellset *dst, la_cell *d, const la_roll_view *v, const la_roll_cell *c);
 /* Which cells of a set an operation takes. */
 #define LA_CELLS_ALL 0
 #define LA_CELLS_WORKSPACE 1 /* the (workspace, all links) cells */
