@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "la.h"
 #include "testutil.h"
 
@@ -362,6 +363,92 @@ START_TEST(seal__automatic_at_flush)
     check_scan(db, e, total, order, 2);
     g_hot_from = INT64_MAX;
     free(order);
+    la_close(db);
+    verify_clean(dir);
+    tu_rmrf(dir);
+    free(dir);
+    free(e);
+}
+END_TEST
+
+/* Sealing many days of one month at once writes that month's file once and each ISO week's
+ * once (it checkpoints the days together first; one at a time, a backfill rewrote the month
+ * file for every day it sealed), and the files hold every event: the month and week series of
+ * each workspace equal its events counted from the stream. */
+static char g_renamed[256][32];
+static int g_renames[256], g_nrenamed;
+static int counting_rename(const char *from, const char *to)
+{
+    const char *name = strrchr(to, '/') ? strrchr(to, '/') + 1 : to;
+    int i = 0;
+    while (i < g_nrenamed && strcmp(g_renamed[i], name) != 0)
+        i++;
+    if (i == g_nrenamed && i < 256 && strlen(name) < sizeof g_renamed[i])
+        snprintf(g_renamed[g_nrenamed++], sizeof g_renamed[i], "%s", name);
+    if (i < g_nrenamed)
+        g_renames[i]++;
+    return la_io_posix()->rename(from, to);
+}
+
+START_TEST(seal__a_month_of_days_writes_its_coarse_files_once)
+{
+    init_names();
+    const size_t n = 8000;
+    const int days = 40; /* 2025-10-01 .. 2025-11-09: October is complete */
+    ev *e = gen(n, 29, days);
+    char *dir = tu_tmpdir();
+    la_options o = LA_OPTIONS_INIT;
+    o.no_auto_seal = 1;
+    o.retention_days = 90;
+    la_db *db;
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_CREATE, &o), LA_OK);
+    append(db, e, 0, n); /* no flush: no checkpoint yet, every day's rows are in memory */
+    la_io io = *la_io_posix();
+    io.rename = counting_rename;
+    g_nrenamed = 0;
+    memset(g_renames, 0, sizeof g_renames);
+    la_io_set(&io);
+    la_compact_stats st;
+    int rc = la_compact(db, 0, &st);
+    la_close(db);
+    la_io_set(NULL);
+    ck_assert_msg(rc == LA_OK, "la_compact: %s", la_errmsg());
+    ck_assert_uint_ge(st.days, 30);
+    int month = 0, weeks = 0;
+    for (int i = 0; i < g_nrenamed; i++) {
+        if (strcmp(g_renamed[i], "2025-10.roll") == 0)
+            month = g_renames[i];
+        if (strncmp(g_renamed[i], "2025-W", 6) == 0) {
+            weeks++;
+            ck_assert_msg(g_renames[i] == 1, "%s written %d times", g_renamed[i], g_renames[i]);
+        }
+    }
+    ck_assert_int_eq(month, 1);
+    ck_assert_int_ge(weeks, 4);
+
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_READONLY, NULL), LA_OK);
+    for (int w = 0; w < NWS; w++) {
+        for (int bucket = LA_BUCKET_WEEK; bucket <= LA_BUCKET_MONTH; bucket++) {
+            la_query q = LA_QUERY_INIT;
+            q.workspace = S(ws_name[w]);
+            q.from = T0;
+            q.to = T0 + days * DAY_MS;
+            q.bucket = bucket;
+            la_point *p;
+            size_t np;
+            ck_assert_int_eq(la_query_series(db, &q, &p, &np), LA_OK);
+            for (size_t k = 0; k < np; k++) {
+                int64_t end = k + 1 < np ? p[k + 1].bucket_start : q.to, from = p[k].bucket_start < T0 ? T0 : p[k].bucket_start;
+                uint64_t want = 0;
+                for (size_t i = 0; i < n; i++)
+                    want += e[i].ws == w && e[i].ts >= from && e[i].ts < end;
+                ck_assert_msg(p[k].events == want, "%s bucket %d at %lld: %llu events, want %llu", ws_name[w],
+                              bucket, (long long)p[k].bucket_start, (unsigned long long)p[k].events,
+                              (unsigned long long)want);
+            }
+            la_series_free(p);
+        }
+    }
     la_close(db);
     verify_clean(dir);
     tu_rmrf(dir);
@@ -758,6 +845,7 @@ static Suite *seal_suite(void)
     tcase_add_test(tc, seal__cursors_and_readers_across_a_seal);
     tcase_add_test(tc, seal__automatic_at_flush);
     tcase_add_test(tc, seal__progress_of_compact_and_verify);
+    tcase_add_test(tc, seal__a_month_of_days_writes_its_coarse_files_once);
     tcase_add_test(tc, seal__sigkill_during_sealing_loses_nothing);
     tcase_add_test(tc, seal__flips_in_a_sealed_file_never_give_wrong_rows);
     suite_add_tcase(s, tc);
