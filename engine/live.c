@@ -542,10 +542,10 @@ int la_live_open(la_db *db, const la_options *o)
     }
     lv->now_min = minute_of(la_io_current()->now_ms());
     db->live = lv;
-    /* a damaged newest day must not keep the database from opening: la_live() retries and
-     * reports the error */
-    rebuild(db, lv);
-    la_err_clear();
+    /* Built from the segments at the first realtime call, not here: an application that never
+     * asks pays nothing, neither at open (reading the window's rows) nor per append (stale, the
+     * layer ignores appends until that rebuild). A damaged newest day is reported by that call. */
+    lv->stale = 1;
     return 0;
 }
 

@@ -13,8 +13,8 @@
 typedef struct la_db la_db;
 typedef struct la_realtime la_realtime;
 
-/* Build db->live from the options (windows, future skew) and the raw events of the window
- * around the io seam's now_ms(). */
+/* Set up db->live from the options (windows, future skew); it is built from the raw events of
+ * the window around the io seam's now_ms() at the first realtime call. */
 int la_live_open(la_db *db, const la_options *o);
 void la_live_free(la_realtime *lv);
 

@@ -435,13 +435,14 @@ LA_API void la_top_free(la_top *top);
  * client clock running fast) counts at once and stays counted until N passes its minute by
  * the window; a late event counts only while its own minute is in the window. A handle counts
  * an event only if its minute is at most N + F when the handle first sees it (appends it, or
- * reads it at open or catch-up); la_append rejects later ones (LA_EFUTURE) unless
+ * reads it at its first realtime call or a catch-up); la_append rejects later ones (LA_EFUTURE) unless
  * future_skew_ms is -1 or longer than a day. Active visitors likewise: a visitor counts
  * while one of their events has its minute in [N - live_active_min + 1, N + F].
  *
- * It is fed by every append (a writer's answers include every event appended before the
- * call) and rebuilt when a database opens from the raw events of the window's days, so a
- * restart loses nothing. Read-only handles catch up on each call with what a writer flushed
+ * A handle builds it at its first realtime call (la_live, la_live_minutes, la_live_top) from
+ * the raw events of the window's days, so a restart loses nothing, and a handle that never asks
+ * pays nothing (at open or per append). From then on every append feeds it (a writer's answers
+ * include every event appended before the call). Read-only handles catch up on each call with what a writer flushed
  * since (reading only the new rows of the window's days). Memory: about 4 * (window + F)
  * bytes per workspace and per link with an event in the window plus 16 bytes per active
  * visitor; entries idle for a whole window are freed (checked once a minute). Assumes the

@@ -347,6 +347,11 @@ START_TEST(live__evicts_idle_entries)
     install_clock(T0);
     la_db *db;
     ck_assert_int_eq(la_open(&db, dir, LA_OPEN_CREATE, NULL), LA_OK);
+    size_t entries, vis;
+    la_live_stats st = LA_LIVE_STATS_INIT;
+    la_live_usage(db->live, &entries, &vis);
+    ck_assert_uint_eq(entries, 0);
+    ck_assert_int_eq(la_live(db, S("w1"), (la_str){NULL, 0}, &st), LA_OK); /* the first call starts the layer */
     char name[32];
     for (int i = 0; i < 5000; i++) {
         snprintf(name, sizeof name, "link_%d", i);
@@ -354,7 +359,6 @@ START_TEST(live__evicts_idle_entries)
                        .event_type = S("click"), .visitor_id = (uint64_t)i};
         ck_assert_int_eq(la_append(db, &ev), LA_OK);
     }
-    size_t entries, vis;
     la_live_usage(db->live, &entries, &vis);
     ck_assert_uint_eq(entries, 5002);
     la_live_board *b;
