@@ -1394,7 +1394,15 @@ static void report(const opts *o, const stream *s, const row *rows, size_t nrows
         char sq[32] = "-", ratio[32] = "-";
         if (rows[i].sq > 0) {
             snprintf(sq, sizeof sq, "%.4g", rows[i].sq);
-            snprintf(ratio, sizeof ratio, "%.3gx", rows[i].la / rows[i].sq);
+            double r = rows[i].la / rows[i].sq; /* below 1/100 as 1/N: 1/11709x, not 8.54e-05x */
+            if (r >= 1000)
+                snprintf(ratio, sizeof ratio, "%.0fx", r);
+            else if (r >= 0.01)
+                snprintf(ratio, sizeof ratio, "%.3gx", r);
+            else if (1 / r >= 1000)
+                snprintf(ratio, sizeof ratio, "1/%.0fx", 1 / r);
+            else
+                snprintf(ratio, sizeof ratio, "1/%.3gx", 1 / r);
         }
         char name[96];
         snprintf(name, sizeof name, "%s (%s)", rows[i].name, rows[i].unit);
