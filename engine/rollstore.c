@@ -19,6 +19,7 @@
 #include "io.h"
 
 #define DEFAULT_CHECKPOINT_ROWS (1u << 20)
+#define ENC_KEEP_BYTES ((size_t)64 << 20) /* the encode buffer kept between files */
 
 static uint32_t cap_for(const char *dim)
 {
@@ -643,6 +644,11 @@ static int write_set(la_db *db, la_cellset *cs, const la_cellset *links, int lev
     char name[40];
     la_roll_name(name, sizeof name, level, first_day);
     rc = la_write_atomic(db->path, name, buf, len);
+    if (rs->enc_cap > ENC_KEEP_BYTES) { /* a large month or year file's: not held until the next */
+        free(rs->enc);
+        rs->enc = NULL;
+        rs->enc_cap = 0;
+    }
     file_forget(db, level, first_day);
     if (level == LA_BUCKET_DAY) { /* even after an error: the rename may have happened */
         int rc2 = fday_add(rs, first_day);

@@ -48,7 +48,8 @@ typedef struct la_rstate {
     int32_t *fdays;            /* days that have a day file, sorted (queries skip days with
                                 * neither a day file nor a segment) */
     size_t nfdays, fdays_cap;
-    uint8_t *enc;              /* writer: the buffer files are encoded into, kept between files */
+    uint8_t *enc;              /* writer: the buffer files are encoded into, kept between files
+                                * while at most 64 MiB */
     size_t enc_cap;
     la_cellset *strings;       /* writer: owns the dictionary every delta shares, so that
                                 * checkpoints merge days without string lookups; renewed when
