@@ -288,6 +288,21 @@ int la_cell_merge(la_cellset *dst, la_cell *d, const la_cellset *from, const la_
     for (uint32_t k = 0; k < dst->ndims; k++) {
         const la_dimcount *sd = &s->dims[k];
         la_dimcount *dd = &d->dims[k];
+        if (same && sd->cap && !dd->cap && dd->n == 0) { /* into an empty summary: a copy */
+            size_t bytes = (size_t)sd->cap * (sizeof *sd->u.h.sid + sizeof *sd->u.h.cnt);
+            uint32_t *block = malloc(bytes);
+            if (!block)
+                return LA_ENOMEM;
+            memcpy(block, sd->u.h.sid, bytes);
+            uint64_t absent = dd->absent, other = dd->other, err = dd->err;
+            *dd = *sd;
+            dd->absent += absent;
+            dd->other += other;
+            dd->err += err;
+            dd->u.h.sid = block;
+            dd->u.h.cnt = (uint64_t *)(void *)(block + sd->cap);
+            continue;
+        }
         dd->absent += sd->absent;
         dd->other += sd->other;
         dd->err += sd->err;

@@ -237,6 +237,17 @@ int la_uniq_merge(la_uniq *dst, const la_uniq *src)
 {
     if (dst == src)
         return LA_OK;
+    if (src->kind == KIND_TABLE && dst->kind == KIND_INLINE && dst->n == 0) {
+        /* into an empty state (a cell merged for the first time): a copy of the table */
+        size_t bytes = ((size_t)1 << src->lgcap) * sizeof *src->u.slots;
+        uint64_t *slots = malloc(bytes);
+        if (!slots)
+            return LA_ENOMEM;
+        memcpy(slots, src->u.slots, bytes);
+        *dst = *src;
+        dst->u.slots = slots;
+        return LA_OK;
+    }
     if (src->kind != KIND_SKETCH) {
         uint64_t ids[EXACT_MAX];
         size_t n = exact_ids(src, ids);
