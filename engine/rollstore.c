@@ -436,7 +436,8 @@ static uint32_t memo_lookup(id_memo *m, la_cellset *cs, const la_str_column *col
     if (!id)
         return 0; /* absent */
     if (m->dict != col->dict) {
-        memset(m->map, 0, m->used * sizeof *m->map);
+        if (m->used) /* map is NULL until the first lookup */
+            memset(m->map, 0, m->used * sizeof *m->map);
         m->dict = col->dict;
         m->used = 0;
     }
