@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gen.h"
 #include "timefmt.h"
@@ -130,6 +131,16 @@ int main(int argc, char **argv)
     if (o.days > (MAX_MS - o.start_ms) / MS_PER_DAY) {
         fprintf(stderr, "lagen: --days %u from --start runs past 9999-12-31\n", o.days);
         return EXIT_USAGE;
+    }
+    int64_t end_ms = o.start_ms + (int64_t)o.days * MS_PER_DAY;
+    if (end_ms > (int64_t)time(NULL) * 1000 + 3600000) { /* the output stays a function of the options */
+        char end[TIMEFMT_MAX];
+        timefmt_format(end_ms, end);
+        end[10] = '\0';
+        fprintf(stderr,
+                "lagen: warning: the stream runs until %s, past now: lactl ingest rejects events more "
+                "than an hour ahead (its default future skew); an earlier --start avoids that\n",
+                end);
     }
 
     gen *g;
