@@ -598,8 +598,14 @@ static uint64_t window_events(const la_realtime *lv, const entry *e)
     int64_t now = lv->now_min, lo = now - lv->window + 1, hi = now + lv->horizon;
     int64_t a = e->head - lv->ring + 1 > lo ? e->head - lv->ring + 1 : lo, b = e->head < hi ? e->head : hi;
     uint64_t n = 0;
-    for (int64_t m = a; m <= b; m++)
-        n += e->ring[m % lv->ring];
+    if (a > b)
+        return 0;
+    uint32_t r = lv->ring, slot = (uint32_t)(a % r); /* one division, not one per minute */
+    for (int64_t m = a; m <= b; m++) {
+        n += e->ring[slot];
+        if (++slot == r)
+            slot = 0;
+    }
     return n;
 }
 
@@ -686,6 +692,45 @@ static int by_events(const void *pa, const void *pb)
     return c ? c : (a->e->llen > b->e->llen) - (a->e->llen < b->e->llen);
 }
 
+/* Restore the heap order below node i: every node ranks at or after its children, so the
+ * root is the last of those kept. */
+static void sift_down(ranked *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            return;
+        if (c + 1 < n && by_events(&h[c + 1], &h[c]) > 0)
+            c++;
+        if (by_events(&h[c], &h[i]) <= 0)
+            return;
+        ranked t = h[i];
+        h[i] = h[c];
+        h[c] = t;
+        i = c;
+    }
+}
+
+/* The first k of all[0..n) in by_events order, moved to the front and sorted; returns how
+ * many (k or fewer). A workspace can have many more links live than a board shows: those
+ * past the k kept cost a comparison each, not a place in a full sort. */
+static size_t first_k(ranked *all, size_t n, size_t k)
+{
+    if (n > k) {
+        for (size_t i = k / 2; i-- > 0;)
+            sift_down(all, k, i);
+        for (size_t i = k; i < n; i++)
+            if (by_events(&all[i], &all[0]) < 0) {
+                all[0] = all[i];
+                sift_down(all, k, 0);
+            }
+        n = k;
+    }
+    if (n)
+        qsort(all, n, sizeof *all, by_events);
+    return n;
+}
+
 int la_live_top(la_db *db, la_str workspace, uint32_t k, la_live_board **out)
 {
     la_err_clear();
@@ -720,9 +765,7 @@ int la_live_top(la_db *db, la_str workspace, uint32_t k, la_live_board **out)
         }
         all[n++] = (ranked){e, wbytes(lv, e) + e->wlen, ev};
     }
-    if (n)
-        qsort(all, n, sizeof *all, by_events);
-    size_t shown = n < k ? n : k, bytes = 0;
+    size_t shown = first_k(all, n, k), bytes = 0;
     for (size_t i = 0; i < shown; i++)
         bytes += all[i].e->llen;
     la_live_board *t = calloc(1, sizeof *t + shown * sizeof *t->entries + bytes + 1);
