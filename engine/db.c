@@ -239,6 +239,26 @@ int la_db_rescan_days(la_db *db)
     return rc;
 }
 
+int la_db_refresh_days(la_db *db)
+{
+    const la_io *io = la_io_current();
+    if (db->dir_watch >= 0 && !db->dir_rescan_due) {
+        int changed = io->dir_changed ? io->dir_changed(db->dir_watch) : -1;
+        if (changed == 0)
+            return 0;
+        if (changed < 0) {
+            if (io->unwatch)
+                io->unwatch(db->dir_watch);
+            db->dir_watch = -1;
+        }
+    }
+    db->dir_rescan_due = 1; /* until a listing succeeds: the watch has reported the change */
+    int rc = la_db_rescan_days(db);
+    if (rc == 0)
+        db->dir_rescan_due = 0;
+    return rc;
+}
+
 int la_db_day(la_db *db, int32_t day, int create, la_day **out)
 {
     la_day_slot *s = find_slot(db, day);
@@ -340,6 +360,7 @@ int la_open(la_db **out, const char *path, unsigned flags, const la_options *opt
     }
     db->readonly = (flags & LA_OPEN_READONLY) != 0;
     db->lock_fd = -1;
+    db->dir_watch = -1;
     pthread_mutex_init(&db->mu, NULL);
     if (!db->readonly) {
         if ((flags & LA_OPEN_CREATE) && io->mkdir(path, 0700) != 0 && errno != EEXIST) {
@@ -389,6 +410,8 @@ int la_open(la_db **out, const char *path, unsigned flags, const la_options *opt
     db->future_skew_ms = opts->future_skew_ms ? opts->future_skew_ms : 3600000;
     db->auto_retention = !opts->no_auto_retention;
     db->newest_ts = INT64_MIN;
+    if (db->readonly && io->watch_dir) /* before the listing: no change can fall between */
+        db->dir_watch = io->watch_dir(path);
     if ((rc = la_db_rescan_days(db)) != 0 || (rc = la_rs_init(db, opts)) != 0)
         goto fail;
     if ((rc = la_live_open(db, opts)) != 0)
@@ -453,6 +476,8 @@ void la_close(la_db *db)
     la_cursor_free_spare(db);
     if (db->lock_fd >= 0)
         la_io_current()->close(db->lock_fd);
+    if (db->dir_watch >= 0 && la_io_current()->unwatch)
+        la_io_current()->unwatch(db->dir_watch);
     pthread_mutex_destroy(&db->mu);
     free(db->days);
     free(db->path);

@@ -22,6 +22,8 @@ struct la_db {
     char *path;
     int readonly;
     int lock_fd;
+    int dir_watch;      /* read-only: the io seam's watch on the directory, or -1 */
+    int dir_rescan_due; /* read-only: a change was seen and not yet listed */
     la_meta meta;
     la_day_cfg cfg;
     pthread_mutex_t mu;
@@ -74,6 +76,9 @@ void la_db_free_retired(la_db *db);
 void la_db_trim_days(la_db *db);
 /* With db->mu held, read-only handles: pick up day files a writer created since. */
 int la_db_rescan_days(la_db *db);
+/* A read-only handle's view of the days brought up to date: listed again only when its
+ * directory watch saw a change (or it has none). */
+int la_db_refresh_days(la_db *db);
 
 /* Cursors for callers that hold db->mu (rollup replay, queries). la_scan_seq_locked reads
  * the rows of one day with seq in [seq_lo, seq_hi) that match f (NULL = all). */

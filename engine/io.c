@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#ifdef __linux__
+#include <sys/inotify.h>
+#endif
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -119,11 +122,58 @@ static void px_pause_ms(int ms)
     nanosleep(&t, NULL);
 }
 
+static int px_watch_dir(const char *path)
+{
+#ifndef __linux__
+    (void)path;
+    return -1;
+#else
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (inotify_add_watch(fd, path, IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF |
+                                        IN_MOVE_SELF) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+#endif
+}
+
+static int px_dir_changed(int watch)
+{
+#ifndef __linux__
+    (void)watch;
+    return -1;
+#else
+    /* Whether something happened matters, not what; but a watch whose directory went away
+     * (deleted, moved, unmounted) reports nothing more, so the caller must stop trusting it. */
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    int changed = 0;
+    for (;;) {
+        ssize_t n = read(watch, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? changed : -1;
+        changed = 1;
+        for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
+            const struct inotify_event *e = (const struct inotify_event *)(const void *)(buf + off);
+            if (e->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT))
+                return -1;
+            off += (ssize_t)sizeof *e + e->len;
+        }
+    }
+#endif
+}
+
+static void px_unwatch(int watch) { close(watch); }
+
 static const la_io posix_io = {
     LA_IO_VERSION, px_open,  px_close,  px_pread, px_pwrite, px_allocate, px_punch,
     px_truncate,   px_size,  px_fsync,  px_map,   px_unmap,  px_sync,     px_rename,
     px_unlink,     px_mkdir, px_sync_dir, px_lock, px_prefault, px_identity, px_now_ms,
-    px_pause_ms,
+    px_pause_ms,   px_watch_dir, px_dir_changed, px_unwatch,
 };
 
 static const la_io *current = &posix_io;

@@ -42,6 +42,16 @@ typedef struct la_io {
     /* Wait about ms milliseconds: a reader that caught a commit slot mid-write gives the
      * writer time to finish it (tests and fuzzers that have no writer need not wait). */
     void (*pause_ms)(int ms);
+    /* A watch on a directory's entries (files created, deleted, renamed): a read-only handle
+     * then lists its directory again only after a change, instead of at every call. Returns a
+     * handle or -1 (no watch: the handle lists at every call, as before). Either member may
+     * be NULL in a test backend. */
+    int (*watch_dir)(const char *path);
+    /* 0 when no entry changed since the watch began or the previous call; 1 when one may have
+     * (also when the kernel's queue of changes overflowed); -1 when the watch no longer works
+     * (the directory went away, or an error): the caller unwatches and lists at every call. */
+    int (*dir_changed)(int watch);
+    void (*unwatch)(int watch);
 } la_io;
 
 /* The backend in use (the POSIX one unless a test installed another). */

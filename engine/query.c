@@ -461,7 +461,7 @@ static void begin(la_db *db)
 {
     pthread_mutex_lock(&db->mu);
     if (db->readonly) {
-        la_db_rescan_days(db);
+        la_db_refresh_days(db);
         la_rs_begin(db);
     }
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "la.h"
 #include "testutil.h"
 
@@ -362,27 +363,70 @@ START_TEST(engine_readers__see_flushed_and_second_writer_busy)
     init_pools();
     const size_t n = 20000;
     mev *m = gen_stream(n, 99, 2, 0);
-    char *dir = tu_tmpdir();
-    la_db *w, *r, *w2;
-    la_options o = LA_OPTIONS_INIT;
-    o.block_rows = 3000;
-    ck_assert_int_eq(la_open(&w, dir, LA_OPEN_CREATE, &o), LA_OK);
-    ck_assert_int_eq(la_open(&w2, dir, 0, NULL), LA_EBUSY);
-    ck_assert_ptr_null(w2);
-    ck_assert_int_eq(la_open(&r, dir, LA_OPEN_READONLY, NULL), LA_OK);
-    for (size_t k = 1; k <= 4; k++) {
-        append_all(w, m, (k - 1) * n / 4, k * n / 4);
-        ck_assert_int_eq(la_flush(w), LA_OK);
-        size_t *ord = day_order(m, k * n / 4);
-        ck_assert_uint_eq(check_scan(r, m, k * n / 4, ord, &ALL), k * n / 4);
-        free(ord);
+    /* A reader lists the directory again when its watch saw a change; an I/O backend without
+     * watches makes it list at every call. Both must see each flushed day. */
+    la_io nowatch = *la_io_posix();
+    nowatch.watch_dir = NULL;
+    for (int watch = 1; watch >= 0; watch--) {
+        la_io_set(watch ? NULL : &nowatch);
+        char *dir = tu_tmpdir();
+        la_db *w, *r, *w2;
+        la_options o = LA_OPTIONS_INIT;
+        o.block_rows = 3000;
+        ck_assert_int_eq(la_open(&w, dir, LA_OPEN_CREATE, &o), LA_OK);
+        ck_assert_int_eq(la_open(&w2, dir, 0, NULL), LA_EBUSY);
+        ck_assert_ptr_null(w2);
+        ck_assert_int_eq(la_open(&r, dir, LA_OPEN_READONLY, NULL), LA_OK);
+        for (size_t k = 1; k <= 4; k++) {
+            append_all(w, m, (k - 1) * n / 4, k * n / 4);
+            ck_assert_int_eq(la_flush(w), LA_OK);
+            size_t *ord = day_order(m, k * n / 4);
+            ck_assert_uint_eq(check_scan(r, m, k * n / 4, ord, &ALL), k * n / 4);
+            free(ord);
+        }
+        la_event ev;
+        memset(&ev, 0, sizeof ev);
+        ck_assert_int_eq(la_append(r, &ev), LA_EREADONLY);
+        la_close(w);
+        la_close(r);
+        tu_rmrf(dir);
+        free(dir);
     }
-    la_event ev;
-    memset(&ev, 0, sizeof ev);
-    ck_assert_int_eq(la_append(r, &ev), LA_EREADONLY);
+    la_io_set(NULL);
+    free(m);
+}
+END_TEST
+
+/* A reader whose directory is moved away and replaced by another database (a restore from a
+ * backup) sees the new one: its directory watch ended with the move, so it lists the path at
+ * every call again instead of trusting a watch that reports nothing more. */
+START_TEST(engine_readers__follow_a_replaced_directory)
+{
+    init_pools();
+    const size_t n = 6000;
+    mev *m = gen_stream(n, 7, 3, 0);
+    char *dir = tu_tmpdir(), old[1000];
+    snprintf(old, sizeof old, "%s.old", dir);
+    la_db *w, *r;
+    ck_assert_int_eq(la_open(&w, dir, LA_OPEN_CREATE, NULL), LA_OK);
+    append_all(w, m, 0, n / 2);
+    ck_assert_int_eq(la_flush(w), LA_OK);
+    la_close(w);
+    ck_assert_int_eq(la_open(&r, dir, LA_OPEN_READONLY, NULL), LA_OK);
+    size_t *ord = day_order(m, n / 2);
+    ck_assert_uint_eq(check_scan(r, m, n / 2, ord, &ALL), n / 2);
+    free(ord);
+    ck_assert_int_eq(rename(dir, old), 0);
+    ck_assert_int_eq(la_open(&w, dir, LA_OPEN_CREATE, NULL), LA_OK);
+    append_all(w, m, 0, n);
+    ck_assert_int_eq(la_flush(w), LA_OK);
+    ord = day_order(m, n);
+    ck_assert_uint_eq(check_scan(r, m, n, ord, &ALL), n);
+    free(ord);
     la_close(w);
     la_close(r);
     tu_rmrf(dir);
+    tu_rmrf(old);
     free(dir);
     free(m);
 }
@@ -881,6 +925,7 @@ static Suite *engine_suite(void)
     tc = tcase_create("readers");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, engine_readers__see_flushed_and_second_writer_busy);
+    tcase_add_test(tc, engine_readers__follow_a_replaced_directory);
     tcase_add_test(tc, engine_readers__other_process_sees_flushed_writer_refused);
     suite_add_tcase(s, tc);
     tc = tcase_create("threads");
