@@ -52,20 +52,28 @@ static void dim_free(la_dimcount *d)
         free(d->u.h.sid); /* the counts follow the ids in the same block */
 }
 
-#define ARENA_CHUNK (1u << 20)
+/* Chunks double from 16 KiB to 1 MiB: most sets (a checkpoint's view of a small day, a
+ * query's merge) hold a few cells, and a full first chunk would cost them a 1 MiB clear. */
+#define ARENA_FIRST_CHUNK (16u << 10)
+#define ARENA_MAX_CHUNK (1u << 20)
 
-/* Chunks are chained through their first pointer; calloc'ed, so cells start zeroed. */
+/* Chunks are chained through their first pointer and zeroed, so cells start zeroed. */
 static void *arena_alloc(la_cellset *cs, size_t n)
 {
     n = (n + 15) & ~(size_t)15;
     if (n > cs->arena_left) {
-        size_t sz = n + 16 > ARENA_CHUNK ? n + 16 : ARENA_CHUNK;
+        size_t chunk_size = cs->arena_chunk ? cs->arena_chunk * 2 : ARENA_FIRST_CHUNK;
+        if (chunk_size > ARENA_MAX_CHUNK)
+            chunk_size = ARENA_MAX_CHUNK;
+        cs->arena_chunk = chunk_size;
+        size_t sz = n + 16 > chunk_size ? n + 16 : chunk_size;
         void *mem;
         if (posix_memalign(&mem, 4096, sz) != 0)
             return NULL;
         uint8_t *chunk = mem;
         /* one call instead of a page fault per page (faults are slow in VMs) */
-        la_io_current()->prefault(chunk, sz);
+        if (sz >= ARENA_MAX_CHUNK)
+            la_io_current()->prefault(chunk, sz);
         memset(chunk, 0, sz);
         *(uint8_t **)chunk = cs->arena;
         cs->arena = chunk;

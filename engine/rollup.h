@@ -64,6 +64,7 @@ typedef struct la_cellset {
     uint8_t *arena;            /* cells are carved from chunks freed with the set */
     uint8_t *arena_next;
     size_t arena_left;
+    size_t arena_chunk;        /* size of the last chunk; the next one is twice that */
 } la_cellset;
 
 la_cellset *la_cellset_new(uint32_t ndims, const uint32_t *caps);

@@ -103,14 +103,14 @@ static void check_db(const char *dir, const uint8_t *acked, size_t n)
     while ((rc = la_cursor_next(cur, &b)) == 1)
         for (size_t r = 0; r < b.nrows; r++, rows++) {
             size_t i = (size_t)b.session_id[r];
-            ck_assert_uint_lt(i, n);
-            ck_assert_msg(!seen[i], "event %zu twice", i);
-            ck_assert_msg(acked[i], "event %zu was never acknowledged", i);
+            TU_CHECK(i < n, "session id %zu out of range", i);
+            TU_CHECK(!seen[i], "event %zu twice", i);
+            TU_CHECK(acked[i], "event %zu was never acknowledged", i);
             char buf[32];
             la_event ev = fl_event(i, buf);
-            ck_assert_int_eq(b.ts[r], ev.ts);
+            TU_CHECK(b.ts[r] == ev.ts, "event %zu: ts %lld, want %lld", i, (long long)b.ts[r], (long long)ev.ts);
             la_str l = b.link.dict[b.link.ids[r]];
-            ck_assert(l.len == ev.link.len && memcmp(l.data, ev.link.data, l.len) == 0);
+            TU_CHECK(l.len == ev.link.len && memcmp(l.data, ev.link.data, l.len) == 0, "event %zu: wrong link", i);
             seen[i] = 1;
         }
     ck_assert_int_eq(rc, 0);
