@@ -117,7 +117,8 @@ test-long: test-build
 	LA_LONG=1 CK_RUN_CASE=seal $(BUILD)/tests/test_seal
 	LA_LONG=1 $(BUILD)/tests/test_crashsim
 
-# The concurrency tests (threads appending, sealing and scanning at once) under ThreadSanitizer.
+# The concurrency tests (threads appending, sealing and scanning at once, the rollup counting
+# thread) under ThreadSanitizer.
 tsan:
 	$(MAKE) BUILD=build-tsan CFLAGS="-O1 -g -Werror -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
 	    build-tsan/tests/test_engine build-tsan/tests/test_seal
@@ -126,6 +127,9 @@ tsan:
 	$(MAKE) BUILD=build-tsan CFLAGS="-O1 -g -Werror -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
 	    build-tsan/tests/test_resources
 	CK_RUN_CASE=threads TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_resources
+	$(MAKE) BUILD=build-tsan CFLAGS="-O1 -g -Werror -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
+	    build-tsan/tests/test_rollup
+	CK_RUN_CASE=thread TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_rollup
 
 asan:
 	$(MAKE) check BUILD=build-asan CFLAGS="-O1 -g -Werror -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \

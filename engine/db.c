@@ -350,6 +350,7 @@ int la_open(la_db **out, const char *path, unsigned flags, const la_options *opt
     if (opts) /* a version-1 caller's struct ends before the version-2 fields */
         memcpy(&given, opts, opts->version == 1   ? offsetof(la_options, checkpoint_rows)
                              : opts->version == 2 ? offsetof(la_options, future_skew_ms)
+                             : opts->version == 3 ? offsetof(la_options, no_rollup_thread)
                                                   : sizeof given);
     opts = &given;
     const la_io *io = la_io_current();

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "error.h"
@@ -108,6 +109,7 @@ int la_rs_init(la_db *db, const la_options *o)
         rs->caps[i] = cap_for(la_db_dim_name(db, i));
     rs->checkpoint_rows = o->checkpoint_rows ? o->checkpoint_rows : DEFAULT_CHECKPOINT_ROWS;
     rs->off = o->no_rollups != 0;
+    rs->work_wanted = !db->readonly && !rs->off && !o->no_rollup_thread && sysconf(_SC_NPROCESSORS_ONLN) > 1;
     rs->epoch = 1;
     return fdays_scan(db);
 }
@@ -135,6 +137,8 @@ static void file_drop(la_rfile *f)
 void la_rs_free(la_db *db)
 {
     la_rstate *rs = &db->roll;
+    la_rollwork_free(rs->work); /* counts what is queued, then stops */
+    la_rollbatch_free(&rs->batch);
     for (size_t i = 0; i < rs->nfiles; i++) {
         file_drop(rs->files[i]);
         free(rs->files[i]);
@@ -382,6 +386,19 @@ static la_rdelta *delta_find(la_db *db, int32_t day)
     return NULL;
 }
 
+/* Wait for the worker; a delta it could not count in full is dropped (replayed when next
+ * needed). Before anything reads or changes a delta. */
+static void work_drain(la_db *db)
+{
+    la_rstate *rs = &db->roll;
+    if (!rs->work)
+        return;
+    la_rollwork_drain(rs->work);
+    for (size_t i = 0; i < rs->ndeltas; i++)
+        if (rs->deltas[i].cs && rs->deltas[i].cs->uncounted)
+            delta_drop(&rs->deltas[i]);
+}
+
 static la_rdelta *delta_add(la_db *db, int32_t day)
 {
     la_rstate *rs = &db->roll;
@@ -505,6 +522,7 @@ static int replay(la_db *db, int32_t day, la_cellset *cs, uint64_t lo, uint64_t 
 
 int la_rs_recompute(la_db *db, int32_t day, uint64_t rows, la_cellset *cs)
 {
+    work_drain(db);
     return replay(db, day, cs, 0, rows);
 }
 
@@ -544,6 +562,7 @@ static int delta_ensure(la_db *db, la_day *d, uint64_t upto, la_rdelta **out)
 
 int la_rs_delta(la_db *db, int32_t day, la_cellset **out, uint64_t *raw_from, uint64_t *rows)
 {
+    work_drain(db);
     *out = NULL;
     *raw_from = *rows = 0;
     la_day *d;
@@ -599,36 +618,74 @@ static uint32_t memo_id(la_rdelta *rd, la_day *d, uint32_t role, uint32_t sid)
     return *slot;
 }
 
-void la_rs_on_seal(void *ctx, la_day *d, const la_sealed *s)
+/* The sealed rows into b, grouped by link, with the delta's ids; LA_ENOMEM on failure. */
+static int fill_batch(la_db *db, la_rdelta *rd, la_day *d, const la_sealed *s, la_rollbatch *b)
 {
-    la_db *db = ctx;
-    la_rdelta *rd;
-    if (db->roll.off || delta_ensure(db, d, s->first_seq, &rd) != LA_OK || !rd || rd->to != s->first_seq) {
-        la_err_clear(); /* the rows are stored; their rollups are replayed when next needed */
-        return;
-    }
-    uint32_t nroles = 3 + la_db_ndims(db), id[3 + LA_MAX_DIMS];
+    uint32_t nroles = 3 + la_db_ndims(db);
     uint32_t *order = by_link(s->ids[LA_C_LINK], s->n);
     if (!order)
-        goto drop;
+        return LA_ENOMEM;
     for (uint32_t j = 0; j < s->n; j++) {
-        uint32_t i = order[j];
+        uint32_t i = order[j], *id = b->id + (size_t)j * nroles;
         for (uint32_t r = 0; r < nroles; r++) {
             uint32_t col = r < 3 ? LA_C_WORKSPACE + r : LA_NFIXED + r - 3, sid = s->ids[col][i];
             id[r] = sid ? memo_id(rd, d, r, sid) : 0;
-            if (sid && !id[r])
-                goto drop;
+            if (sid && !id[r]) {
+                free(order);
+                return LA_ENOMEM;
+            }
         }
-        if (la_cellset_add(rd->cs, (int32_t)(s->ts[i] / 3600000), id, s->visitor[i], s->session[i],
-                           s->has_value[i] ? s->value[i] : 0) != LA_OK)
-            goto drop;
+        b->hour[j] = (int32_t)(s->ts[i] / 3600000);
+        b->visitor[j] = s->visitor[i];
+        b->session[j] = s->session[i];
+        b->value[j] = s->has_value[i] ? s->value[i] : 0;
     }
     free(order);
+    b->n = s->n;
+    b->cs = rd->cs;
+    return LA_OK;
+}
+
+/* The rows to the worker, when there is one and the delta is exactly up to them. */
+static int seal_to_worker(la_db *db, la_day *d, const la_sealed *s)
+{
+    la_rstate *rs = &db->roll;
+    la_rdelta *rd = delta_find(db, d->day);
+    if (!rd || !rd->cs || rd->to != s->first_seq)
+        return 0;
+    if (!rs->work && rs->work_wanted) {
+        rs->work_wanted = 0; /* one try: without a thread, rows are counted here */
+        rs->work = la_rollwork_new(3 + la_db_ndims(db));
+    }
+    if (!rs->work)
+        return 0;
+    la_rollbatch *b = la_rollwork_reserve(rs->work, s->n);
+    if (!b || fill_batch(db, rd, d, s, b) != LA_OK)
+        return 0;
+    la_rollwork_submit(rs->work, rd->cs);
     rd->to += s->n;
-    return;
-drop:
-    free(order);
-    delta_drop(rd);
+    return 1;
+}
+
+void la_rs_on_seal(void *ctx, la_day *d, const la_sealed *s)
+{
+    la_db *db = ctx;
+    la_rstate *rs = &db->roll;
+    if (rs->off || seal_to_worker(db, d, s))
+        return;
+    work_drain(db);
+    la_rdelta *rd;
+    if (delta_ensure(db, d, s->first_seq, &rd) != LA_OK || !rd || rd->to != s->first_seq) {
+        la_err_clear(); /* the rows are stored; their rollups are replayed when next needed */
+        return;
+    }
+    uint32_t nroles = 3 + la_db_ndims(db);
+    if (!la_rollbatch_reserve(&rs->batch, s->n, nroles) || fill_batch(db, rd, d, s, &rs->batch) != LA_OK ||
+        la_rollbatch_count(&rs->batch, nroles) != LA_OK) {
+        delta_drop(rd);
+        return;
+    }
+    rd->to += s->n;
 }
 
 /* ---- checkpoints ------------------------------------------------------------------------- */
@@ -832,6 +889,7 @@ static int complete(int level, int32_t first, int32_t newest)
  * touch, once. */
 static int checkpoint_days(la_db *db, const int32_t *days, size_t n)
 {
+    work_drain(db);
     int32_t *day = malloc((n + 1) * sizeof *day);
     la_cellset **sum = calloc(n + 1, sizeof *sum), **delta = calloc(n + 1, sizeof *delta);
     uint64_t *w_old = malloc((n + 1) * sizeof *w_old), *w_new = malloc((n + 1) * sizeof *w_new);
@@ -938,6 +996,7 @@ int la_rs_checkpoint_days(la_db *db, const int32_t *days, size_t n)
 
 void la_rs_forget_day(la_db *db, int32_t day)
 {
+    work_drain(db);
     file_forget(db, LA_BUCKET_HOUR, day);
     la_rstate *rs = &db->roll;
     la_rdelta *rd = delta_find(db, day);

@@ -8,6 +8,7 @@
 
 #include "rollfile.h"
 #include "rollup.h"
+#include "rollwork.h"
 
 typedef struct la_db la_db;
 
@@ -54,6 +55,10 @@ typedef struct la_rstate {
     la_cellset *strings;       /* writer: owns the dictionary every delta shares, so that
                                 * checkpoints merge days without string lookups; renewed when
                                 * a checkpoint leaves every delta empty */
+    struct la_rollwork *work;  /* writer: counts sealed rows into deltas (rollwork.h), started
+                                * at the first seal; NULL: counted on the appending thread */
+    int work_wanted;           /* a worker is to be started (not no_rollup_thread, > 1 CPU) */
+    la_rollbatch batch;        /* the appending thread's own, when there is no worker */
 } la_rstate;
 
 int la_rs_init(la_db *db, const la_options *o);

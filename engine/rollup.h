@@ -61,6 +61,7 @@ typedef struct la_cellset {
     uint32_t ntypes;
     int many_types;            /* more than 16: queries look at every cell */
     uint64_t rows;             /* rows added with la_cellset_add */
+    int uncounted;             /* a worker could not add some rows (rollwork.h): drop the set */
     uint8_t *arena;            /* cells are carved from chunks freed with the set */
     uint8_t *arena_next;
     size_t arena_left;

@@ -14,7 +14,9 @@
  * cursors are serialized internally. A la_cursor belongs to one thread at a time. Every
  * cursor of a handle must be closed before la_close(handle), which no other thread may be
  * using at that moment. Calls that take no la_db (la_strerror, la_hash_id, la_verify,
- * la_version_number) may run on any thread at any time.
+ * la_version_number) may run on any thread at any time. A writer handle starts one thread of
+ * its own, which counts rollups (la_options.no_rollup_thread; it blocks every signal and ends
+ * with la_close). Do not fork() while a handle is open and use it in the child.
  * Memory: every input (paths, options, events, filters, queries) is only read during the
  * call; la copies what it keeps, so the caller may free or reuse it as soon as the call
  * returns. Pointers la hands out say how long they stay valid where they are described.
@@ -149,10 +151,14 @@ typedef struct la_options {
     int seal_level;           /* zstd level of sealed days, 1..19; 0 = default 9 */
     int no_auto_seal;         /* 1 = seal only through la_compact() */
     int no_auto_retention;    /* 1 = delete expired days only through la_retention() */
+    /* Version 4. A writer counts the rollups of sealed rows on a thread of its own, started at
+     * its first seal when more than one CPU is online, while the appending thread goes on
+     * (see "Threads"). 1 = count them on the appending thread, start no thread. */
+    int no_rollup_thread;
 } la_options;
 
-#define LA_OPTIONS_VERSION 3
-#define LA_OPTIONS_INIT {LA_OPTIONS_VERSION, 0, LA_CODEC_LZ4, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+#define LA_OPTIONS_VERSION 4
+#define LA_OPTIONS_INIT {LA_OPTIONS_VERSION, 0, LA_CODEC_LZ4, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 
 /*! la_open() : open the database in directory `path` (flags: LA_OPEN_*), options may be NULL.
  *  A writer recovers every day segment after a crash: torn tails are cut, nothing flushed is

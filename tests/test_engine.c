@@ -869,6 +869,23 @@ static size_t tw_check_view(la_db *db, uint8_t *seen)
     return total;
 }
 
+/* The first workspace's events, from its daily series over every day the streams can hold. */
+static uint64_t tw_ws0_events(la_db *db)
+{
+    la_query q = LA_QUERY_INIT;
+    q.workspace = S(pool_ws[0]);
+    q.from = T0 - 40 * DAY_MS;
+    q.to = T0 + 10 * DAY_MS;
+    la_point *p;
+    size_t np;
+    ck_assert_int_eq(la_query_series(db, &q, &p, &np), LA_OK);
+    uint64_t n = 0;
+    for (size_t i = 0; i < np; i++)
+        n += p[i].events;
+    la_series_free(p);
+    return n;
+}
+
 START_TEST(engine_threads__concurrent_appends_are_the_union)
 {
     init_pools();
@@ -890,10 +907,15 @@ START_TEST(engine_threads__concurrent_appends_are_the_union)
         ck_assert_int_eq(pthread_create(&th[t], NULL, tw_writer, &args[t]), 0);
     uint8_t *seen = malloc(TW_THREADS * TW_EVENTS);
     size_t last = 0;
+    uint64_t last_ws0 = 0;
     for (int k = 0; k < 20; k++) { /* views taken while the writers run only grow */
         size_t now = tw_check_view(db, seen);
         ck_assert_uint_ge(now, last);
         last = now;
+        /* the rollups too, while seals hand rows to the handle's counting thread */
+        uint64_t ws0 = tw_ws0_events(db);
+        ck_assert_uint_ge(ws0, last_ws0);
+        last_ws0 = ws0;
     }
     for (int t = 0; t < TW_THREADS; t++) {
         void *ret;
@@ -901,8 +923,14 @@ START_TEST(engine_threads__concurrent_appends_are_the_union)
         ck_assert_ptr_null(ret);
     }
     ck_assert_uint_eq(tw_check_view(db, seen), TW_THREADS * TW_EVENTS);
+    uint64_t want_ws0 = 0;
+    for (int t = 0; t < TW_THREADS; t++)
+        for (size_t i = 0; i < TW_EVENTS; i++)
+            want_ws0 += args[t].m[i].ws == 0;
+    ck_assert_uint_eq(tw_ws0_events(db), want_ws0);
     la_close(db);
     ck_assert_int_eq(la_open(&db, dir, LA_OPEN_READONLY, NULL), LA_OK);
+    ck_assert_uint_eq(tw_ws0_events(db), want_ws0);
     ck_assert_uint_eq(tw_check_view(db, seen), TW_THREADS * TW_EVENTS);
     la_close(db);
     verify_clean(dir);

@@ -890,11 +890,14 @@ static void verify_clean(const char *dir)
     ck_assert_uint_eq(problems, 0);
 }
 
+static int g_no_rollup_thread; /* the model test runs with and without the counting thread */
+
 static la_db *open_db(const char *dir, unsigned flags)
 {
     la_db *db = NULL;
     la_options o = LA_OPTIONS_INIT;
     o.retention_days = 3650; /* the test deletes raw days itself */
+    o.no_rollup_thread = g_no_rollup_thread;
     int rc = la_open(&db, dir, flags, &o);
     ck_assert_msg(rc == LA_OK, "open %s (flags %u): %d %s", dir, flags, rc, la_errmsg());
     resolve_dims(db);
@@ -920,6 +923,8 @@ static void append_batches(la_db *db, const mev *m, size_t from, size_t to, uint
 
 START_TEST(rollup_model__series_and_top_through_batches_and_reopen)
 {
+    g_no_rollup_thread = _i;
+    fprintf(stderr, "series_and_top: rollups counted %s\n", _i ? "on the appending thread" : "by the handle's thread");
     init_pools();
     mev *m = gen_events(NEV, g_seed);
     uint64_t rng = g_seed * 3 + 1;
@@ -949,6 +954,58 @@ START_TEST(rollup_model__series_and_top_through_batches_and_reopen)
     print_summary("series_and_top");
     tu_rmrf(dir);
     free(dir);
+    free(m);
+}
+END_TEST
+
+/* Threads of this process named la-rollups (the engine's counting thread). */
+static int count_threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char path[300], comm[64] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = e->d_name[0] != '.' ? fopen(path, "r") : NULL;
+        if (!f)
+            continue;
+        n += fgets(comm, sizeof comm, f) && strcmp(comm, "la-rollups\n") == 0;
+        fclose(f);
+    }
+    closedir(d);
+    return n;
+}
+
+/* The counting thread: started by a writer's first seal (with more than one CPU online), never
+ * with no_rollup_thread, gone after la_close; queries see every row either way. */
+START_TEST(rollup_thread__started_by_a_writer_when_asked)
+{
+    init_pools();
+    mev *m = gen_events(20000, g_seed + 7);
+    int cpus = sysconf(_SC_NPROCESSORS_ONLN) > 1;
+    for (int no_thread = 0; no_thread < 2; no_thread++) {
+        char *dir = tu_tmpdir();
+        ck_assert_int_eq(count_threads(), 0);
+        la_options o = LA_OPTIONS_INIT;
+        o.retention_days = 3650;
+        o.block_rows = 64; /* seals while appending */
+        o.no_rollup_thread = no_thread;
+        la_db *db;
+        ck_assert_int_eq(la_open(&db, dir, LA_OPEN_CREATE, &o), LA_OK);
+        resolve_dims(db);
+        ck_assert_int_eq(count_threads(), 0); /* not before a seal */
+        uint64_t rng = g_seed + (uint64_t)no_thread;
+        append_batches(db, m, 0, 20000, &rng);
+        ck_assert_int_eq(count_threads(), !no_thread && cpus);
+        g_phase = no_thread ? "no rollup thread" : "rollup thread";
+        run_checks(db, m, 20000, &rng, 20, 5, INT64_MIN);
+        la_close(db);
+        ck_assert_int_eq(count_threads(), 0);
+        tu_rmrf(dir);
+        free(dir);
+    }
     free(m);
 }
 END_TEST
@@ -1824,7 +1881,11 @@ static Suite *rollup_suite(void)
     Suite *s = suite_create("rollup");
     TCase *tc = tcase_create("model");
     tcase_set_timeout(tc, 600);
-    tcase_add_test(tc, rollup_model__series_and_top_through_batches_and_reopen);
+    tcase_add_loop_test(tc, rollup_model__series_and_top_through_batches_and_reopen, 0, 2);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("thread");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, rollup_thread__started_by_a_writer_when_asked);
     suite_add_tcase(s, tc);
     tc = tcase_create("durability");
     tcase_set_timeout(tc, 600);
