@@ -241,6 +241,8 @@ int la_db_rescan_days(la_db *db)
 
 int la_db_refresh_days(la_db *db)
 {
+    if (!db->readonly)
+        return 0; /* a writer's view is its own doing */
     const la_io *io = la_io_current();
     if (db->dir_watch >= 0 && !db->dir_rescan_due) {
         int changed = io->dir_changed ? io->dir_changed(db->dir_watch) : -1;

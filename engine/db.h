@@ -77,7 +77,7 @@ void la_db_trim_days(la_db *db);
 /* With db->mu held, read-only handles: pick up day files a writer created since. */
 int la_db_rescan_days(la_db *db);
 /* A read-only handle's view of the days brought up to date: listed again only when its
- * directory watch saw a change (or it has none). */
+ * directory watch saw a change (or it has none). Nothing to do for a writer. */
 int la_db_refresh_days(la_db *db);
 
 /* Cursors for callers that hold db->mu (rollup replay, queries). la_scan_seq_locked reads

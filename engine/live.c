@@ -578,7 +578,7 @@ static int begin(la_db *db, la_str ws, const la_str *link, entry **out)
     la_realtime *lv = db->live;
     la_live_tick(lv);
     int rc = 0;
-    if (db->readonly && (rc = la_db_refresh_days(db)) != 0)
+    if ((rc = la_db_refresh_days(db)) != 0)
         return rc;
     if (lv->stale)
         rc = rebuild(db, lv);

@@ -296,7 +296,7 @@ int la_retention_list(la_db *db, la_expired_fn fn, void *ctx, la_retention_stats
     pthread_mutex_lock(&db->mu);
     int32_t *days = NULL;
     size_t n = 0;
-    int rc = db->readonly ? la_db_refresh_days(db) : 0;
+    int rc = la_db_refresh_days(db);
     if (rc == 0)
         rc = expired_days(db, &st, &days, &n);
     for (size_t i = 0; i < n && rc == 0; i++) {

@@ -225,7 +225,7 @@ int la_scan(la_db *db, const la_filter *f, la_cursor **out)
         return la_err(LA_EINVAL, "la_scan: NULL argument");
     *out = NULL;
     pthread_mutex_lock(&db->mu);
-    int rc = db->readonly ? la_db_refresh_days(db) : 0;
+    int rc = la_db_refresh_days(db);
     if (rc == 0)
         rc = scan_locked(db, f, out);
     if (rc == 0)
