@@ -522,7 +522,6 @@ static int replay(la_db *db, int32_t day, la_cellset *cs, uint64_t lo, uint64_t 
 
 int la_rs_recompute(la_db *db, int32_t day, uint64_t rows, la_cellset *cs)
 {
-    work_drain(db);
     return replay(db, day, cs, 0, rows);
 }
 

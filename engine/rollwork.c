@@ -5,6 +5,7 @@
  * the worker is idle and every cell is up to date; the mutex orders the cells it wrote before
  * whoever drains reads them. */
 #include <pthread.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,8 +72,6 @@ la_rollwork *la_rollwork_new(uint32_t nroles)
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int rc = pthread_create(&w->thread, NULL, worker, w);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc == 0)
-        pthread_setname_np(w->thread, LA_ROLLWORK_THREAD_NAME); /* for top -H, gdb, the tests */
     if (rc != 0) {
         pthread_cond_destroy(&w->done);
         pthread_cond_destroy(&w->work);
@@ -80,6 +79,7 @@ la_rollwork *la_rollwork_new(uint32_t nroles)
         free(w);
         return NULL;
     }
+    pthread_setname_np(w->thread, LA_ROLLWORK_THREAD_NAME); /* for top -H, gdb, the tests */
     return w;
 }
 
@@ -102,11 +102,7 @@ void la_rollwork_free(la_rollwork *w)
 
 void la_rollbatch_free(la_rollbatch *b)
 {
-    free(b->hour);
-    free(b->id);
-    free(b->visitor);
-    free(b->session);
-    free(b->value);
+    free(b->visitor); /* the block every array is carved from */
     memset(b, 0, sizeof *b);
 }
 
@@ -115,23 +111,17 @@ int la_rollbatch_reserve(la_rollbatch *b, uint32_t n, uint32_t nroles)
     b->n = 0;
     if (n <= b->cap)
         return 1;
-    int32_t *hour = realloc(b->hour, (size_t)n * sizeof *hour);
-    if (hour)
-        b->hour = hour;
-    uint32_t *id = realloc(b->id, (size_t)n * nroles * sizeof *id);
-    if (id)
-        b->id = id;
-    uint64_t *visitor = realloc(b->visitor, (size_t)n * sizeof *visitor);
-    if (visitor)
-        b->visitor = visitor;
-    uint64_t *session = realloc(b->session, (size_t)n * sizeof *session);
-    if (session)
-        b->session = session;
-    int64_t *value = realloc(b->value, (size_t)n * sizeof *value);
-    if (value)
-        b->value = value;
-    if (!hour || !id || !visitor || !session || !value)
+    /* one block: the 8-byte columns first, so that each array stays aligned */
+    size_t rows = n, bytes = rows * (3 * sizeof(uint64_t) + sizeof(int32_t) + nroles * sizeof(uint32_t));
+    uint8_t *block = malloc(bytes);
+    if (!block)
         return 0;
+    free(b->visitor);
+    b->visitor = (uint64_t *)(void *)block;
+    b->session = b->visitor + rows;
+    b->value = (int64_t *)(void *)(b->session + rows);
+    b->hour = (int32_t *)(void *)(b->value + rows);
+    b->id = (uint32_t *)(void *)(b->hour + rows);
     b->cap = n;
     return 1;
 }
