@@ -107,13 +107,13 @@ static int stat_and_map(la_day *d)
 /* Choose the commit slot to start from: the valid one with the highest generation. A slot
  * that is neither empty nor valid is damage: the writer writes a slot with one pwrite, so a
  * killed process never leaves half of one (SPEC.md §5.2). */
-static int read_commit(const la_day *d, la_commit *out, int *slot)
+static int read_commit_from(const la_day *d, const uint8_t *slots, la_commit *out, int *slot)
 {
     la_commit c[2];
     int ok[2];
     for (int i = 0; i < 2; i++) {
         const char *why;
-        if (la_commit_decode(d->map + LA_SEG_SLOT_OFF + LA_SEG_SLOT_SIZE * i, &c[i], &why) != 0)
+        if (la_commit_decode(slots + LA_SEG_SLOT_SIZE * i, &c[i], &why) != 0)
             return la_day_corrupt(d, LA_SEG_SLOT_OFF + LA_SEG_SLOT_SIZE * (unsigned)i, why);
         ok[i] = c[i].generation != 0;
     }
@@ -123,6 +123,11 @@ static int read_commit(const la_day *d, la_commit *out, int *slot)
     *out = c[i];
     *slot = i;
     return 0;
+}
+
+static int read_commit(const la_day *d, la_commit *out, int *slot)
+{
+    return read_commit_from(d, d->map + LA_SEG_SLOT_OFF, out, slot);
 }
 
 /* Room for one more item in a doubling array holding n of *cap items of `elem` bytes: the
@@ -290,8 +295,27 @@ int la_day_replaced(const la_day *d)
     return d->ino != 0 && ino != d->ino;
 }
 
+/* The common case of a reader's look: no commit since the last one (the slots' bytes are
+ * those of the loaded state), so the blocks stand and only tail records appended since need
+ * reading. It costs no system call, where the full look asks the file's size. 1 = done; 0 =
+ * take the full look: a commit, or a tail that may reach past the size known (the writer
+ * extends the file before writing there). */
+static int refresh_quick(la_day *d)
+{
+    if (!d->seen_valid || d->map_len < LA_SEG_SLOT_OFF + sizeof d->seen_slots ||
+        memcmp(d->seen_slots, d->map + LA_SEG_SLOT_OFF, sizeof d->seen_slots) != 0)
+        return 0;
+    uint64_t max_rec = LA_TAIL_REC_HEADER + la_tail_payload_max(d->cfg->schema.ncols - 4);
+    if (d->tail_end + max_rec > d->file_size)
+        return 0;
+    return scan_tail(d) == 0 && d->tail_end + max_rec <= d->file_size;
+}
+
 int la_day_refresh(la_day *d)
 {
+    if (refresh_quick(d))
+        return 0;
+    d->seen_valid = 0;
     uint8_t seen[2 * LA_SEG_SLOT_SIZE]; /* the commit slots at the previous damaged look */
     int have_seen = 0;
     for (int attempt = 0; attempt < 100; attempt++) {
@@ -315,11 +339,15 @@ int la_day_refresh(la_day *d)
         if (rc != 0)
             return rc;
         /* A writer may have committed while we read: only a state whose slot did not change
-         * under us is a consistent snapshot (blocks and tail of one generation). */
+         * under us is a consistent snapshot (blocks and tail of one generation). The bytes
+         * checked are kept: the next look compares them to skip work when nothing changed. */
         la_commit again;
         int slot;
-        if (read_commit(d, &again, &slot) == 0 && again.generation == d->commit.generation)
+        memcpy(d->seen_slots, d->map + LA_SEG_SLOT_OFF, sizeof d->seen_slots);
+        if (read_commit_from(d, d->seen_slots, &again, &slot) == 0 && again.generation == d->commit.generation) {
+            d->seen_valid = 1;
             return 0;
+        }
     }
     return la_err(LA_EBUSY, "%s: the writer kept committing while we read", d->path);
 }

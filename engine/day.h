@@ -49,6 +49,11 @@ struct la_day {
     int fd, writable;
     uint16_t version;         /* the header's read_version: 2 once sealed */
     uint64_t ino;             /* the file's inode: a read-only handle notices a replaced file */
+    uint64_t ino_epoch;       /* read-only: the handle's directory epoch when ino was last
+                               * compared with the name's (la_db_day_fresh) */
+    uint8_t seen_slots[2 * LA_SEG_SLOT_SIZE]; /* read-only: the commit slots' bytes of the
+                                               * loaded state (seen_valid), for la_day_refresh */
+    int seen_valid;
     uint8_t *map;
     size_t map_len;
     uint64_t file_size;

@@ -254,6 +254,7 @@ int la_db_refresh_days(la_db *db)
             db->dir_watch = -1;
         }
     }
+    db->dir_epoch++; /* a file may have been renamed over or deleted: check identities again */
     db->dir_rescan_due = 1; /* until a listing succeeds: the watch has reported the change */
     int rc = la_db_rescan_days(db);
     if (rc == 0)
@@ -282,6 +283,7 @@ int la_db_day(la_db *db, int32_t day, int create, la_day **out)
         }
         s = find_slot(db, day);
     }
+    d->ino_epoch = db->dir_epoch; /* its identity was just read from its name */
     if (!db->readonly) {
         d->on_seal = la_rs_on_seal; /* rollups follow what is sealed */
         d->on_seal_ctx = db;
@@ -327,12 +329,25 @@ void la_db_free_retired(la_db *db)
     db->nretired = 0;
 }
 
+int la_db_day_replaced(la_db *db, la_day *d)
+{
+    /* Every call of the API looks at the directory first (la_db_refresh_days); while its
+     * watch reports no rename or deletion, a file that had its name at the last check still
+     * has it, and the stat is saved. */
+    if (db->dir_watch >= 0 && !db->dir_rescan_due && d->ino_epoch == db->dir_epoch)
+        return 0;
+    int replaced = la_day_replaced(d);
+    if (!replaced)
+        d->ino_epoch = db->dir_epoch;
+    return replaced;
+}
+
 int la_db_day_fresh(la_db *db, int32_t day, la_day **out)
 {
     int rc = la_db_day(db, day, 0, out);
     if (rc != LA_OK || !db->readonly)
         return rc;
-    if (la_day_replaced(*out)) {
+    if (la_db_day_replaced(db, *out)) {
         if ((rc = la_db_day_retire(db, day)) != LA_OK || (rc = la_db_day(db, day, 0, out)) != LA_OK)
             return rc;
     }

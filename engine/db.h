@@ -24,6 +24,9 @@ struct la_db {
     int lock_fd;
     int dir_watch;      /* read-only: the io seam's watch on the directory, or -1 */
     int dir_rescan_due; /* read-only: a change was seen and not yet listed */
+    uint64_t dir_epoch; /* read-only: counts the looks at the directory that found (or could
+                         * not rule out) a change; a day whose file identity was checked in
+                         * this epoch needs no new check */
     la_meta meta;
     la_day_cfg cfg;
     pthread_mutex_t mu;
@@ -65,6 +68,10 @@ int la_db_day(la_db *db, int32_t day, int create, la_day **out);
 /* With db->mu held: la_db_day(), and on a read-only handle also la_day_refresh(), after
  * reopening the day if a writer replaced its file (LA_ENOTFOUND if it was deleted). */
 int la_db_day_fresh(la_db *db, int32_t day, la_day **out);
+
+/* Read-only handles: whether d's file was replaced or deleted since d opened it (a stat of its
+ * name, skipped while the directory watch reports no rename or deletion). */
+int la_db_day_replaced(la_db *db, la_day *d);
 /* With db->mu held: forget the day's handle (the next la_db_day() opens the file again); it is
  * closed now or, while cursors are open, once they are closed. */
 int la_db_day_retire(la_db *db, int32_t day);

@@ -457,7 +457,7 @@ static int catch_up(la_db *db, la_realtime *lv)
      * say what was counted, so count every day of the window again. Rare: sealing waits until
      * a day is cold, retention longer still. */
     for (size_t i = 0; db->readonly && i < db->ndays; i++)
-        if (db->days[i].day >= dlo && db->days[i].day <= dhi && db->days[i].d && la_day_replaced(db->days[i].d)) {
+        if (db->days[i].day >= dlo && db->days[i].day <= dhi && db->days[i].d && la_db_day_replaced(db, db->days[i].d)) {
             free_entries(lv);
             lv->nfed = 0;
             break;
@@ -593,20 +593,27 @@ static int begin(la_db *db, la_str ws, const la_str *link, entry **out)
     return 0;
 }
 
+/* Sum of ring[from, to): a plain loop over contiguous counters, which the compiler
+ * vectorizes (a live board sums the window of every link of a workspace). */
+static uint64_t ring_sum(const uint32_t *ring, uint32_t from, uint32_t to)
+{
+    uint64_t n = 0;
+    for (uint32_t i = from; i < to; i++)
+        n += ring[i];
+    return n;
+}
+
 static uint64_t window_events(const la_realtime *lv, const entry *e)
 {
     int64_t now = lv->now_min, lo = now - lv->window + 1, hi = now + lv->horizon;
     int64_t a = e->head - lv->ring + 1 > lo ? e->head - lv->ring + 1 : lo, b = e->head < hi ? e->head : hi;
-    uint64_t n = 0;
     if (a > b)
         return 0;
-    uint32_t r = lv->ring, slot = (uint32_t)(a % r); /* one division, not one per minute */
-    for (int64_t m = a; m <= b; m++) {
-        n += e->ring[slot];
-        if (++slot == r)
-            slot = 0;
-    }
-    return n;
+    /* minutes a..b are at most R slots: one run from a's slot, wrapping at most once */
+    uint32_t r = lv->ring, first = (uint32_t)(a % r), len = (uint32_t)(b - a + 1);
+    if (first + len <= r)
+        return ring_sum(e->ring, first, first + len);
+    return ring_sum(e->ring, first, r) + ring_sum(e->ring, 0, first + len - r);
 }
 
 /* Events of e in the window, its newest event time and its active visitors. */

@@ -397,6 +397,69 @@ START_TEST(engine_readers__see_flushed_and_second_writer_busy)
 }
 END_TEST
 
+/* The rows of [from, to) that a scan of db counts. */
+static size_t rows_in(la_db *db, int64_t from, int64_t to)
+{
+    la_filter f = LA_FILTER_INIT;
+    f.from = from;
+    f.to = to;
+    return tu_scan_count(db, &f);
+}
+
+/* A reader sees each row as soon as la_append() returns, without a flush: after every chunk
+ * of appends its scans count exactly the model's rows of each day, whether the chunk ended in
+ * the tail the reader had read up to, crossed a seal (a new commit), grew the file past the
+ * size the reader knew, or followed a compaction that replaced the day's file; with and
+ * without a directory watch (a reader skips work when neither the commit slots nor the
+ * directory changed, and must not skip any of these). */
+START_TEST(engine_readers__see_every_append_at_once)
+{
+    init_pools();
+    la_io nowatch = *la_io_posix();
+    nowatch.watch_dir = NULL;
+    const uint32_t block_rows[2] = {300, 60000}; /* seals every chunk, or a tail of megabytes */
+    for (int watch = 1; watch >= 0; watch--)
+        for (int b = 0; b < 2; b++) {
+            la_io_set(watch ? NULL : &nowatch);
+            char *dir = tu_tmpdir();
+            la_db *w, *r;
+            la_options o = LA_OPTIONS_INIT;
+            o.block_rows = block_rows[b];
+            o.no_auto_seal = 1;
+            o.no_auto_retention = 1;
+            ck_assert_int_eq(la_open(&w, dir, LA_OPEN_CREATE, &o), LA_OK);
+            uint64_t rng = 42 + (uint64_t)b;
+            size_t model[3] = {0, 0, 0};
+            mev first = gen_event(&rng, T0, 0); /* a reader needs the database to exist */
+            la_str dims[5];
+            la_event ev = to_event(&first, dims);
+            ck_assert_int_eq(la_append(w, &ev), LA_OK);
+            model[0]++;
+            ck_assert_int_eq(la_open(&r, dir, LA_OPEN_READONLY, NULL), LA_OK);
+            for (int step = 0; step < 40; step++) {
+                size_t k = 1 + (size_t)(tu_rand(&rng) % 3000); /* a tail passes 1 MiB by step 20 */
+                for (size_t i = 0; i < k; i++) {
+                    int day = (int)(tu_rand(&rng) % 3);
+                    mev m = gen_event(&rng, T0 + day * DAY_MS + (int64_t)(tu_rand(&rng) % DAY_MS), 0);
+                    m.ts = T0 + day * DAY_MS + (int64_t)(tu_rand(&rng) % DAY_MS);
+                    ev = to_event(&m, dims);
+                    ck_assert_int_eq(la_append(w, &ev), LA_OK);
+                    model[day]++;
+                }
+                if (step == 20 || step == 36)
+                    ck_assert_int_eq(la_compact(w, LA_COMPACT_ALL, NULL), LA_OK);
+                for (int day = 0; day < 3; day++)
+                    ck_assert_uint_eq(rows_in(r, T0 + day * DAY_MS, T0 + (day + 1) * DAY_MS), model[day]);
+            }
+            la_close(w);
+            la_close(r);
+            tu_rmrf(dir);
+            free(dir);
+        }
+    la_io_set(NULL);
+}
+END_TEST
+
 /* A reader whose directory is moved away and replaced by another database (a restore from a
  * backup) sees the new one: its directory watch ended with the move, so it lists the path at
  * every call again instead of trusting a watch that reports nothing more. */
@@ -954,6 +1017,7 @@ static Suite *engine_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, engine_readers__see_flushed_and_second_writer_busy);
     tcase_add_test(tc, engine_readers__follow_a_replaced_directory);
+    tcase_add_test(tc, engine_readers__see_every_append_at_once);
     tcase_add_test(tc, engine_readers__other_process_sees_flushed_writer_refused);
     suite_add_tcase(s, tc);
     tc = tcase_create("threads");

@@ -42,16 +42,7 @@ static uint64_t scan_rows(la_db *db, const char *ws)
     la_filter f = LA_FILTER_INIT;
     if (ws)
         f.workspace = (la_str){ws, (uint32_t)strlen(ws)};
-    la_cursor *c;
-    ck_assert_int_eq(la_scan(db, &f, &c), LA_OK);
-    la_batch b;
-    uint64_t n = 0;
-    int rc;
-    while ((rc = la_cursor_next(c, &b)) == 1)
-        n += b.nrows;
-    ck_assert_int_eq(rc, 0);
-    la_cursor_close(c);
-    return n;
+    return tu_scan_count(db, &f);
 }
 
 /* A day series over every day of workspace "w": each day holds PER_DAY events. */

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "la.h"
+
 /* splitmix64: small, deterministic, good enough for test data. */
 static inline uint64_t tu_rand(uint64_t *s)
 {
@@ -16,6 +18,21 @@ static inline uint64_t tu_rand(uint64_t *s)
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
+}
+
+/* The rows a scan of db with filter f (NULL: every row) yields. */
+static inline uint64_t tu_scan_count(la_db *db, const la_filter *f)
+{
+    la_cursor *c;
+    ck_assert_int_eq(la_scan(db, f, &c), LA_OK);
+    la_batch b;
+    uint64_t n = 0;
+    int rc;
+    while ((rc = la_cursor_next(c, &b)) == 1)
+        n += b.nrows;
+    ck_assert_int_eq(rc, 0);
+    la_cursor_close(c);
+    return n;
 }
 
 /* A fresh empty directory under $TMPDIR (or /tmp); caller frees the string. */
