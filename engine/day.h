@@ -23,7 +23,10 @@ typedef struct la_blkref {
     uint32_t dict_end[LA_MAX_COLS]; /* dictionary size after this block, per dictionary column */
     uint8_t kind;             /* LA_BLOCK_APPEND or LA_BLOCK_SORTED */
     uint32_t ws_min, ws_max, link_min, link_max; /* sorted blocks: their id ranges */
+    uint64_t crc_ok;          /* columns whose checksum a scan has checked (bit c = column c) */
 } la_blkref;
+
+_Static_assert(LA_MAX_COLS <= 64, "la_blkref.crc_ok has a bit per column");
 
 typedef struct la_day la_day;
 

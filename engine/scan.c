@@ -292,7 +292,10 @@ static int need_raw(la_cursor *c, size_t n)
     return 0;
 }
 
-static int decode_col(la_cursor *c, la_day *d, const la_block_view *v, uint32_t bi, uint32_t col)
+/* Decode column col of block bi into the cursor's buffers: id columns for rows [from, to),
+ * timestamps up to row to (each depends on those before), optional values whole. */
+static int decode_col(la_cursor *c, la_day *d, const la_block_view *v, uint32_t bi, uint32_t col, uint32_t from,
+                      uint32_t to)
 {
     const la_col_desc *cd = &v->col[col];
     const char *why = NULL;
@@ -300,22 +303,45 @@ static int decode_col(la_cursor *c, la_day *d, const la_block_view *v, uint32_t 
     if (rc != 0)
         return rc;
     uint64_t at = d->blocks[bi].off + cd->offset;
-    if ((rc = la_block_part(v, col, 1, c->raw, &why)) != 0)
+    /* a column's checksum once per handle: a dashboard reads the same blocks again and again */
+    la_blkref *b = &d->blocks[bi];
+    if (!(b->crc_ok >> col & 1)) {
+        if ((rc = la_block_check(v, col, &why)) != 0)
+            return la_day_corrupt(d, at, why);
+        b->crc_ok |= 1ull << col;
+    }
+    if ((rc = la_block_part_checked(v, col, 1, c->raw, &why)) != 0)
         return la_day_corrupt(d, at, why);
     switch (d->cfg->schema.type[col]) {
-    case LA_COL_TS: rc = la_ts_decode(c->raw, cd->data_raw, c->d_ts, v->nrows, &why); break;
+    case LA_COL_TS: rc = la_ts_decode_prefix(c->raw, cd->data_raw, c->d_ts, v->nrows, to, &why); break;
     case LA_COL_OPT_I64:
         rc = la_opt_i64_decode(c->raw, cd->data_raw, c->d_val, c->d_hv, v->nrows, &why);
         break;
     default:
-        rc = la_ids_decode(c->raw, cd->data_raw, c->d_ids[col], v->nrows, d->blocks[bi].dict_end[col], &why);
-        if (rc == 0 && la_col_missing(&d->cfg->schema, col, c->d_ids[col], v->nrows)) {
+        rc = la_ids_decode_range(c->raw, cd->data_raw, c->d_ids[col], v->nrows, from, to,
+                                 d->blocks[bi].dict_end[col], &why);
+        if (rc == 0 && la_col_missing(&d->cfg->schema, col, c->d_ids[col] + from, to - from)) {
             why = "a required column has an absent id";
             rc = LA_ECORRUPT;
         }
         break;
     }
     return rc ? la_day_corrupt(d, at, why ? why : "column decode failed") : 0;
+}
+
+/* Narrow rows [*from, *to) of a decoded id column to those from its first id `want` to its
+ * last: in a sorted block a workspace's rows, and a link's within them, are one run, so that
+ * the other columns are decoded and filtered for that run only. 0 if no row holds want. */
+static int narrow_to(const uint32_t *ids, uint32_t want, uint32_t *from, uint32_t *to)
+{
+    uint32_t a = *from, b = *to;
+    while (a < b && ids[a] != want)
+        a++;
+    while (b > a && ids[b - 1] != want)
+        b--;
+    *from = a;
+    *to = b;
+    return a < b;
 }
 
 /* Decode block bi of day d and keep the rows that match; returns the number kept. */
@@ -327,13 +353,30 @@ static int scan_block(la_cursor *c, la_day *d, uint32_t bi, uint64_t lo, uint64_
     int rc = la_block_parse(d->map + b->off, b->len, &d->cfg->schema, &v, &why);
     if (rc != 0)
         return la_day_corrupt(d, b->off, why);
-    if ((rc = grow(c, v.nrows)) != 0 || (rc = decode_col(c, d, &v, bi, LA_C_TS)) != 0)
+    if ((rc = grow(c, v.nrows)) != 0)
+        return rc;
+    uint32_t from = (uint32_t)(lo - b->first_seq), to = (uint32_t)(hi - b->first_seq);
+    uint32_t decoded = 0; /* filter columns decoded, by k */
+    if (b->kind == LA_BLOCK_SORTED && c->fstr[0].active) {
+        /* rows sorted by (workspace, link, ts): the filter's rows are one run; the checks
+         * below still test every row of it, so a block that breaks the order only costs time */
+        for (uint32_t k = 0; k < 2; k++) {
+            if (!c->fstr[k].active || (k == 0 ? b->ws_min == b->ws_max : b->link_min == b->link_max))
+                continue; /* the whole block is the filter's (keys_may_match() let it through) */
+            uint32_t col = LA_C_WORKSPACE + k;
+            if ((rc = decode_col(c, d, &v, bi, col, from, to)) != 0)
+                return rc;
+            decoded |= 1u << k;
+            if (!narrow_to(c->d_ids[col], c->fid[k], &from, &to))
+                return 0;
+        }
+    }
+    if ((rc = decode_col(c, d, &v, bi, LA_C_TS, from, to)) != 0)
         return rc;
     uint32_t n = 0;
-    for (uint32_t r = (uint32_t)(lo - b->first_seq); r < hi - b->first_seq; r++)
+    for (uint32_t r = from; r < to; r++)
         if (c->d_ts[r] >= c->from && c->d_ts[r] < c->to)
             c->sel[n++] = r;
-    uint32_t decoded = 0; /* filter columns decoded below, by k */
     for (uint32_t k = 0; k < 4 && n > 0; k++) {
         if (!c->fstr[k].active)
             continue;
@@ -343,7 +386,7 @@ static int scan_block(la_cursor *c, la_day *d, uint32_t bi, uint64_t lo, uint64_
             ((k == 0 && b->ws_min == b->ws_max) || (k == 1 && b->link_min == b->link_max)))
             continue;
         uint32_t col = k < 3 ? LA_C_WORKSPACE + k : LA_NFIXED + (uint32_t)c->fdim;
-        if ((rc = decode_col(c, d, &v, bi, col)) != 0)
+        if (!(decoded >> k & 1) && (rc = decode_col(c, d, &v, bi, col, from, to)) != 0)
             return rc;
         decoded |= 1u << k;
         uint32_t m = 0, want = c->fid[k];
@@ -358,7 +401,7 @@ static int scan_block(la_cursor *c, la_day *d, uint32_t bi, uint64_t lo, uint64_
         int done = col >= LA_NFIXED && !(c->dims_read >> (col - LA_NFIXED) & 1);
         for (uint32_t k = 0; k < 4; k++)
             done |= (decoded >> k & 1) && col == (k < 3 ? LA_C_WORKSPACE + k : LA_NFIXED + (uint32_t)c->fdim);
-        if (!done && (rc = decode_col(c, d, &v, bi, col)) != 0)
+        if (!done && (rc = decode_col(c, d, &v, bi, col, from, to)) != 0)
             return rc;
     }
     const uint64_t *vis = la_dict_u64s(d->dict[LA_C_VISITOR]), *ses = la_dict_u64s(d->dict[LA_C_SESSION]);

@@ -75,13 +75,14 @@ static void unpack_tail(const uint8_t *in, size_t len, uint32_t *out, size_t i, 
     }
 }
 
-int la_bitunpack(const uint8_t *in, size_t len, uint32_t *out, size_t n, unsigned width)
+int la_bitunpack_range(const uint8_t *in, size_t len, uint32_t *out, size_t n, unsigned width, size_t from,
+                       size_t to)
 {
-    if (width > 32 || len != la_bitpack_bytes(n, width))
+    if (width > 32 || len != la_bitpack_bytes(n, width) || from > to || to > n)
         return LA_ECORRUPT;
     if (width == 0) {
-        if (n > 0)
-            memset(out, 0, n * sizeof *out);
+        if (to > from)
+            memset(out + from, 0, (to - from) * sizeof *out);
         return 0;
     }
     /* Group g reads up to byte g*w + (7w >> 3) + 7; keep that below len. */
@@ -90,17 +91,30 @@ int la_bitunpack(const uint8_t *in, size_t len, uint32_t *out, size_t n, unsigne
         groups = (len - reach) / width + 1;
     if (groups > n / 8)
         groups = n / 8;
-    switch (width) {
+    size_t g0 = from / 8, g1 = (to + 7) / 8;
+    if (g1 > groups)
+        g1 = groups;
+    if (g1 > g0) {
+        const uint8_t *gin = in + g0 * width;
+        uint32_t *gout = out + g0 * 8;
+        switch (width) {
 #define LA_CASE(W)                                                                                 \
-    case W: unpack_groups(in, out, groups, W); break;
-        LA_CASE(1) LA_CASE(2) LA_CASE(3) LA_CASE(4) LA_CASE(5) LA_CASE(6) LA_CASE(7) LA_CASE(8)
-        LA_CASE(9) LA_CASE(10) LA_CASE(11) LA_CASE(12) LA_CASE(13) LA_CASE(14) LA_CASE(15)
-        LA_CASE(16) LA_CASE(17) LA_CASE(18) LA_CASE(19) LA_CASE(20) LA_CASE(21) LA_CASE(22)
-        LA_CASE(23) LA_CASE(24) LA_CASE(25) LA_CASE(26) LA_CASE(27) LA_CASE(28) LA_CASE(29)
-        LA_CASE(30) LA_CASE(31) LA_CASE(32)
+    case W: unpack_groups(gin, gout, g1 - g0, W); break;
+            LA_CASE(1) LA_CASE(2) LA_CASE(3) LA_CASE(4) LA_CASE(5) LA_CASE(6) LA_CASE(7) LA_CASE(8)
+            LA_CASE(9) LA_CASE(10) LA_CASE(11) LA_CASE(12) LA_CASE(13) LA_CASE(14) LA_CASE(15)
+            LA_CASE(16) LA_CASE(17) LA_CASE(18) LA_CASE(19) LA_CASE(20) LA_CASE(21) LA_CASE(22)
+            LA_CASE(23) LA_CASE(24) LA_CASE(25) LA_CASE(26) LA_CASE(27) LA_CASE(28) LA_CASE(29)
+            LA_CASE(30) LA_CASE(31) LA_CASE(32)
 #undef LA_CASE
-    default: break;
+        default: break;
+        }
     }
-    unpack_tail(in, len, out, groups * 8, n, width);
+    size_t done = g1 > g0 ? g1 * 8 : from;
+    unpack_tail(in, len, out, done > from ? done : from, to, width);
     return 0;
+}
+
+int la_bitunpack(const uint8_t *in, size_t len, uint32_t *out, size_t n, unsigned width)
+{
+    return la_bitunpack_range(in, len, out, n, width, 0, n);
 }

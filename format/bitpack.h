@@ -20,4 +20,10 @@ void la_bitpack(uint8_t *out, const uint32_t *v, size_t n, unsigned width);
  * width > 32. */
 int la_bitunpack(const uint8_t *in, size_t len, uint32_t *out, size_t n, unsigned width);
 
+/* la_bitunpack of values [from, to) only, into out[from..to) (a few values before from and
+ * after to, within the same groups of 8 and below n, may be written too). The same checks on
+ * len and width; LA_ECORRUPT also if from > to or to > n. */
+int la_bitunpack_range(const uint8_t *in, size_t len, uint32_t *out, size_t n, unsigned width, size_t from,
+                       size_t to);
+
 #endif

@@ -263,19 +263,21 @@ int la_block_check(const la_block_view *v, uint32_t c, const char **why)
     return 0;
 }
 
-int la_block_part(const la_block_view *v, uint32_t c, int which, uint8_t *dst, const char **why)
+int la_block_part_checked(const la_block_view *v, uint32_t c, int which, uint8_t *dst, const char **why)
 {
-    int rc = la_block_check(v, c, why);
-    if (rc != 0)
-        return rc;
     const la_col_desc *cd = &v->col[c];
     const uint8_t *src = v->base + cd->offset + (which ? cd->dict_stored : 0);
-    rc = la_codec_decompress(which ? cd->data_codec : cd->codec, src,
-                             which ? cd->data_stored : cd->dict_stored, dst,
-                             which ? cd->data_raw : cd->dict_raw);
+    int rc = la_codec_decompress(which ? cd->data_codec : cd->codec, src, which ? cd->data_stored : cd->dict_stored,
+                                 dst, which ? cd->data_raw : cd->dict_raw);
     if (rc != 0)
         return la_corrupt(why, "column part does not decompress to its raw size");
     return 0;
+}
+
+int la_block_part(const la_block_view *v, uint32_t c, int which, uint8_t *dst, const char **why)
+{
+    int rc = la_block_check(v, c, why);
+    return rc != 0 ? rc : la_block_part_checked(v, c, which, dst, why);
 }
 
 int la_dict_str_parse(const uint8_t *raw, size_t len, uint32_t count, la_str *out, const char **why)

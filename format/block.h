@@ -85,6 +85,9 @@ int la_block_check(const la_block_view *v, uint32_t c, const char **why);
 /* Decompress part `which` (0 = dictionary, 1 = data) of column c into dst (room for
  * dict_raw / data_raw bytes). Checks the column checksum first. */
 int la_block_part(const la_block_view *v, uint32_t c, int which, uint8_t *dst, const char **why);
+/* la_block_part without the checksum: for a column whose checksum was checked before, in bytes
+ * that cannot have changed since (a block is never rewritten in place). */
+int la_block_part_checked(const la_block_view *v, uint32_t c, int which, uint8_t *dst, const char **why);
 
 /* Parse a raw STR dictionary part of `count` entries into out[count] (pointing into raw). */
 int la_dict_str_parse(const uint8_t *raw, size_t len, uint32_t count, la_str *out, const char **why);

@@ -8,12 +8,24 @@
 #include "status.h"
 #include "varint.h"
 
-/* Most deltas of deltas and values are small: take single-byte varints inline and leave the
- * general (and fully checked) case to la_uvarint_get. */
+/* Most deltas of deltas and values are small: take varints of up to three bytes inline and
+ * leave the general (and fully checked) case to la_uvarint_get. */
 static inline int get_varint(const uint8_t *p, size_t n, size_t *pos, uint64_t *out)
 {
-    if (*pos < n && p[*pos] < 0x80) {
-        *out = p[(*pos)++];
+    size_t i = *pos;
+    if (i < n && p[i] < 0x80) {
+        *out = p[i];
+        *pos = i + 1;
+        return 0;
+    }
+    if (i + 1 < n && p[i + 1] < 0x80) {
+        *out = (uint64_t)(p[i] & 0x7F) | (uint64_t)p[i + 1] << 7;
+        *pos = i + 2;
+        return 0;
+    }
+    if (i + 2 < n && p[i + 1] >= 0x80 && p[i + 2] < 0x80) {
+        *out = (uint64_t)(p[i] & 0x7F) | (uint64_t)(p[i + 1] & 0x7F) << 7 | (uint64_t)p[i + 2] << 14;
+        *pos = i + 3;
         return 0;
     }
     return la_uvarint_get(p, n, pos, out);
@@ -43,6 +55,13 @@ size_t la_ts_encode(uint8_t *out, const int64_t *v, size_t n)
 
 int la_ts_decode(const uint8_t *in, size_t len, int64_t *out, size_t n, const char **why)
 {
+    return la_ts_decode_prefix(in, len, out, n, n, why);
+}
+
+int la_ts_decode_prefix(const uint8_t *in, size_t len, int64_t *out, size_t n, size_t upto, const char **why)
+{
+    if (upto > n)
+        return la_corrupt(why, "timestamp rows outside the column");
     if (n == 0)
         return len == 0 ? 0 : la_corrupt(why, "timestamp column has bytes but no rows");
     if (len < 8)
@@ -53,7 +72,7 @@ int la_ts_decode(const uint8_t *in, size_t len, int64_t *out, size_t n, const ch
     uint64_t prev = la_le64(in), delta = 0;
     out[0] = (int64_t)prev;
     size_t pos = 8;
-    for (size_t i = 1; i < n; i++) {
+    for (size_t i = 1; i < upto; i++) {
         uint64_t z;
         if (get_varint(in, len, &pos, &z) != 0)
             return la_corrupt(why, "timestamp column: truncated or malformed varint");
@@ -61,7 +80,7 @@ int la_ts_decode(const uint8_t *in, size_t len, int64_t *out, size_t n, const ch
         prev += delta;
         out[i] = (int64_t)prev;
     }
-    if (pos != len)
+    if (upto == n && pos != len)
         return la_corrupt(why, "timestamp column has trailing bytes");
     return 0;
 }
@@ -79,15 +98,17 @@ size_t la_ids_encode(uint8_t *out, const uint32_t *ids, size_t n)
     return 1 + la_bitpack_bytes(n, w);
 }
 
-int la_ids_decode(const uint8_t *in, size_t len, uint32_t *out, size_t n, uint32_t max_id,
-                  const char **why)
+int la_ids_decode_range(const uint8_t *in, size_t len, uint32_t *out, size_t n, size_t from, size_t to,
+                        uint32_t max_id, const char **why)
 {
     if (len < 1)
         return la_corrupt(why, "id column lacks its width byte");
     unsigned w = in[0];
     if (w > 32)
         return la_corrupt(why, "id column width above 32");
-    if (la_bitunpack(in + 1, len - 1, out, n, w) != 0)
+    if (from > to || to > n)
+        return la_corrupt(why, "id rows outside the column");
+    if (la_bitunpack_range(in + 1, len - 1, out, n, w, from, to) != 0)
         return la_corrupt(why, "id column length disagrees with its row count");
     unsigned tail_bits = (unsigned)(((n % 8) * w) % 8);
     if (tail_bits && (in[len - 1] >> tail_bits) != 0)
@@ -96,12 +117,18 @@ int la_ids_decode(const uint8_t *in, size_t len, uint32_t *out, size_t n, uint32
     uint64_t wmax = (w == 32) ? 0xFFFFFFFFu : ((1ull << w) - 1);
     if (wmax > max_id) {
         uint32_t m = 0;
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = from; i < to; i++)
             m = out[i] > m ? out[i] : m;
         if (m > max_id)
             return la_corrupt(why, "id beyond the dictionary");
     }
     return 0;
+}
+
+int la_ids_decode(const uint8_t *in, size_t len, uint32_t *out, size_t n, uint32_t max_id,
+                  const char **why)
+{
+    return la_ids_decode_range(in, len, out, n, 0, n, max_id, why);
 }
 
 size_t la_opt_i64_bound(size_t n) { return 1 + bitmap_bytes(n) + LA_VARINT_MAX * n; }

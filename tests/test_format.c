@@ -703,6 +703,13 @@ static void ts_round_trip(const int64_t *v, size_t n)
     ck_assert_int_eq(la_ts_decode(in, len, out, n, &why), 0);
     for (size_t i = 0; i < n; i++)
         ck_assert_int_eq(out[i], v[i]);
+    for (size_t upto = 0; upto <= n && n > 0; upto += 1 + upto / 3) { /* the first upto values alone */
+        memset(out, 0xAB, n * sizeof *out);
+        ck_assert_int_eq(la_ts_decode_prefix(in, len, out, n, upto, &why), 0);
+        for (size_t i = 0; i < upto; i++)
+            ck_assert_int_eq(out[i], v[i]);
+    }
+    ck_assert_int_eq(la_ts_decode_prefix(in, len, out, n, n + 1, &why), LA_ECORRUPT);
     free(out);
     free(in);
     free(buf);
@@ -904,6 +911,19 @@ static void ids_round_trip(const uint32_t *ids, size_t n, uint32_t max_id)
     ck_assert_int_eq(la_ids_decode(in, len, out, n, max_id, &why), 0);
     for (size_t i = 0; i < n; i++)
         ck_assert_uint_eq(out[i], ids[i]);
+    /* rows [from, to) alone, at every alignment to the groups of 8 and the column's end */
+    uint64_t seed = n * 31 + buf[0];
+    for (int k = 0; k < 12 && n > 0; k++) {
+        size_t from = (size_t)(tu_rand(&seed) % (n + 1)), to = from + (size_t)(tu_rand(&seed) % (n - from + 1));
+        if (k == 0)
+            from = 0, to = n;
+        memset(out, 0xAB, n * sizeof *out);
+        ck_assert_int_eq(la_ids_decode_range(in, len, out, n, from, to, max_id, &why), 0);
+        for (size_t i = from; i < to; i++)
+            ck_assert_uint_eq(out[i], ids[i]);
+    }
+    if (n > 0)
+        ck_assert_int_eq(la_ids_decode_range(in, len, out, n, 1, n + 1, max_id, &why), LA_ECORRUPT);
     free(out);
     free(in);
     free(buf);
