@@ -305,23 +305,9 @@ static double ertl_tau(double x)
     return z / 3.0;
 }
 
-/* Tally the 8 bytes of w (registers, <= 51 < 64: & 63 only tells the compiler the index is in
- * range) into eight tables, one per byte lane, so that increments of the same value do not
- * wait on each other through memory. */
-static inline void tally8(uint32_t t[8][64], uint64_t w)
-{
-    t[0][w & 63]++;
-    t[1][(w >> 8) & 63]++;
-    t[2][(w >> 16) & 63]++;
-    t[3][(w >> 24) & 63]++;
-    t[4][(w >> 32) & 63]++;
-    t[5][(w >> 40) & 63]++;
-    t[6][(w >> 48) & 63]++;
-    t[7][(w >> 56) & 63]++;
-}
-
-/* c[k] = registers equal to k (0..51); an all-zero word (most of a sparse sketch) is counted
- * without touching the tables. */
+/* c[k] = registers equal to k (0..51). Eight tables, one per byte of an 8-byte word, so that
+ * increments of the same value do not wait on each other through memory; an all-zero word (most
+ * of a sparse sketch) is counted without touching them. */
 static void register_histogram(const uint8_t *reg, uint32_t c[Q + 2])
 {
     uint32_t t[8][64];
@@ -334,7 +320,15 @@ static void register_histogram(const uint8_t *reg, uint32_t c[Q + 2])
             zero_words++;
             continue;
         }
-        tally8(t, w);
+        /* registers are <= 51 < 64: & 63 only tells the compiler the index is in range */
+        t[0][w & 63]++;
+        t[1][(w >> 8) & 63]++;
+        t[2][(w >> 16) & 63]++;
+        t[3][(w >> 24) & 63]++;
+        t[4][(w >> 32) & 63]++;
+        t[5][(w >> 40) & 63]++;
+        t[6][(w >> 48) & 63]++;
+        t[7][(w >> 56) & 63]++;
     }
     for (int k = 0; k < Q + 2; k++)
         c[k] = t[0][k] + t[1][k] + t[2][k] + t[3][k] + t[4][k] + t[5][k] + t[6][k] + t[7][k];
@@ -684,10 +678,14 @@ static int decode_exact(const uint8_t *p, size_t len, uint64_t *ids, size_t *n, 
     return LA_OK;
 }
 
-/* Sparse form, checked: its k non-zero registers as (index, value) pairs in at[0..k) and val,
- * in increasing index; *nk = k. */
-static int decode_sparse(const uint8_t *p, size_t len, uint16_t *at, uint8_t *val, size_t cap, size_t *nk,
-                         int form, const char **why)
+/* Sparse form, checked: its k non-zero registers, in increasing index, either into fresh
+ * (all zero) registers reg and their histogram hist, or with reg == NULL as (index, value)
+ * pairs in at[0..k) and val[0..k) (room for cap); *nk = k. Inlined at both kinds of call, so
+ * that each loop has one kind of store. */
+static inline __attribute__((always_inline)) int decode_sparse(const uint8_t *p, size_t len, uint8_t *reg,
+                                                                uint16_t *hist, uint16_t *at, uint8_t *val,
+                                                                size_t cap, size_t *nk, int form,
+                                                                const char **why)
 {
     if (form == LA_UNIQ_FORM_SHORTER && len - 1 >= LA_UNIQ_DENSE_BYTES)
         return la_corrupt(why, "uniq: sparse sketch not shorter than dense");
@@ -700,7 +698,7 @@ static int decode_sparse(const uint8_t *p, size_t len, uint16_t *at, uint8_t *va
         return la_corrupt(why, "uniq: sparse sketch with 0 or too many registers");
     if (form == LA_UNIQ_FORM_REGISTERS && k > LA_UNIQ_SPARSE_MAX)
         return la_corrupt(why, "uniq: sparse sketch of more than 4096 registers");
-    if (k > cap)
+    if (!reg && k > cap)
         return LA_ENOMEM; /* the caller sized at and val for another k: not reached */
     int64_t prev = -1;
     for (uint64_t i = 0; i < k; i++) {
@@ -722,23 +720,26 @@ static int decode_sparse(const uint8_t *p, size_t len, uint16_t *at, uint8_t *va
         if (gap >= (uint64_t)(LA_UNIQ_M - 1 - prev))
             return la_corrupt(why, "uniq: sparse register index beyond 16383");
         prev += (int64_t)gap + 1;
-        at[i] = (uint16_t)prev;
-        val[i] = r;
+        if (reg) {
+            reg[prev] = r;
+            hist[r]++;
+        } else {
+            at[i] = (uint16_t)prev;
+            val[i] = r;
+        }
     }
     if (pos != len)
         return la_corrupt(why, "uniq: trailing bytes");
+    if (reg)
+        hist[0] = (uint16_t)(LA_UNIQ_M - k);
     *nk = (size_t)k;
     return LA_OK;
 }
 
-/* Dense form: its registers into reg, checked; with hist != NULL also their histogram (the
- * registers are fresh: a query's first sketch), tallied while the decoded words are in
- * registers instead of in a pass of its own when the bucket is counted. Four 48-bit groups of
- * 8 registers per 24 input bytes, read as three little-endian u64; register values above 51
- * and zero registers are tallied on the way (SWAR), so that the canonical-form check rarely
- * needs another pass. */
-static int decode_dense(const uint8_t *p, size_t len, uint8_t *reg, uint16_t *hist, int form,
-                        const char **why)
+/* Dense form: its registers into reg, checked. Four 48-bit groups of 8 registers per 24 input
+ * bytes, read as three little-endian u64; register values above 51 and zero registers are
+ * tallied on the way (SWAR), so that the canonical-form check rarely needs another pass. */
+static int decode_dense(const uint8_t *p, size_t len, uint8_t *reg, int form, const char **why)
 {
     if (len != 1 + LA_UNIQ_DENSE_BYTES)
         return la_corrupt(why, "uniq: dense sketch not 12289 bytes");
@@ -746,9 +747,6 @@ static int decode_dense(const uint8_t *p, size_t len, uint8_t *reg, uint16_t *hi
     uint64_t bad = 0;
     size_t k = 0; /* non-zero registers */
     const uint64_t M48 = 0xFFFFFFFFFFFFull;
-    uint32_t t[8][64];
-    if (hist)
-        memset(t, 0, sizeof t);
     for (size_t blk = 0; blk < LA_UNIQ_M; blk += 1024) {
         uint64_t nz = 0; /* byte lanes, + 4 at most per 32 registers: 1024 fit */
         for (size_t i = blk; i < blk + 1024; i += 32, in += 24) {
@@ -766,19 +764,11 @@ static int decode_dense(const uint8_t *p, size_t len, uint8_t *reg, uint16_t *hi
             memcpy(reg + i + 8, &y1, 8);
             memcpy(reg + i + 16, &y2, 8);
             memcpy(reg + i + 24, &y3, 8);
-            if (hist) {
-                tally8(t, y0);
-                tally8(t, y1);
-                tally8(t, y2);
-                tally8(t, y3);
-            }
         }
         k += byte_sum(nz);
     }
     if (bad & 0x4040404040404040ull)
         return la_corrupt(why, "uniq: register above 51");
-    for (int v = 0; hist && v < Q + 2; v++)
-        hist[v] = (uint16_t)(t[0][v] + t[1][v] + t[2][v] + t[3][v] + t[4][v] + t[5][v] + t[6][v] + t[7][v]);
     if (form == LA_UNIQ_FORM_REGISTERS) {
         if (k <= LA_UNIQ_SPARSE_MAX)
             return la_corrupt(why, "uniq: dense sketch of at most 4096 non-zero registers");
@@ -814,9 +804,21 @@ int la_uniq_merge_encoded_as(la_uniq *dst, const uint8_t *p, size_t len, int for
         return LA_OK;
     }
     case LA_UNIQ_MODE_SPARSE: {
+        size_t k;
+        if (dst->kind != KIND_SKETCH) { /* the first sketch a query merges: fresh registers */
+            uint8_t *reg = calloc(REG_BYTES, 1);
+            if (!reg)
+                return LA_ENOMEM;
+            if ((rc = decode_sparse(p, len, reg, hist_of(reg), NULL, NULL, 0, &k, form, why)) != LA_OK) {
+                free(reg);
+                return rc;
+            }
+            adopt_registers(dst, reg, 1);
+            return LA_OK;
+        }
         /* Checked whole before dst changes; then each register in place, keeping a histogram
          * dst has (a sparse sketch touches a few registers: no pass over all of them). */
-        size_t pos = 1, k;
+        size_t pos = 1;
         uint64_t want = 0; /* the count decode_sparse reads first; it rejects a bad one */
         if (la_uvarint_get(p, len, &pos, &want) != 0 || want > LA_UNIQ_M)
             want = 0;
@@ -831,45 +833,37 @@ int la_uniq_merge_encoded_as(la_uniq *dst, const uint8_t *p, size_t len, int for
             at = heap;
             val = (uint8_t *)(at + want);
         }
-        rc = decode_sparse(p, len, at, val, want > 512 ? (size_t)want : 512, &k, form, why);
-        uint8_t *reg = rc != LA_OK ? NULL : dst->kind == KIND_SKETCH ? dst->u.reg : calloc(REG_BYTES, 1);
-        if (!reg) {
-            free(heap);
-            return rc != LA_OK ? rc : LA_ENOMEM;
-        }
-        uint16_t none[64] = {0}; /* where a histogram dst does not keep goes */
-        uint16_t *hist = dst->kind != KIND_SKETCH ? hist_of(reg) : dst->hist_ok ? hist_of(reg) : none;
-        if (dst->kind != KIND_SKETCH)
-            hist[0] = LA_UNIQ_M;
-        for (size_t i = 0; i < k; i++) { /* no branch: whether a register grows is a coin toss */
-            uint8_t old = reg[at[i]], now = val[i] > old ? val[i] : old;
-            reg[at[i]] = now;
-            hist[old]--;
-            hist[now]++;
+        rc = decode_sparse(p, len, NULL, NULL, at, val, want > 512 ? (size_t)want : 512, &k, form, why);
+        if (rc == LA_OK) {
+            uint8_t *reg = dst->u.reg;
+            uint16_t none[64] = {0}; /* where a histogram dst does not keep goes */
+            uint16_t *hist = dst->hist_ok ? hist_of(reg) : none;
+            for (size_t i = 0; i < k; i++) { /* no branch: whether a register grows is a coin toss */
+                uint8_t old = reg[at[i]], now = val[i] > old ? val[i] : old;
+                reg[at[i]] = now;
+                hist[old]--;
+                hist[now]++;
+            }
         }
         free(heap);
-        if (dst->kind != KIND_SKETCH)
-            adopt_registers(dst, reg, 1);
-        return LA_OK;
+        return rc;
     }
     case LA_UNIQ_MODE_DENSE: {
         /* Into an exact dst (the first sketch a query merges): decode straight into its new
-         * registers, histogram included, then add its ids, instead of decoding into scratch
-         * and taking maxima. */
-        if (dst->kind != KIND_SKETCH) {
-            uint8_t *reg = calloc(REG_BYTES, 1);
-            if (!reg)
-                return LA_ENOMEM;
-            if ((rc = decode_dense(p, len, reg, hist_of(reg), form, why)) != LA_OK) {
+         * registers, then add its ids, instead of decoding into scratch and taking maxima. */
+        uint8_t scratch[LA_UNIQ_M];
+        uint8_t *reg = dst->kind == KIND_SKETCH ? scratch : calloc(REG_BYTES, 1);
+        if (!reg)
+            return LA_ENOMEM;
+        if ((rc = decode_dense(p, len, reg, form, why)) != LA_OK) {
+            if (reg != scratch)
                 free(reg);
-                return rc;
-            }
-            adopt_registers(dst, reg, 1);
+            return rc;
+        }
+        if (reg != scratch) {
+            adopt_registers(dst, reg, 0);
             return LA_OK;
         }
-        uint8_t scratch[LA_UNIQ_M];
-        if ((rc = decode_dense(p, len, scratch, NULL, form, why)) != LA_OK)
-            return rc;
         reg_max(dst->u.reg, scratch);
         dst->hist_ok = 0;
         return LA_OK;
