@@ -305,6 +305,10 @@ static int refresh_quick(la_day *d)
     if (!d->seen_valid || d->map_len < LA_SEG_SLOT_OFF + sizeof d->seen_slots ||
         memcmp(d->seen_slots, d->map + LA_SEG_SLOT_OFF, sizeof d->seen_slots) != 0)
         return 0;
+    /* A commit with no gap before its tail (a sealed file's) has no tail to grow: a writer
+     * appends only after a commit of its own, whose gap is the reserve (SPEC.md §5.4). */
+    if (d->commit.tail_start == d->commit.blocks_end)
+        return 1;
     uint64_t max_rec = LA_TAIL_REC_HEADER + la_tail_payload_max(d->cfg->schema.ncols - 4);
     if (d->tail_end + max_rec > d->file_size)
         return 0;

@@ -160,11 +160,18 @@ void la_rs_begin(la_db *db)
     /* A writer replaces rollup files by renaming, which changes the directory. Checking each
      * file only when it did saves a stat per file per query. A change this check misses (the
      * same mtime tick) is still safe: every file is used only after its watermarks agree with
-     * the files it is combined with, so a stale file is either consistent or set aside. */
+     * the files it is combined with, so a stale file is either consistent or set aside. While
+     * the directory watch (read by la_db_refresh_days first) reports no rename since the last
+     * look, the directory is as that look found it: no stat either. */
+    if (db->readonly && db->dir_watch >= 0 && !db->dir_rescan_due && rs->dir_known &&
+        rs->dir_known_epoch == db->dir_epoch)
+        return;
     uint64_t ino = 0, size = 0;
     int64_t mt = 0;
-    if (la_io_current()->identity(db->path, &ino, &mt, &size) != 0 || mt != rs->dir_mtime_ns ||
-        ino != rs->dir_ino || size != rs->dir_size) {
+    int known = la_io_current()->identity(db->path, &ino, &mt, &size) == 0;
+    rs->dir_known = known && db->readonly && db->dir_watch >= 0 && !db->dir_rescan_due;
+    rs->dir_known_epoch = db->dir_epoch;
+    if (!known || mt != rs->dir_mtime_ns || ino != rs->dir_ino || size != rs->dir_size) {
         rs->epoch++;
         rs->dir_mtime_ns = mt;
         rs->dir_ino = ino;

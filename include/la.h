@@ -21,7 +21,10 @@
  * call; la copies what it keeps, so the caller may free or reuse it as soon as the call
  * returns. Pointers la hands out say how long they stay valid where they are described.
  * Processes: one writer process per database (a lock file; a second writer gets LA_EBUSY), and
- * any number of processes opening with LA_OPEN_READONLY, which see every flushed event.
+ * any number of processes opening with LA_OPEN_READONLY, which see every flushed event. A
+ * read-only handle looks for the writer's news at each call: one read of its directory watch
+ * (inotify) and a look at the commit slots of the days it reads, in its mapping; it asks the
+ * file system for more (a stat, a listing) only when one of those shows a change.
  */
 #ifndef LA_H
 #define LA_H

@@ -407,7 +407,8 @@ static size_t rows_in(la_db *db, int64_t from, int64_t to)
 }
 
 /* A reader sees each row as soon as la_append() returns, without a flush: after every chunk
- * of appends its scans count exactly the model's rows of each day, whether the chunk ended in
+ * of appends its scans and its daily series count exactly the model's rows of each day (the
+ * series from rollup files that checkpoints rename in, and the rows after), whether the chunk ended in
  * the tail the reader had read up to, crossed a seal (a new commit), grew the file past the
  * size the reader knew, or followed a compaction that replaced the day's file; with and
  * without a directory watch (a reader skips work when neither the commit slots nor the
@@ -429,12 +430,13 @@ START_TEST(engine_readers__see_every_append_at_once)
             o.no_auto_retention = 1;
             ck_assert_int_eq(la_open(&w, dir, LA_OPEN_CREATE, &o), LA_OK);
             uint64_t rng = 42 + (uint64_t)b;
-            size_t model[3] = {0, 0, 0};
+            size_t model[3] = {0, 0, 0}, model_ws0[3] = {0, 0, 0}; /* all rows; workspace 0's */
             mev first = gen_event(&rng, T0, 0); /* a reader needs the database to exist */
             la_str dims[5];
             la_event ev = to_event(&first, dims);
             ck_assert_int_eq(la_append(w, &ev), LA_OK);
             model[0]++;
+            model_ws0[0] += first.ws == 0;
             ck_assert_int_eq(la_open(&r, dir, LA_OPEN_READONLY, NULL), LA_OK);
             for (int step = 0; step < 40; step++) {
                 size_t k = 1 + (size_t)(tu_rand(&rng) % 3000); /* a tail passes 1 MiB by step 20 */
@@ -445,11 +447,25 @@ START_TEST(engine_readers__see_every_append_at_once)
                     ev = to_event(&m, dims);
                     ck_assert_int_eq(la_append(w, &ev), LA_OK);
                     model[day]++;
+                    model_ws0[day] += m.ws == 0;
                 }
                 if (step == 20 || step == 36)
                     ck_assert_int_eq(la_compact(w, LA_COMPACT_ALL, NULL), LA_OK);
-                for (int day = 0; day < 3; day++)
+                else if (step % 8 == 3)
+                    ck_assert_int_eq(la_flush(w), LA_OK); /* checkpoints: rollup files renamed in */
+                la_query q = LA_QUERY_INIT;
+                q.workspace = S(pool_ws[0]);
+                q.from = T0;
+                q.to = T0 + 3 * DAY_MS;
+                la_point *p;
+                size_t np;
+                ck_assert_int_eq(la_query_series(r, &q, &p, &np), LA_OK);
+                ck_assert_uint_eq(np, 3);
+                for (int day = 0; day < 3; day++) {
                     ck_assert_uint_eq(rows_in(r, T0 + day * DAY_MS, T0 + (day + 1) * DAY_MS), model[day]);
+                    ck_assert_uint_eq(p[day].events, model_ws0[day]); /* rollup files, rows after */
+                }
+                la_series_free(p);
             }
             la_close(w);
             la_close(r);
