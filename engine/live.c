@@ -718,11 +718,41 @@ static void sift_down(ranked *h, size_t n, size_t i)
     }
 }
 
+#define FEW_K 64 /* boards up to this size first find their smallest count (below) */
+
+/* The k-th largest count of all[0..n) (k <= FEW_K < n): the k largest so far kept sorted in
+ * top[], counts only, so that no entry's link bytes are read. */
+static uint64_t kth_count(const ranked *all, size_t n, size_t k)
+{
+    uint64_t top[FEW_K];
+    size_t m = 0; /* top[0..m) descending */
+    for (size_t i = 0; i < n; i++) {
+        uint64_t e = all[i].events;
+        if (m == k && e <= top[k - 1])
+            continue;
+        size_t j = m < k ? m++ : k - 1;
+        for (; j > 0 && top[j - 1] < e; j--)
+            top[j] = top[j - 1];
+        top[j] = e;
+    }
+    return top[k - 1];
+}
+
 /* The first k of all[0..n) in by_events order, moved to the front and sorted; returns how
  * many (k or fewer). A workspace can have many more links live than a board shows: those
- * past the k kept cost a comparison each, not a place in a full sort. */
+ * past the k kept cost a comparison each, not a place in a full sort. A small board first
+ * keeps only the links with at least its k-th count: ties between links with few events,
+ * decided by their bytes (a cache miss each), were most of a board's time. */
 static size_t first_k(ranked *all, size_t n, size_t k)
 {
+    if (n > k && k <= FEW_K) {
+        uint64_t least = kth_count(all, n, k);
+        size_t kept = 0;
+        for (size_t i = 0; i < n; i++)
+            if (all[i].events >= least)
+                all[kept++] = all[i];
+        n = kept;
+    }
     if (n > k) {
         for (size_t i = k / 2; i-- > 0;)
             sift_down(all, k, i);
