@@ -329,12 +329,17 @@ void la_db_free_retired(la_db *db)
     db->nretired = 0;
 }
 
+int la_db_dir_same_since(const la_db *db, uint64_t epoch)
+{
+    /* Every call of the API looks at the directory first (la_db_refresh_days), which bumps
+     * the epoch on any rename or deletion it sees or cannot rule out. */
+    return db->readonly && db->dir_watch >= 0 && !db->dir_rescan_due && epoch == db->dir_epoch;
+}
+
 int la_db_day_replaced(la_db *db, la_day *d)
 {
-    /* Every call of the API looks at the directory first (la_db_refresh_days); while its
-     * watch reports no rename or deletion, a file that had its name at the last check still
-     * has it, and the stat is saved. */
-    if (db->dir_watch >= 0 && !db->dir_rescan_due && d->ino_epoch == db->dir_epoch)
+    /* a file that had its name at the last check still has it: the stat is saved */
+    if (la_db_dir_same_since(db, d->ino_epoch))
         return 0;
     int replaced = la_day_replaced(d);
     if (!replaced)

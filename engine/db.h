@@ -69,8 +69,11 @@ int la_db_day(la_db *db, int32_t day, int create, la_day **out);
  * reopening the day if a writer replaced its file (LA_ENOTFOUND if it was deleted). */
 int la_db_day_fresh(la_db *db, int32_t day, la_day **out);
 
+/* Read-only handles: whether the directory watch vouches that no file of the directory was
+ * renamed, created or deleted since `epoch` (a value of db->dir_epoch). */
+int la_db_dir_same_since(const la_db *db, uint64_t epoch);
 /* Read-only handles: whether d's file was replaced or deleted since d opened it (a stat of its
- * name, skipped while the directory watch reports no rename or deletion). */
+ * name, skipped while la_db_dir_same_since() its last check). */
 int la_db_day_replaced(la_db *db, la_day *d);
 /* With db->mu held: forget the day's handle (the next la_db_day() opens the file again); it is
  * closed now or, while cursors are open, once they are closed. */

@@ -163,13 +163,12 @@ void la_rs_begin(la_db *db)
      * the files it is combined with, so a stale file is either consistent or set aside. While
      * the directory watch (read by la_db_refresh_days first) reports no rename since the last
      * look, the directory is as that look found it: no stat either. */
-    if (db->readonly && db->dir_watch >= 0 && !db->dir_rescan_due && rs->dir_known &&
-        rs->dir_known_epoch == db->dir_epoch)
+    if (rs->dir_known && la_db_dir_same_since(db, rs->dir_known_epoch))
         return;
     uint64_t ino = 0, size = 0;
     int64_t mt = 0;
     int known = la_io_current()->identity(db->path, &ino, &mt, &size) == 0;
-    rs->dir_known = known && db->readonly && db->dir_watch >= 0 && !db->dir_rescan_due;
+    rs->dir_known = known;
     rs->dir_known_epoch = db->dir_epoch;
     if (!known || mt != rs->dir_mtime_ns || ino != rs->dir_ino || size != rs->dir_size) {
         rs->epoch++;

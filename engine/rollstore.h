@@ -44,8 +44,8 @@ typedef struct la_rstate {
     uint64_t query;            /* read-only: bumped by every query (segments to refresh) */
     int64_t dir_mtime_ns;
     uint64_t dir_size, dir_ino;
-    int dir_known;             /* read-only: dir_* were read under a directory watch, in its */
-    uint64_t dir_known_epoch;  /* epoch (la_db.dir_epoch) dir_known_epoch */
+    int dir_known;             /* dir_* were read, in directory epoch (la_db.dir_epoch) */
+    uint64_t dir_known_epoch;  /* dir_known_epoch */
     uint64_t checkpoint_rows;  /* pending rows that make the next flush checkpoint */
     int off;                   /* la_options.no_rollups: no deltas, no checkpoints */
     int32_t *fdays;            /* days that have a day file, sorted (queries skip days with

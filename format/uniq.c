@@ -680,12 +680,11 @@ static int decode_exact(const uint8_t *p, size_t len, uint64_t *ids, size_t *n, 
 
 /* Sparse form, checked: its k non-zero registers, in increasing index, either into fresh
  * (all zero) registers reg and their histogram hist, or with reg == NULL as (index, value)
- * pairs in at[0..k) and val[0..k) (room for cap); *nk = k. Inlined at both kinds of call, so
- * that each loop has one kind of store. */
+ * pairs in at[0..k) and val[0..k) (room for LA_UNIQ_M); *nk = k. Inlined at both kinds of
+ * call, so that each loop has one kind of store. */
 static inline __attribute__((always_inline)) int decode_sparse(const uint8_t *p, size_t len, uint8_t *reg,
                                                                 uint16_t *hist, uint16_t *at, uint8_t *val,
-                                                                size_t cap, size_t *nk, int form,
-                                                                const char **why)
+                                                                size_t *nk, int form, const char **why)
 {
     if (form == LA_UNIQ_FORM_SHORTER && len - 1 >= LA_UNIQ_DENSE_BYTES)
         return la_corrupt(why, "uniq: sparse sketch not shorter than dense");
@@ -698,8 +697,6 @@ static inline __attribute__((always_inline)) int decode_sparse(const uint8_t *p,
         return la_corrupt(why, "uniq: sparse sketch with 0 or too many registers");
     if (form == LA_UNIQ_FORM_REGISTERS && k > LA_UNIQ_SPARSE_MAX)
         return la_corrupt(why, "uniq: sparse sketch of more than 4096 registers");
-    if (!reg && k > cap)
-        return LA_ENOMEM; /* the caller sized at and val for another k: not reached */
     int64_t prev = -1;
     for (uint64_t i = 0; i < k; i++) {
         uint64_t e;
@@ -809,7 +806,7 @@ int la_uniq_merge_encoded_as(la_uniq *dst, const uint8_t *p, size_t len, int for
             uint8_t *reg = calloc(REG_BYTES, 1);
             if (!reg)
                 return LA_ENOMEM;
-            if ((rc = decode_sparse(p, len, reg, hist_of(reg), NULL, NULL, 0, &k, form, why)) != LA_OK) {
+            if ((rc = decode_sparse(p, len, reg, hist_of(reg), NULL, NULL, &k, form, why)) != LA_OK) {
                 free(reg);
                 return rc;
             }
@@ -818,22 +815,11 @@ int la_uniq_merge_encoded_as(la_uniq *dst, const uint8_t *p, size_t len, int for
         }
         /* Checked whole before dst changes; then each register in place, keeping a histogram
          * dst has (a sparse sketch touches a few registers: no pass over all of them). */
-        size_t pos = 1;
-        uint64_t want = 0; /* the count decode_sparse reads first; it rejects a bad one */
-        if (la_uvarint_get(p, len, &pos, &want) != 0 || want > LA_UNIQ_M)
-            want = 0;
-        uint16_t at_small[512];
-        uint8_t val_small[512];
-        uint16_t *at = at_small;
-        uint8_t *val = val_small;
-        void *heap = NULL;
-        if (want > 512) {
-            if (!(heap = malloc((size_t)want * 3)))
-                return LA_ENOMEM;
-            at = heap;
-            val = (uint8_t *)(at + want);
-        }
-        rc = decode_sparse(p, len, NULL, NULL, at, val, want > 512 ? (size_t)want : 512, &k, form, why);
+        uint16_t *at = malloc(LA_UNIQ_M * (sizeof *at + 1)); /* room for any k: one allocation */
+        if (!at)
+            return LA_ENOMEM;
+        uint8_t *val = (uint8_t *)(at + LA_UNIQ_M);
+        rc = decode_sparse(p, len, NULL, NULL, at, val, &k, form, why);
         if (rc == LA_OK) {
             uint8_t *reg = dst->u.reg;
             uint16_t none[64] = {0}; /* where a histogram dst does not keep goes */
@@ -845,7 +831,7 @@ int la_uniq_merge_encoded_as(la_uniq *dst, const uint8_t *p, size_t len, int for
                 hist[now]++;
             }
         }
-        free(heap);
+        free(at);
         return rc;
     }
     case LA_UNIQ_MODE_DENSE: {
