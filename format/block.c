@@ -45,7 +45,10 @@ size_t la_block_bound(const la_block_in *in)
     return n;
 }
 
-/* Compress one part to dst, or store it raw when that is not smaller; returns the codec used. */
+/* Compress one part to dst, or store it raw when that does not save an eighth of it (SPEC
+ * §2.2); returns the codec used. A part that barely compresses costs a reader its whole
+ * decompression for little: sorted timestamps saved 4% with zstd, and storing them raw made
+ * the hourly series of a link (which decodes them) a quarter faster. */
 static int store_part(int codec, int level, const uint8_t *raw, size_t n, uint8_t *dst, size_t cap,
                       size_t *stored, int *codec_used)
 {
@@ -53,7 +56,7 @@ static int store_part(int codec, int level, const uint8_t *raw, size_t n, uint8_
         int rc = la_codec_compress(codec, level, raw, n, dst, cap, stored);
         if (rc != 0)
             return rc;
-        if (*stored < n) {
+        if (*stored <= n - n / 8) {
             *codec_used = codec;
             return 0;
         }

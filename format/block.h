@@ -50,7 +50,7 @@ typedef struct la_block_in {
 /* Upper bound of the encoded frame for this input. */
 size_t la_block_bound(const la_block_in *in);
 /* Encode into out (cap >= la_block_bound(in)); *out_len gets the frame length. A column part
- * is stored uncompressed (codec 0) when compression would not make it smaller. A sorted block
+ * is stored uncompressed (codec 0) when compression would not save an eighth of it. A sorted block
  * gets the range of its workspace and link ids, which must all be non-zero. Returns 0,
  * LA_EINVAL or LA_ENOMEM. */
 int la_block_encode(const la_block_in *in, uint8_t *out, size_t cap, size_t *out_len);

@@ -1,5 +1,6 @@
 /* fuzz_roundtrip_block.c — rows made from the input are encoded into a block with each codec,
- * parsed and decoded again: everything must come back exactly. */
+ * parsed and decoded again: everything must come back exactly, and each part must be compressed
+ * exactly when that saves an eighth of it. */
 #include <string.h>
 
 #include "codec.h"
@@ -58,7 +59,24 @@ static void make_batch(batch *b, fz *f)
     }
 }
 
-static void check_column(const la_block_view *v, const batch *b, uint32_t c)
+/* A part is compressed with the block's codec exactly when that saves an eighth of it. */
+static void check_codec_rule(int codec, int level, int used, const uint8_t *raw, uint32_t raw_len, uint32_t stored)
+{
+    if (used != LA_CODEC_ID_NONE) {
+        FZ_ASSERT(used == codec && stored <= raw_len - raw_len / 8);
+        return;
+    }
+    FZ_ASSERT(stored == raw_len);
+    if (codec == LA_CODEC_ID_NONE || raw_len == 0)
+        return;
+    size_t cap = la_codec_bound(codec, raw_len), got = 0;
+    uint8_t *out = fz_alloc(cap);
+    FZ_ASSERT(la_codec_compress(codec, level, raw, raw_len, out, cap, &got) == 0);
+    FZ_ASSERT(got > raw_len - raw_len / 8);
+    free(out);
+}
+
+static void check_column(const la_block_view *v, const batch *b, uint32_t c, int codec, int level)
 {
     const la_col_desc *cd = &v->col[c];
     uint8_t t = b->schema.type[c];
@@ -83,6 +101,8 @@ static void check_column(const la_block_view *v, const batch *b, uint32_t c)
     } else {
         FZ_ASSERT(cd->dict_count == 0 && cd->dict_raw == 0);
     }
+    check_codec_rule(codec, level, cd->codec, dict, cd->dict_raw, cd->dict_stored);
+    check_codec_rule(codec, level, cd->data_codec, data, cd->data_raw, cd->data_stored);
     if (t == LA_COL_TS || t == LA_COL_OPT_I64) {
         int64_t v64[ROWS_MAX];
         uint8_t has[ROWS_MAX];
@@ -162,7 +182,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_ASSERT(v.ws_min == keys[0] && v.ws_max == keys[1] && v.link_min == keys[2] &&
                   v.link_max == keys[3]);
         for (uint32_t c = 0; c < v.ncols; c++)
-            check_column(&v, &b, c);
+            check_column(&v, &b, c, codec, in.level);
         free(exact);
         free(frame);
     }

@@ -10,6 +10,7 @@
 #include "testutil.h"
 
 #include "bitpack.h"
+#include "block.h"
 #include "codec.h"
 #include "column.h"
 #include "crc32c.h"
@@ -684,6 +685,63 @@ START_TEST(codec_truncated_and_corrupted)
         free(c);
     }
     free(src);
+}
+END_TEST
+
+
+/* A block stores a part compressed only when that saves at least an eighth of it (SPEC §2.2):
+ * timestamps with random gaps (their encoding is mostly incompressible varints) stay raw with
+ * every codec, evenly spaced ones (all-zero deltas of deltas) are compressed by LZ4 and zstd.
+ * Either way the column decodes to the input. */
+START_TEST(codec_block_part_raw_unless_an_eighth_saved)
+{
+    enum { N = 16384 };
+    la_schema schema;
+    ck_assert_int_eq(la_schema_init(&schema, NULL, 0), 0);
+    int64_t *ts = xmalloc(N * sizeof *ts), *back = xmalloc(N * sizeof *back);
+    uint32_t *none = calloc(N, sizeof *none);
+    ck_assert_ptr_nonnull(none);
+    uint64_t seed = 5;
+    for (int even = 0; even < 2; even++) {
+        int64_t t = 1700000000000;
+        for (size_t i = 0; i < N; i++)
+            ts[i] = t += even ? 1000 : (int64_t)(tu_rand(&seed) % 5000000);
+        for (size_t ci = 0; ci < 3; ci++) {
+            la_block_in in;
+            memset(&in, 0, sizeof in);
+            in.schema = &schema;
+            in.nrows = N;
+            in.kind = LA_BLOCK_APPEND;
+            in.codec = codecs[ci];
+            in.level = 3;
+            for (uint32_t c = 0; c < schema.ncols; c++) {
+                in.col[c].i64 = ts;
+                in.col[c].present = (const uint8_t *)none; /* no values */
+                in.col[c].ids = none;                       /* every string absent */
+            }
+            size_t cap = la_block_bound(&in), len = 0;
+            uint8_t *frame = xmalloc(cap);
+            ck_assert_int_eq(la_block_encode(&in, frame, cap, &len), 0);
+            la_block_view v;
+            ck_assert_int_eq(la_block_parse(frame, len, &schema, &v, NULL), 0);
+            const la_col_desc *d = &v.col[LA_C_TS];
+            int compressed = even && codecs[ci] != LA_CODEC_ID_NONE;
+            ck_assert_int_eq(d->data_codec, (compressed ? codecs[ci] : LA_CODEC_ID_NONE));
+            if (compressed)
+                ck_assert_uint_le(d->data_stored, d->data_raw - d->data_raw / 8);
+            else
+                ck_assert_uint_eq(d->data_stored, d->data_raw);
+            uint8_t *raw = xmalloc(d->data_raw);
+            ck_assert_int_eq(la_block_part(&v, LA_C_TS, 1, raw, NULL), 0);
+            ck_assert_int_eq(la_ts_decode(raw, d->data_raw, back, N, NULL), 0);
+            ck_assert(memcmp(back, ts, N * sizeof *ts) == 0);
+            free(raw);
+            free(frame);
+        }
+    }
+    free(none);
+    free(back);
+    free(ts);
 }
 END_TEST
 
@@ -1368,6 +1426,7 @@ static Suite *format_suite(void)
     tcase_add_test(tc, codec_decompress_errors);
     tcase_add_test(tc, codec_zstd_one_frame);
     tcase_add_test(tc, codec_truncated_and_corrupted);
+    tcase_add_test(tc, codec_block_part_raw_unless_an_eighth_saved);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("column_ts");
