@@ -94,4 +94,8 @@ int la_uniq_merge_encoded_as(la_uniq *dst, const uint8_t *p, size_t len, int for
  * compare the two. */
 int la_uniq_unpack_dense(const uint8_t *body, uint8_t *reg, uint32_t *nonzero, int simd);
 
+/* la_uniq_register_histogram() : c[k] = how many of the 16384 registers reg[] (each 0..51)
+ * equal k, for k = 0..51: what a count needs. simd as for la_uniq_unpack_dense. */
+void la_uniq_register_histogram(const uint8_t *reg, uint32_t c[LA_UNIQ_MAX_RANK + 1], int simd);
+
 #endif

@@ -3,7 +3,7 @@
  * encode back to the input bytes; a rejected input must leave the state as it was; the older
  * form (la_uniq_merge_encoded_as) must agree with it; and the merge into a non-empty state (one
  * of three, picked by the input's last byte) must equal la_uniq_merge with the decoded state.
- * A dense body must unpack the same with and without SIMD. */
+ * A dense body must unpack, and its registers count, the same with and without SIMD. */
 #include <string.h>
 
 #include "uniq.h"
@@ -99,13 +99,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         la_uniq_free(&o);
     }
 
-    /* A dense body unpacks the same with and without SIMD. */
+    /* A dense body unpacks, and its registers count, the same with and without SIMD. */
     if (size == 1 + LA_UNIQ_DENSE_BYTES) {
         static uint8_t reg_simd[LA_UNIQ_M], reg_swar[LA_UNIQ_M];
         uint32_t nz_simd, nz_swar;
         int bad_simd = la_uniq_unpack_dense(p + 1, reg_simd, &nz_simd, 1);
         int bad_swar = la_uniq_unpack_dense(p + 1, reg_swar, &nz_swar, 0);
         FZ_ASSERT(bad_simd == bad_swar && nz_simd == nz_swar && memcmp(reg_simd, reg_swar, LA_UNIQ_M) == 0);
+        if (!bad_simd) { /* and registers of 0..51 make the same histogram both ways */
+            uint32_t h_simd[LA_UNIQ_MAX_RANK + 1], h_swar[LA_UNIQ_MAX_RANK + 1];
+            la_uniq_register_histogram(reg_simd, h_simd, 1);
+            la_uniq_register_histogram(reg_simd, h_swar, 0);
+            FZ_ASSERT(memcmp(h_simd, h_swar, sizeof h_simd) == 0);
+        }
     }
 
     /* One base per input, chosen by its last byte: merging into all three made every input

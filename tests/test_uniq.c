@@ -1078,6 +1078,54 @@ START_TEST(uniq_sparse_merges_keep_the_histogram)
 }
 END_TEST
 
+
+/* The AVX2 and scalar register histograms equal a brute-force tally, for sketches of random
+ * sets from 300 to 10^9 ids (registers mostly below 16, then mostly above), random registers
+ * 0..51, and arrays with a few high registers placed in chosen chunks. */
+START_TEST(uniq_register_histogram_simd_matches_tally)
+{
+    static uint8_t reg[16384];
+    uint64_t seed = 17;
+    for (int t = 0; t < 120; t++) {
+        memset(reg, 0, sizeof reg);
+        if (t < 40) {
+            static const double sizes[] = {300, 5000, 12000, 1e5, 1e6, 1e7, 1e8, 1e9};
+            double n = sizes[t % 8];
+            /* a sketch of n random ids: each register the maximum rank that n/16384 ids
+             * give it, drawn directly (ranks are geometric) */
+            for (int i = 0; i < 16384; i++) {
+                double ids = n / 16384.0 * (0.5 + (double)(tu_rand(&seed) % 1000) / 1000.0);
+                uint8_t r = 0;
+                for (double d = 0; d < ids && d < 64; d += 1) {
+                    uint64_t x = tu_rand(&seed);
+                    uint8_t rank = (uint8_t)(x ? __builtin_ctzll(x) + 1 : 51);
+                    rank = rank > 51 ? 51 : rank;
+                    r = rank > r ? rank : r;
+                }
+                if (ids >= 64) /* many ids: about log2 of them */
+                    r = (uint8_t)(log2(ids) + (double)(tu_rand(&seed) % 4));
+                reg[i] = r > 51 ? 51 : r;
+            }
+        } else if (t < 80) {
+            for (int i = 0; i < 16384; i++)
+                reg[i] = (uint8_t)(tu_rand(&seed) % 52);
+        } else {
+            for (int i = 0; i < 16384; i++)
+                reg[i] = (uint8_t)(tu_rand(&seed) % 16);
+            for (int h = 0; h < (t - 80) * 4; h++) /* up to 156 chunks with a high register */
+                reg[tu_rand(&seed) % 16384] = (uint8_t)(16 + tu_rand(&seed) % 36);
+        }
+        uint32_t want[52] = {0}, got[2][52];
+        for (int i = 0; i < 16384; i++)
+            want[reg[i]]++;
+        for (int simd = 0; simd < 2; simd++) {
+            la_uniq_register_histogram(reg, got[simd], simd);
+            TU_CHECK(memcmp(got[simd], want, sizeof want) == 0, "case %d simd %d: histogram differs", t, simd);
+        }
+    }
+}
+END_TEST
+
 static Suite *uniq_suite(void)
 {
     Suite *s = suite_create("uniq");
@@ -1104,6 +1152,7 @@ static Suite *uniq_suite(void)
     tcase_add_test(tc, uniq_rejects);
     tcase_add_test(tc, uniq_fast_paths_vs_reference);
     tcase_add_test(tc, uniq_dense_unpack_simd_matches_layout);
+    tcase_add_test(tc, uniq_register_histogram_simd_matches_tally);
     tcase_add_test(tc, uniq_sparse_merges_keep_the_histogram);
     suite_add_tcase(s, tc);
 
