@@ -42,9 +42,21 @@ typedef struct vslot {
 typedef struct entry {
     uint64_t hash;
     struct entry *ws;         /* a link entry's workspace entry; NULL for a workspace entry */
-    struct entry *first;      /* workspace entry: its first link entry */
-    struct entry *prev, *next; /* link entries: the other links of the workspace */
-    int64_t head;             /* newest minute in the ring */
+    /* A workspace entry keeps its links' minute counters, so that a board reads them from
+     * three arrays instead of visiting every link's entry (scattered: a cache miss each, most
+     * of a board's time): links[i]'s ring is link_rings[i * R ..], its newest minute
+     * link_heads[i]; in no order. */
+    struct entry **links;
+    uint32_t *link_rings;
+    int64_t *link_heads;
+    /* link_events[i]: links[i]'s events in the window of minute events_min, kept up to date by
+     * appends, so that boards of the same minute need not sum the rings again (INT64_MIN:
+     * none kept) */
+    uint64_t *link_events;
+    int64_t events_min;
+    uint32_t nlinks, links_cap;
+    uint32_t at;              /* link entry: its index i in its workspace's arrays */
+    int64_t head;             /* workspace entry: newest minute in its ring */
     int64_t last_ts;          /* newest ts counted */
     vslot *vis;               /* NULL until a visitor is active */
     uint32_t vis_cap, vis_n;
@@ -52,8 +64,9 @@ typedef struct entry {
                                * active window, the sweep need not look at the visitors */
     int64_t due;              /* the minute the wheel holds it for */
     struct entry *wprev, *wnext; /* its wheel list */
-    uint8_t wlen, llen;       /* byte lengths of the workspace and link after the ring */
-    uint32_t ring[];          /* R counters, then the workspace and link bytes */
+    uint8_t wlen, llen;       /* byte lengths of the workspace and link bytes */
+    uint32_t ring[];          /* workspace entry: R counters, then its bytes; link entry: the
+                               * workspace and link bytes */
 } entry;
 
 typedef struct fed_day {
@@ -76,7 +89,22 @@ struct la_realtime {
 
 static int64_t minute_of(int64_t ms) { return la_floor_div(ms, MS_PER_MIN); }
 
-static const char *wbytes(const la_realtime *lv, const entry *e) { return (const char *)(e->ring + lv->ring); }
+static const char *wbytes(const la_realtime *lv, const entry *e)
+{
+    return (const char *)(e->ring + (e->ws ? 0 : lv->ring));
+}
+
+static const char *link_bytes(const entry *e) { return (const char *)e->ring + e->wlen; }
+
+/* e's minute counters and newest minute: its own (a workspace), or in its workspace's arrays */
+static uint32_t *ring_of(const la_realtime *lv, const entry *e)
+{
+    return e->ws ? e->ws->link_rings + (size_t)e->at * lv->ring : (uint32_t *)e->ring;
+}
+
+static int64_t *head_of(entry *e) { return e->ws ? &e->ws->link_heads[e->at] : &e->head; }
+
+static int64_t head_at(const entry *e) { return e->ws ? e->ws->link_heads[e->at] : e->head; }
 
 static int same_str(const char *p, uint8_t n, la_str s) { return n == s.len && memcmp(p, s.data, n) == 0; }
 
@@ -158,7 +186,7 @@ static void schedule(la_realtime *lv, entry *e, int64_t due)
  * oldest visitor idle. */
 static int64_t next_due(const la_realtime *lv, const entry *e)
 {
-    int64_t due = e->head + lv->window;
+    int64_t due = head_at(e) + lv->window;
     if (e->vis && e->vis_oldest + lv->active < due)
         due = e->vis_oldest + lv->active;
     return due;
@@ -177,26 +205,49 @@ static entry *get(la_realtime *lv, uint64_t h, la_str ws, const la_str *link, en
         at = slot_of(lv, h, ws, link);
     }
     uint32_t llen = link ? link->len : 0;
-    entry *e = calloc(1, sizeof *e + lv->ring * sizeof(uint32_t) + ws.len + llen);
+    if (link && parent->nlinks == parent->links_cap) {
+        /* each array kept as soon as it has grown: the capacity only once all three have */
+        uint32_t cap = parent->links_cap ? parent->links_cap * 2 : 8;
+        entry **links = realloc(parent->links, cap * sizeof *links);
+        if (!links)
+            return NULL;
+        parent->links = links;
+        uint32_t *rings = realloc(parent->link_rings, (size_t)cap * lv->ring * sizeof *rings);
+        if (!rings)
+            return NULL;
+        parent->link_rings = rings;
+        int64_t *heads = realloc(parent->link_heads, cap * sizeof *heads);
+        if (!heads)
+            return NULL;
+        parent->link_heads = heads;
+        uint64_t *events = realloc(parent->link_events, cap * sizeof *events);
+        if (!events)
+            return NULL;
+        parent->link_events = events;
+        parent->links_cap = cap;
+    }
+    entry *e = calloc(1, sizeof *e + (link ? 0 : lv->ring * sizeof(uint32_t)) + ws.len + llen);
     if (!e)
         return NULL;
     e->vis_oldest = INT64_MAX;
     e->due = INT64_MIN; /* in no list yet */
+    e->events_min = INT64_MIN;
     e->hash = h;
-    e->head = m;
     e->last_ts = -1;
     e->wlen = (uint8_t)ws.len;
     e->llen = (uint8_t)llen;
-    char *w = (char *)(e->ring + lv->ring);
-    memcpy(w, ws.data, ws.len);
+    e->ws = link ? parent : NULL;
     if (link) {
-        memcpy(w + ws.len, link->data, llen);
-        e->ws = parent;
-        e->next = parent->first;
-        if (parent->first)
-            parent->first->prev = e;
-        parent->first = e;
+        e->at = parent->nlinks++;
+        parent->links[e->at] = e;
+        memset(ring_of(lv, e), 0, lv->ring * sizeof(uint32_t));
+        parent->link_events[e->at] = 0;
     }
+    *head_of(e) = m;
+    char *w = (char *)wbytes(lv, e);
+    memcpy(w, ws.data, ws.len);
+    if (link)
+        memcpy(w + ws.len, link->data, llen);
     *at = e;
     lv->n++;
     schedule(lv, e, next_due(lv, e));
@@ -205,18 +256,22 @@ static entry *get(la_realtime *lv, uint64_t h, la_str ws, const la_str *link, en
 
 static void count(const la_realtime *lv, entry *e, int64_t m, int64_t ts)
 {
-    uint32_t r = lv->ring;
-    if (m > e->head) {
-        if (m - e->head >= r)
-            memset(e->ring, 0, r * sizeof *e->ring);
+    uint32_t r = lv->ring, *ring = ring_of(lv, e);
+    int64_t *head = head_of(e);
+    if (m > *head) {
+        if (m - *head >= r)
+            memset(ring, 0, r * sizeof *ring);
         else
-            for (int64_t k = e->head + 1; k <= m; k++)
-                e->ring[k % r] = 0;
-        e->head = m;
-    } else if (m <= e->head - r) {
+            for (int64_t k = *head + 1; k <= m; k++)
+                ring[k % r] = 0;
+        *head = m;
+    } else if (m <= *head - r) {
         return; /* older than the ring (only when the clock went back) */
     }
-    e->ring[m % r]++;
+    ring[m % r]++;
+    /* every event counted is in the window of now_min (la_live_add drops the others) */
+    if (e->ws && e->ws->events_min == lv->now_min)
+        e->ws->link_events[e->at]++;
     if (ts > e->last_ts)
         e->last_ts = ts;
 }
@@ -321,6 +376,10 @@ static void free_entries(la_realtime *lv)
     for (size_t i = 0; i < lv->cap; i++)
         if (lv->slots[i]) {
             free(lv->slots[i]->vis);
+            free(lv->slots[i]->links);
+            free(lv->slots[i]->link_rings);
+            free(lv->slots[i]->link_heads);
+            free(lv->slots[i]->link_events);
             free(lv->slots[i]);
             lv->slots[i] = NULL;
         }
@@ -355,23 +414,28 @@ static void unhash(la_realtime *lv, const entry *e)
 static void check(la_realtime *lv, entry *e, int64_t now_min)
 {
     int64_t lo = now_min - lv->window + 1, alo = now_min - lv->active + 1;
-    if (e->head < lo && !e->first) {
+    if (head_at(e) < lo && e->nlinks == 0) {
         entry *ws = e->ws;
-        if (ws) {
-            if (e->prev)
-                e->prev->next = e->next;
-            else
-                ws->first = e->next;
-            if (e->next)
-                e->next->prev = e->prev;
+        uint32_t i = e->at, last = ws ? --ws->nlinks : 0;
+        if (ws && i != last) { /* the workspace's last link takes its place */
+            ws->links[i] = ws->links[last];
+            ws->links[i]->at = i;
+            memcpy(ws->link_rings + (size_t)i * lv->ring, ws->link_rings + (size_t)last * lv->ring,
+                   lv->ring * sizeof *ws->link_rings);
+            ws->link_heads[i] = ws->link_heads[last];
+            ws->link_events[i] = ws->link_events[last];
         }
         unwheel(lv, e);
         unhash(lv, e);
         free(e->vis);
+        free(e->links);
+        free(e->link_rings);
+        free(e->link_heads);
+        free(e->link_events);
         free(e);
         /* its workspace, waiting for its last link, goes with it (unless the sweep holds it
          * among the entries it is about to check) */
-        if (ws && !ws->first && ws->head < lo && ws->due != IN_SWEEP)
+        if (ws && ws->nlinks == 0 && ws->head < lo && ws->due != IN_SWEEP)
             check(lv, ws, now_min);
         return;
     }
@@ -391,7 +455,7 @@ static void check(la_realtime *lv, entry *e, int64_t now_min)
     }
     /* a workspace outliving the window waits for its links, which are due by now too: their
      * check frees it; the next minute is a backstop */
-    schedule(lv, e, e->head < lo ? now_min + 1 : next_due(lv, e));
+    schedule(lv, e, head_at(e) < lo ? now_min + 1 : next_due(lv, e));
 }
 
 /* The checks due from the last sweep's minute to now_min: at most one turn of the wheel. */
@@ -593,27 +657,36 @@ static int begin(la_db *db, la_str ws, const la_str *link, entry **out)
     return 0;
 }
 
-/* Sum of ring[from, to): a plain loop over contiguous counters, which the compiler
- * vectorizes (a live board sums the window of every link of a workspace). */
+/* Sum of ring[from, to), four counters at a time into four sums: a live board sums the window
+ * (30 minutes by default) of every link of a workspace, and one running sum made that a chain
+ * of dependent adds (gcc -O2 does not vectorize a loop of unknown length). */
 static uint64_t ring_sum(const uint32_t *ring, uint32_t from, uint32_t to)
 {
-    uint64_t n = 0;
-    for (uint32_t i = from; i < to; i++)
-        n += ring[i];
-    return n;
+    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    uint32_t i = from;
+    for (; i + 4 <= to; i += 4) {
+        s0 += ring[i];
+        s1 += ring[i + 1];
+        s2 += ring[i + 2];
+        s3 += ring[i + 3];
+    }
+    for (; i < to; i++)
+        s0 += ring[i];
+    return s0 + s1 + s2 + s3;
 }
 
-static uint64_t window_events(const la_realtime *lv, const entry *e)
+/* Events in the window of a ring whose newest minute is head. */
+static uint64_t window_events(const la_realtime *lv, const uint32_t *ring, int64_t head)
 {
     int64_t now = lv->now_min, lo = now - lv->window + 1, hi = now + lv->horizon;
-    int64_t a = e->head - lv->ring + 1 > lo ? e->head - lv->ring + 1 : lo, b = e->head < hi ? e->head : hi;
+    int64_t a = head - lv->ring + 1 > lo ? head - lv->ring + 1 : lo, b = head < hi ? head : hi;
     if (a > b)
         return 0;
     /* minutes a..b are at most R slots: one run from a's slot, wrapping at most once */
     uint32_t r = lv->ring, first = (uint32_t)(a % r), len = (uint32_t)(b - a + 1);
     if (first + len <= r)
-        return ring_sum(e->ring, first, first + len);
-    return ring_sum(e->ring, first, r) + ring_sum(e->ring, 0, first + len - r);
+        return ring_sum(ring, first, first + len);
+    return ring_sum(ring, first, r) + ring_sum(ring, 0, first + len - r);
 }
 
 /* Events of e in the window, its newest event time and its active visitors. */
@@ -624,7 +697,7 @@ static void stats_of(const la_realtime *lv, const entry *e, uint64_t *events, in
     if (!e)
         return;
     int64_t now = lv->now_min, lo = now - lv->window + 1, hi = now + lv->horizon;
-    *events = window_events(lv, e);
+    *events = window_events(lv, ring_of(lv, e), head_at(e));
     if (e->last_ts >= 0 && minute_of(e->last_ts) >= lo && minute_of(e->last_ts) <= hi)
         *last_ts = e->last_ts;
     int64_t alo = now - lv->active + 1;
@@ -673,7 +746,7 @@ int la_live_minutes(la_db *db, la_str workspace, la_str link, uint64_t *counts, 
         int64_t m0 = lv->now_min - n + 1;
         for (uint32_t i = 0; i < n; i++) {
             int64_t m = m0 + i;
-            counts[i] = e && m <= e->head && m > e->head - lv->ring ? e->ring[m % lv->ring] : 0;
+            counts[i] = e && m <= head_at(e) && m > head_at(e) - lv->ring ? ring_of(lv, e)[m % lv->ring] : 0;
         }
         if (first)
             *first = m0 * MS_PER_MIN;
@@ -684,7 +757,6 @@ int la_live_minutes(la_db *db, la_str workspace, la_str link, uint64_t *counts, 
 
 typedef struct ranked {
     const entry *e;
-    const char *link;
     uint64_t events;
 } ranked;
 
@@ -695,7 +767,7 @@ static int by_events(const void *pa, const void *pb)
     if (a->events != b->events)
         return a->events > b->events ? -1 : 1;
     size_t n = a->e->llen < b->e->llen ? a->e->llen : b->e->llen;
-    int c = n ? memcmp(a->link, b->link, n) : 0;
+    int c = n ? memcmp(link_bytes(a->e), link_bytes(b->e), n) : 0;
     return c ? c : (a->e->llen > b->e->llen) - (a->e->llen < b->e->llen);
 }
 
@@ -787,8 +859,14 @@ int la_live_top(la_db *db, la_str workspace, uint32_t k, la_live_board **out)
     const la_str no_link = {NULL, 0};
     if ((rc = begin(db, workspace, &no_link, &w)) != 0)
         goto out;
-    for (const entry *e = w ? w->first : NULL; e; e = e->next) {
-        uint64_t ev = window_events(lv, e);
+    size_t nlinks = w ? w->nlinks : 0;
+    if (w && w->events_min != lv->now_min) { /* the first board of this minute */
+        for (size_t i = 0; i < nlinks; i++)
+            w->link_events[i] = window_events(lv, w->link_rings + i * lv->ring, w->link_heads[i]);
+        w->events_min = lv->now_min;
+    }
+    for (size_t i = 0; i < nlinks; i++) {
+        uint64_t ev = w->link_events[i];
         if (ev == 0)
             continue;
         if (n == cap) {
@@ -800,7 +878,7 @@ int la_live_top(la_db *db, la_str workspace, uint32_t k, la_live_board **out)
             }
             all = p;
         }
-        all[n++] = (ranked){e, wbytes(lv, e) + e->wlen, ev};
+        all[n++] = (ranked){w->links[i], ev};
     }
     size_t shown = first_k(all, n, k), bytes = 0;
     for (size_t i = 0; i < shown; i++)
@@ -819,7 +897,7 @@ int la_live_top(la_db *db, la_str workspace, uint32_t k, la_live_board **out)
     stats_of(lv, w, &t->events, &t->last_ts, &t->active_visitors);
     for (size_t i = 0; i < shown; i++) {
         la_live_link *x = &t->entries[i];
-        memcpy(p, all[i].link, all[i].e->llen);
+        memcpy(p, link_bytes(all[i].e), all[i].e->llen);
         x->link = (la_str){p, all[i].e->llen};
         p += all[i].e->llen;
         stats_of(lv, all[i].e, &x->events, &x->last_ts, &x->active_visitors);

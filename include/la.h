@@ -452,7 +452,7 @@ LA_API void la_top_free(la_top *top);
  * the raw events of the window's days, so a restart loses nothing, and a handle that never asks
  * pays nothing (at open or per append). From then on every append feeds it (a writer's answers
  * include every event appended before the call). Read-only handles catch up on each call with what a writer flushed
- * since (reading only the new rows of the window's days). Memory: about 4 * (window + F)
+ * since (reading only the new rows of the window's days). Memory: about 4 * (window + F) + 200
  * bytes per workspace and per link with an event in the window plus 16 bytes per active
  * visitor; entries idle for a whole window are freed (checked once a minute). Assumes the
  * clock does not go back. The windows are options of each handle, not stored in the
@@ -520,8 +520,10 @@ typedef struct la_live_board {
 
 /*! la_live_top() : the k (1..10000) links of `workspace` with the most events in the window,
  *  with the workspace's own figures. *out is the caller's; free it with la_live_board_free().
- *  Cost: one pass over the workspace's links with events in the window (window minutes each)
- *  and a sort. Errors and thread safety as la_live(); LA_EINVAL also for k out of range. */
+ *  Cost: the first board of a minute sums the window of each of the workspace's links with
+ *  events in it (window minutes each, read from one array per workspace); later boards of
+ *  that minute read the sums, which appends keep up to date; then a selection of the top k.
+ *  Errors and thread safety as la_live(); LA_EINVAL also for k out of range. */
 LA_API int la_live_top(la_db *db, la_str workspace, uint32_t k, la_live_board **out);
 /*! la_live_board_free() : free a board and the link strings in it. Accepts NULL. */
 LA_API void la_live_board_free(la_live_board *board);
