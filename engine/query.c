@@ -36,16 +36,22 @@ static int streq(la_str a, const char *b)
     return a.data && a.len == n && memcmp(a.data, b, n) == 0;
 }
 
-static void count_type(acc *a, la_str type, uint64_t n)
+enum { TYPE_OTHER, TYPE_CLICK, TYPE_LEAD, TYPE_SALE };
+
+static int type_class(la_str type)
+{
+    return streq(type, "click") ? TYPE_CLICK : streq(type, "lead") ? TYPE_LEAD : streq(type, "sale") ? TYPE_SALE : TYPE_OTHER;
+}
+
+static void count_class(acc *a, int cls, uint64_t n)
 {
     a->events += n;
-    if (streq(type, "click"))
-        a->clicks += n;
-    else if (streq(type, "lead"))
-        a->leads += n;
-    else if (streq(type, "sale"))
-        a->sales += n;
+    a->clicks += cls == TYPE_CLICK ? n : 0;
+    a->leads += cls == TYPE_LEAD ? n : 0;
+    a->sales += cls == TYPE_SALE ? n : 0;
 }
+
+static void count_type(acc *a, la_str type, uint64_t n) { count_class(a, type_class(type), n); }
 
 static int count_value(acc *a, la_str v, uint64_t n)
 {
@@ -212,10 +218,22 @@ static int add_cursor_split(const qctx *x, acc *accs, const int64_t *starts, siz
     la_batch b;
     int rc = LA_OK, n;
     la_cursor_dims(c, x->dim >= 0 ? 1ull << x->dim : 0); /* the others stay compressed */
-    while (rc == LA_OK && (n = la_cursor_next_locked(c, &b)) == 1)
+    while (rc == LA_OK && (n = la_cursor_next_locked(c, &b)) == 1) {
+        /* the last row's bucket and type class: rows mostly share them (a sealed day's rows
+         * are in time order within a link) */
+        size_t k = 0;
+        uint32_t type_id = UINT32_MAX;
+        int cls = TYPE_OTHER;
         for (size_t i = 0; i < b.nrows && rc == LA_OK; i++) {
-            acc *a = starts ? &accs[bucket_of(starts, nb, b.ts[i])] : accs;
-            count_type(a, b.event_type.dict[b.event_type.ids[i]], 1);
+            int64_t ts = b.ts[i];
+            if (starts && !(ts >= starts[k] && (k + 1 == nb || ts < starts[k + 1])))
+                k = bucket_of(starts, nb, ts);
+            acc *a = &accs[k];
+            if (b.event_type.ids[i] != type_id) {
+                type_id = b.event_type.ids[i];
+                cls = type_class(b.event_type.dict[type_id]);
+            }
+            count_class(a, cls, 1);
             a->value += (uint64_t)b.value[i];
             if (x->dim < 0 && (la_uniq_add(&a->vis, b.visitor_id[i]) != LA_OK ||
                                la_uniq_add(&a->ses, b.session_id[i]) != LA_OK))
@@ -228,6 +246,7 @@ static int add_cursor_split(const qctx *x, acc *accs, const int64_t *starts, siz
                     rc = la_err(LA_ENOMEM, "out of memory");
             }
         }
+    }
     if (rc == LA_OK && n < 0)
         rc = n;
     la_cursor_close(c);

@@ -208,6 +208,21 @@ int la_uniq_add(la_uniq *u, uint64_t id)
         sketch_add(u->u.reg, live_hist(u), id);
         return LA_OK;
     }
+    if (u->kind == KIND_TABLE && id != 0) {
+        /* one probe finds the id or the free slot it goes to */
+        size_t cap = (size_t)1 << u->lgcap, mask = cap - 1, i = slot_of(id, u->lgcap);
+        for (; u->u.slots[i] != 0; i = (i + 1) & mask)
+            if (u->u.slots[i] == id)
+                return LA_OK;
+        if (u->n == EXACT_MAX)
+            return to_sketch(u, 1, id);
+        /* Keep the load at most 3/4 so that probes stay short; 256 ids fit in 512 slots. */
+        if (u->n - u->has_zero + 1 > cap - cap / 4)
+            return to_table(u, u->lgcap + 1u, 1, id);
+        u->u.slots[i] = id;
+        u->n++;
+        return LA_OK;
+    }
     if (exact_has(u, id))
         return LA_OK;
     if (u->n == EXACT_MAX)
@@ -219,16 +234,7 @@ int la_uniq_add(la_uniq *u, uint64_t id)
         }
         return to_table(u, TABLE_LG0, 1, id);
     }
-    if (id == 0) {
-        u->has_zero = 1;
-        u->n++;
-        return LA_OK;
-    }
-    /* Keep the load at most 3/4 so that probes stay short; 256 ids fit in 512 slots. */
-    size_t cap = (size_t)1 << u->lgcap, nonzero = u->n - u->has_zero;
-    if (nonzero + 1 > cap - cap / 4)
-        return to_table(u, u->lgcap + 1u, 1, id);
-    table_put(u->u.slots, u->lgcap, id);
+    u->has_zero = 1; /* a table, and id 0, which no slot holds */
     u->n++;
     return LA_OK;
 }
