@@ -72,6 +72,7 @@ typedef struct entry {
 typedef struct fed_day {
     int32_t day;
     uint64_t rows;            /* rows of the day's segment already counted */
+    uint64_t ino;             /* read-only handles: the inode of the file they were counted from */
 } fed_day;
 
 struct la_realtime {
@@ -83,6 +84,9 @@ struct la_realtime {
     int64_t now_min;          /* the clock's minute for the appends being counted */
     int64_t swept_min;        /* the last minute whose wheel list was checked */
     int stale;                /* an update was lost: rebuild before the next answer */
+    int64_t future_min;       /* the earliest minute of an event beyond the horizon when it was
+                               * added (stored, as the skew allowed it, but not counted), or
+                               * INT64_MAX: when the window reaches it, rebuild */
     fed_day *fed;             /* the days counted from their segments, by row number */
     size_t nfed, fed_cap;
 };
@@ -346,8 +350,10 @@ void la_live_add(la_realtime *lv, la_str ws, la_str link, int64_t ts, uint64_t v
          * later minute: read it again, so that every event it accepted counts. */
         lv->now_min = now = minute_of(la_io_current()->now_ms());
     }
+    if (!lv->stale && m > now + lv->horizon && m < lv->future_min)
+        lv->future_min = m; /* it counts once the clock is near enough (la_live_tick) */
     if (lv->stale || m < now - lv->window + 1 || m > now + lv->horizon)
-        return; /* outside the window: it can never count (the clock only moves forward) */
+        return; /* outside the window: the past never counts (the clock only moves forward) */
     uint64_t hw = XXH3_64bits(ws.data, ws.len), hl = XXH3_64bits_withSeed(link.data, link.len, hw);
     entry *w = get(lv, hw, ws, NULL, NULL, m);
     entry *l = w ? get(lv, hl, ws, &link, w, m) : NULL;
@@ -384,6 +390,7 @@ static void free_entries(la_realtime *lv)
             lv->slots[i] = NULL;
         }
     lv->n = 0;
+    lv->future_min = INT64_MAX; /* the recount finds the events beyond the horizon again */
     memset(lv->wheel, 0, lv->wsize * sizeof *lv->wheel);
 }
 
@@ -492,6 +499,8 @@ static void sweep(la_realtime *lv, int64_t now_min)
 void la_live_tick(la_realtime *lv)
 {
     lv->now_min = minute_of(la_io_current()->now_ms());
+    if (!lv->stale && lv->future_min <= lv->now_min + (int64_t)lv->horizon)
+        lv->stale = 1; /* an event added beyond the horizon is in the window now */
     if (lv->now_min > lv->swept_min && !lv->stale)
         sweep(lv, lv->now_min);
 }
@@ -517,18 +526,10 @@ static int catch_up(la_db *db, la_realtime *lv)
         if (lv->fed[i].day >= dlo)
             lv->fed[keep++] = lv->fed[i];
     lv->nfed = keep;
-    /* A day a writer sealed (rewrote in sorted order) or deleted since: row numbers no longer
-     * say what was counted, so count every day of the window again. Rare: sealing waits until
-     * a day is cold, retention longer still. */
-    for (size_t i = 0; db->readonly && i < db->ndays; i++)
-        if (db->days[i].day >= dlo && db->days[i].day <= dhi && db->days[i].d && la_db_day_replaced(db, db->days[i].d)) {
-            free_entries(lv);
-            lv->nfed = 0;
-            break;
-        }
+    /* the rows after hi too: la_live_add notes an event beyond the horizon (future_min), so
+     * that it counts once the window reaches it, and fed_day.rows passes it */
     la_filter f = LA_FILTER_INIT;
     f.from = lo;
-    f.to = hi;
     for (size_t i = 0; i < db->ndays; i++) {
         int32_t day = db->days[i].day;
         if (day < dlo || day > dhi)
@@ -541,6 +542,16 @@ static int catch_up(la_db *db, la_realtime *lv)
         for (size_t k = 0; k < lv->nfed && !fd; k++)
             if (lv->fed[k].day == day)
                 fd = &lv->fed[k];
+        if (fd && fd->ino != d->ino) {
+            /* A writer sealed the day (rewrote it in sorted order) since it was counted, and
+             * this handle has opened the new file (perhaps for a query): row numbers no longer
+             * say what was counted, so count every day of the window again. Rare: sealing
+             * waits until a day is cold. */
+            free_entries(lv);
+            lv->nfed = 0;
+            i = (size_t)-1; /* from the first day again */
+            continue;
+        }
         if (!fd) {
             if (lv->nfed == lv->fed_cap) {
                 size_t cap = lv->fed_cap ? lv->fed_cap * 2 : 4;
@@ -551,7 +562,7 @@ static int catch_up(la_db *db, la_realtime *lv)
                 lv->fed_cap = cap;
             }
             fd = &lv->fed[lv->nfed++];
-            *fd = (fed_day){day, 0};
+            *fd = (fed_day){day, 0, d->ino};
         }
         uint64_t rows = d->commit.rows_in_blocks + d->tail_rows;
         if (rows <= fd->rows)
@@ -592,6 +603,7 @@ int la_live_open(la_db *db, const la_options *o)
         return la_err(LA_ENOMEM, "out of memory");
     }
     lv->cap = 64;
+    lv->future_min = INT64_MAX;
     lv->window = o->live_window_min ? o->live_window_min : 30;
     lv->active = o->live_active_min ? o->live_active_min : (lv->window < 5 ? lv->window : 5);
     int64_t skew = o->future_skew_ms ? o->future_skew_ms : 3600000;

@@ -442,10 +442,10 @@ LA_API void la_top_free(la_top *top);
  * [N - live_window_min + 1, N + F], F being future_skew_ms in whole minutes (default 60, at
  * most 1440; 1440 when the skew is unlimited). So an event stamped slightly in the future (a
  * client clock running fast) counts at once and stays counted until N passes its minute by
- * the window; a late event counts only while its own minute is in the window. A handle counts
- * an event only if its minute is at most N + F when the handle first sees it (appends it, or
- * reads it at its first realtime call or a catch-up); la_append rejects later ones (LA_EFUTURE) unless
- * future_skew_ms is -1 or longer than a day. Active visitors likewise: a visitor counts
+ * the window; a late event counts only while its own minute is in the window. An event stamped
+ * beyond N + F is rejected by la_append (LA_EFUTURE) unless future_skew_ms is -1 or longer than
+ * a day; stored so, it counts once N + F reaches its minute (the handle then counts the
+ * window again from the segments, once). Active visitors likewise: a visitor counts
  * while one of their events has its minute in [N - live_active_min + 1, N + F].
  *
  * A handle builds it at its first realtime call (la_live, la_live_minutes, la_live_top) from
