@@ -43,7 +43,7 @@ typedef struct entry {
     uint64_t hash;
     struct entry *ws;         /* a link entry's workspace entry; NULL for a workspace entry */
     /* A workspace entry keeps its links' minute counters, so that a board reads them from
-     * three arrays instead of visiting every link's entry (scattered: a cache miss each, most
+     * arrays instead of visiting every link's entry (scattered: a cache miss each, most
      * of a board's time): links[i]'s ring is link_rings[i * R ..], its newest minute
      * link_heads[i]; in no order. */
     struct entry **links;
