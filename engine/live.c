@@ -377,16 +377,22 @@ void la_live_add(la_realtime *lv, la_str ws, la_str link, int64_t ts, uint64_t v
         schedule(lv, l, m + lv->active);
 }
 
+/* An entry and what it owns: its visitors and, a workspace's, its links' arrays. */
+static void entry_free(entry *e)
+{
+    free(e->vis);
+    free(e->links);
+    free(e->link_rings);
+    free(e->link_heads);
+    free(e->link_events);
+    free(e);
+}
+
 static void free_entries(la_realtime *lv)
 {
     for (size_t i = 0; i < lv->cap; i++)
         if (lv->slots[i]) {
-            free(lv->slots[i]->vis);
-            free(lv->slots[i]->links);
-            free(lv->slots[i]->link_rings);
-            free(lv->slots[i]->link_heads);
-            free(lv->slots[i]->link_events);
-            free(lv->slots[i]);
+            entry_free(lv->slots[i]);
             lv->slots[i] = NULL;
         }
     lv->n = 0;
@@ -434,12 +440,7 @@ static void check(la_realtime *lv, entry *e, int64_t now_min)
         }
         unwheel(lv, e);
         unhash(lv, e);
-        free(e->vis);
-        free(e->links);
-        free(e->link_rings);
-        free(e->link_heads);
-        free(e->link_events);
-        free(e);
+        entry_free(e);
         /* its workspace, waiting for its last link, goes with it (unless the sweep holds it
          * among the entries it is about to check) */
         if (ws && ws->nlinks == 0 && ws->head < lo && ws->due != IN_SWEEP)
