@@ -49,9 +49,9 @@ typedef struct entry {
     struct entry **links;
     uint32_t *link_rings;
     int64_t *link_heads;
-    /* link_events[i]: links[i]'s events in the window of minute events_min, kept up to date by
-     * appends, so that boards of the same minute need not sum the rings again (INT64_MIN:
-     * none kept) */
+    /* link_events[i]: links[i]'s events in the window of minute events_min, so that a board
+     * need not sum every link's ring: appends keep the sums (the minutes a ring reuses leave
+     * them), a board of a later minute slides them (INT64_MIN: none kept) */
     uint64_t *link_events;
     int64_t events_min;
     uint32_t nlinks, links_cap;
@@ -262,20 +262,29 @@ static void count(const la_realtime *lv, entry *e, int64_t m, int64_t ts)
 {
     uint32_t r = lv->ring, *ring = ring_of(lv, e);
     int64_t *head = head_of(e);
+    /* A link's kept sum (link_events) counts the minutes its ring holds that lie in the window
+     * of events_min [klo, khi]: a minute the ring reuses leaves it, a new event enters it. */
+    uint64_t *kept = e->ws && e->ws->events_min != INT64_MIN ? &e->ws->link_events[e->at] : NULL;
+    int64_t klo = kept ? e->ws->events_min - lv->window + 1 : 0, khi = kept ? e->ws->events_min + lv->horizon : -1;
     if (m > *head) {
-        if (m - *head >= r)
+        if (m - *head >= r) {
             memset(ring, 0, r * sizeof *ring);
-        else
-            for (int64_t k = *head + 1; k <= m; k++)
+            if (kept)
+                *kept = 0;
+        } else {
+            for (int64_t k = *head + 1; k <= m; k++) {
+                if (k - r >= klo && k - r <= khi) /* the slot held minute k - r */
+                    *kept -= ring[k % r];
                 ring[k % r] = 0;
+            }
+        }
         *head = m;
     } else if (m <= *head - r) {
         return; /* older than the ring (only when the clock went back) */
     }
     ring[m % r]++;
-    /* every event counted is in the window of now_min (la_live_add drops the others) */
-    if (e->ws && e->ws->events_min == lv->now_min)
-        e->ws->link_events[e->at]++;
+    if (m >= klo && m <= khi)
+        ++*kept;
     if (ts > e->last_ts)
         e->last_ts = ts;
 }
@@ -768,6 +777,35 @@ int la_live_minutes(la_db *db, la_str workspace, la_str link, uint64_t *counts, 
     return rc;
 }
 
+/* Count minute m of a ring whose newest minute is head, if the ring holds it. */
+static uint32_t held(const la_realtime *lv, const uint32_t *ring, int64_t head, int64_t m)
+{
+    return m <= head && m > head - lv->ring ? ring[m % lv->ring] : 0;
+}
+
+/* Bring w's kept sums to the window of now_min: the minutes that left the window since
+ * events_min out, those that entered at its future end in; summed again after a jump of more
+ * than a few minutes (or back). The first board of a minute used to sum the window of every
+ * link (30 minutes each by default); now it looks at one or two minutes of each. */
+static void keep_link_events(const la_realtime *lv, entry *w)
+{
+    int64_t from = w->events_min, to = lv->now_min, W = lv->window, F = lv->horizon;
+    int slide = from != INT64_MIN && to > from && (to - from) * 4 <= W;
+    for (uint32_t i = 0; i < w->nlinks; i++) {
+        const uint32_t *ring = w->link_rings + (size_t)i * lv->ring;
+        int64_t head = w->link_heads[i];
+        if (!slide) {
+            w->link_events[i] = window_events(lv, ring, head);
+            continue;
+        }
+        uint64_t n = w->link_events[i];
+        for (int64_t m = from + 1; m <= to; m++)
+            n += held(lv, ring, head, m + F) - (uint64_t)held(lv, ring, head, m - W);
+        w->link_events[i] = n;
+    }
+    w->events_min = to;
+}
+
 typedef struct ranked {
     const entry *e;
     uint64_t events;
@@ -873,11 +911,8 @@ int la_live_top(la_db *db, la_str workspace, uint32_t k, la_live_board **out)
     if ((rc = begin(db, workspace, &no_link, &w)) != 0)
         goto out;
     size_t nlinks = w ? w->nlinks : 0;
-    if (w && w->events_min != lv->now_min) { /* the first board of this minute */
-        for (size_t i = 0; i < nlinks; i++)
-            w->link_events[i] = window_events(lv, w->link_rings + i * lv->ring, w->link_heads[i]);
-        w->events_min = lv->now_min;
-    }
+    if (w && w->events_min != lv->now_min) /* the first board of this minute */
+        keep_link_events(lv, w);
     for (size_t i = 0; i < nlinks; i++) {
         uint64_t ev = w->link_events[i];
         if (ev == 0)

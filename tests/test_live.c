@@ -514,6 +514,56 @@ START_TEST(live__far_future_events_enter_the_window)
 }
 END_TEST
 
+/* A board ranks links by window sums it keeps: the next minute's board slides them (the minute
+ * that left out, the one that entered in). An event at the future end of the window makes a
+ * ring reuse the slot of its oldest minute, a counted one: the kept sum must drop it then,
+ * since the slide no longer finds it. (A board recounts the links it shows, so a wrong sum
+ * shows as a wrong ranking.) Window 7, horizon 3: the ring holds 10 minutes. */
+START_TEST(live__kept_sums_follow_a_reused_ring)
+{
+    char *dir = tu_tmpdir();
+    int64_t t = la_floor_div(T0, MIN); /* minute of the first board */
+    install_clock(t * MIN + 30000);
+    la_options o = LA_OPTIONS_INIT;
+    o.live_window_min = 7;
+    o.live_active_min = 3;
+    o.future_skew_ms = 3 * MIN;
+    la_db *db;
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_CREATE, &o), LA_OK);
+    la_live_board *b;
+    ck_assert_int_eq(la_live_top(db, S("w"), 5, &b), LA_OK); /* the layer starts */
+    la_live_board_free(b);
+    la_event ev = {.workspace = S("w"), .link = S("a"), .event_type = S("click"), .visitor_id = 1};
+    int64_t minutes[] = {t - 6, t - 5}; /* a: the window's two oldest minutes */
+    for (int i = 0; i < 2; i++) {
+        ev.ts = minutes[i] * MIN + 1000;
+        ck_assert_int_eq(la_append(db, &ev), LA_OK);
+    }
+    ev.link = S("b");
+    ev.ts = t * MIN;
+    for (int i = 0; i < 3; i++) /* b: three events now */
+        ck_assert_int_eq(la_append(db, &ev), LA_OK);
+    ck_assert_int_eq(la_live_top(db, S("w"), 5, &b), LA_OK);
+    ck_assert_uint_eq(b->n, 2);
+    ck_assert_uint_eq(b->entries[0].events, 3);
+    ck_assert_uint_eq(b->entries[1].events, 2);
+    la_live_board_free(b);
+    /* a minute later (a's first minute left), a's event 3 minutes ahead: its slot held t - 6 */
+    clock_ms += MIN;
+    ev.link = S("a");
+    ev.ts = (t + 4) * MIN + 1000;
+    ck_assert_int_eq(la_append(db, &ev), LA_OK);
+    ck_assert_int_eq(la_live_top(db, S("w"), 1, &b), LA_OK); /* b 3, a 2: b leads */
+    ck_assert_uint_eq(b->n, 1);
+    ck_assert_msg(b->entries[0].link.len == 1 && b->entries[0].link.data[0] == 'b', "'%.*s' leads, want b",
+                  (int)b->entries[0].link.len, b->entries[0].link.data);
+    ck_assert_uint_eq(b->entries[0].events, 3);
+    la_live_board_free(b);
+    la_close(db);
+    finish(dir);
+}
+END_TEST
+
 /* A clock that moves a second at every reading: the future-skew check of each append reads a
  * later time than the one the realtime layer read when the batch began. Every event the check
  * accepts must count, on the writer as after a reopen. */
@@ -703,6 +753,7 @@ static Suite *live_suite(void)
     tcase_add_test(tc, live__read_only_across_sealing);
     tcase_add_test(tc, live__clock_turns_during_a_batch);
     tcase_add_test(tc, live__far_future_events_enter_the_window);
+    tcase_add_test(tc, live__kept_sums_follow_a_reused_ring);
     tcase_add_test(tc, live__bad_arguments);
     suite_add_tcase(s, tc);
     tc = tcase_create("lactl");
