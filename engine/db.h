@@ -96,6 +96,10 @@ int la_scan_locked(la_db *db, const la_filter *f, la_cursor **out);
 int la_scan_seq_locked(la_db *db, const la_filter *f, int32_t day, uint64_t seq_lo, uint64_t seq_hi,
                        la_cursor **out);
 int la_cursor_next_locked(la_cursor *c, la_batch *out);
+/* Whether the last batch came from a segment's tail: such a batch numbers its strings afresh
+ * (ids 1..n in arrays reused by the next tail batch), where a block's ids are its day's, the
+ * same in every batch of that day. */
+int la_cursor_batch_from_tail(const la_cursor *c);
 /* The dimensions (bit d: dimension d) the caller of a cursor reads: blocks leave the others
  * undecoded (a query for one dimension, or none, need not decompress the rest) and batches
  * give them as absent. Every dimension until this is called. */

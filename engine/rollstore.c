@@ -447,7 +447,9 @@ static uint32_t *by_link(const uint32_t *link_ids, uint32_t n)
 }
 
 /* A batch column's dictionary ids mapped to a set's ids, each string interned once per
- * dictionary instead of once per row (interning hashes the string: eight per row). */
+ * dictionary instead of once per row (interning hashes the string: eight per row). Only a
+ * day's own dictionary keeps its ids from batch to batch; a tail batch numbers its strings
+ * afresh in the same arrays, so replay() forgets the map after each. */
 typedef struct id_memo {
     const la_str *dict; /* the dictionary the map is for */
     uint32_t *map;      /* batch id -> set id, 0 = not looked up yet */
@@ -500,6 +502,9 @@ static int replay(la_db *db, int32_t day, la_cellset *cs, uint64_t lo, uint64_t 
         const la_str_column *col[3 + LA_MAX_DIMS] = {&b.workspace, &b.link, &b.event_type};
         for (uint32_t r = 3; r < nroles; r++)
             col[r] = &b.dims[r - 3];
+        if (la_cursor_batch_from_tail(c))
+            for (uint32_t r = 0; r < nroles; r++)
+                memo[r].dict = NULL; /* its ids are its own: the next lookup starts a new map */
         uint32_t *order = b.nrows <= UINT32_MAX ? by_link(b.link.ids, (uint32_t)b.nrows) : NULL;
         if (!order)
             rc = la_err(LA_ENOMEM, "out of memory");

@@ -41,6 +41,7 @@ struct la_cursor {
     /* tail rows: one dictionary entry per row, bytes copied here */
     la_str *t_dict[3 + LA_MAX_DIMS];
     char *t_bytes;
+    int from_tail;         /* the last batch came from a tail (la_cursor_batch_from_tail) */
     int trim_on_close; /* opened by la_scan (db->mu not held at close): closing trims the days */
     /* Row buffers, last: a cursor taken from db->spare_cursor keeps them (new_cursor() zeroes
      * everything before cap). Decoded block columns, capacity cap rows: */
@@ -525,6 +526,7 @@ static int next_locked(la_cursor *c, la_batch *out)
             if (c->fmiss || b->max_ts < c->from || b->min_ts >= c->to || !keys_may_match(c, b))
                 continue;
             int n = scan_block(c, d, bi, lo, hi, out);
+            c->from_tail = 0;
             if (n != 0)
                 return n;
         }
@@ -533,6 +535,7 @@ static int next_locked(la_cursor *c, la_batch *out)
         if (c->pos < end) {
             uint64_t pos = c->pos;
             int n = scan_tail(c, d, end, out);
+            c->from_tail = 1;
             if (n < 0 && c->db->readonly && la_day_refresh(d) == LA_OK && d->commit.rows_in_blocks > pos) {
                 /* the writer sealed these tail rows into a block and released the tail's
                  * space while we read it: the same rows, by seq, are in the block now */
@@ -585,6 +588,8 @@ int la_cursor_next(la_cursor *c, la_batch *out)
 }
 
 int la_cursor_next_locked(la_cursor *c, la_batch *out) { return cursor_next(c, out, 0); }
+
+int la_cursor_batch_from_tail(const la_cursor *c) { return c->from_tail; }
 
 void la_cursor_dims(la_cursor *c, uint64_t mask)
 {

@@ -304,7 +304,8 @@ typedef struct la_str_column {
 
 /* A batch of matching events, in segment order (by day, then by append order within a day).
  * Every pointer in it (arrays, dictionary strings) stays valid until the next la_cursor_next()
- * or la_cursor_close() on the same cursor. */
+ * or la_cursor_close() on the same cursor. Ids belong to their batch: in the next one the same
+ * id may name another string, even where dict is the same pointer. */
 typedef struct la_batch {
     size_t nrows;
     const int64_t *ts;

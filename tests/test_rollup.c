@@ -1042,6 +1042,74 @@ START_TEST(rollup_durability__readonly_handle_beside_writer)
 }
 END_TEST
 
+/* A read-only handle replays the rows a writer has not checkpointed, and those still in the
+ * segment's tail (not yet sealed into a block) come in batches of at most 4096 rows whose
+ * string ids are numbered afresh in each batch. 10,000 such rows of one day, in runs of 2,500
+ * per workspace and 3,000 per country, so that the batches number different strings alike. */
+START_TEST(rollup_durability__readonly_replays_a_long_tail)
+{
+    enum { N = 10000, RUN_WS = 2500, RUN_COUNTRY = 3000 };
+    char *dir = tu_tmpdir();
+    la_options o = LA_OPTIONS_INIT;
+    o.retention_days = 3650;
+    o.no_auto_seal = 1; /* the rows stay in the tail */
+    la_db *w, *r;
+    ck_assert_int_eq(la_open(&w, dir, LA_OPEN_CREATE, &o), LA_OK);
+    const int64_t day0 = T0 + 2 * DAY_MS;
+    char ws[N / RUN_WS][8], country[N / RUN_COUNTRY + 1][8];
+    for (int i = 0; i < N / RUN_WS; i++)
+        snprintf(ws[i], sizeof ws[i], "ws%d", i);
+    for (int i = 0; i <= N / RUN_COUNTRY; i++)
+        snprintf(country[i], sizeof country[i], "C%d", i);
+    for (int i = 0; i < N; i++) {
+        la_str dims[1] = {S(country[i / RUN_COUNTRY])};
+        la_event ev = {.ts = day0 + (int64_t)i * 1000, .workspace = S(ws[i / RUN_WS]), .link = S(i % 2 ? "l1" : "l2"),
+                       .event_type = S("click"), .visitor_id = (uint64_t)i, .session_id = (uint64_t)i,
+                       .dims = dims, .ndims = 1};
+        ck_assert_int_eq(la_append(w, &ev), LA_OK);
+    }
+    ck_assert_int_eq(la_flush(w), LA_OK); /* durable, not checkpointed: the reader replays */
+    ck_assert_int_eq(la_open(&r, dir, LA_OPEN_READONLY, &o), LA_OK);
+    la_db *h[2] = {w, r};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < N / RUN_WS; i++) {
+            la_query q = LA_QUERY_INIT;
+            q.workspace = S(ws[i]);
+            q.from = day0;
+            q.to = day0 + DAY_MS;
+            q.bucket = LA_BUCKET_DAY;
+            la_point *p;
+            size_t n;
+            ck_assert_int_eq(la_query_series(h[k], &q, &p, &n), LA_OK);
+            ck_assert_uint_eq(n, 1);
+            ck_assert_msg(p[0].events == RUN_WS, "%s: %s has %llu events, want %d", k ? "reader" : "writer",
+                          ws[i], (unsigned long long)p[0].events, RUN_WS);
+            la_series_free(p);
+            la_top *t;
+            ck_assert_int_eq(la_query_top(h[k], &q, 0, 10, &t), LA_OK);
+            /* brute force: the countries of rows [i * RUN_WS, (i + 1) * RUN_WS) */
+            uint64_t want[N / RUN_COUNTRY + 1] = {0};
+            for (int row = i * RUN_WS; row < (i + 1) * RUN_WS; row++)
+                want[row / RUN_COUNTRY]++;
+            size_t listed = 0;
+            for (int c = 0; c <= N / RUN_COUNTRY; c++)
+                listed += want[c] != 0;
+            ck_assert_uint_eq(t->n, listed);
+            for (size_t e = 0; e < t->n; e++) {
+                int c = atoi(t->entries[e].value.data + 1);
+                ck_assert_msg(t->entries[e].count == want[c], "%s: %s, country C%d: %llu, want %llu",
+                              k ? "reader" : "writer", ws[i], c, (unsigned long long)t->entries[e].count,
+                              (unsigned long long)want[c]);
+            }
+            la_top_free(t);
+        }
+    la_close(r);
+    la_close(w);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 /* Order-independent fingerprint of an event, from the model or from a scanned row. */
 static uint64_t row_hash(int64_t ts, la_str ws, la_str link, la_str type, uint64_t vis, uint64_t ses,
                          int hv, int64_t val, const la_str *dims /* model order */)
@@ -1890,6 +1958,7 @@ static Suite *rollup_suite(void)
     tc = tcase_create("durability");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, rollup_durability__readonly_handle_beside_writer);
+    tcase_add_test(tc, rollup_durability__readonly_replays_a_long_tail);
     tcase_add_test(tc, rollup_durability__sigkilled_writer);
     suite_add_tcase(s, tc);
     tc = tcase_create("damage");
