@@ -49,12 +49,13 @@ static int newest_stored(la_db *db, int64_t *out)
 }
 
 /* min(clock, newest event): one event far in the future cannot age the whole history out,
- * and a database fed old data keeps it. INT64_MIN when the database holds no event. */
+ * and a database fed old data keeps it. INT64_MIN when the database holds no event, or when
+ * its newest day cannot be read (nothing expires then). */
 static int reference_time(la_db *db, int64_t *ref)
 {
     int64_t newest, now = la_io_current()->now_ms();
     int rc = newest_stored(db, &newest);
-    *ref = newest < now ? newest : now;
+    *ref = rc != LA_OK ? INT64_MIN : newest < now ? newest : now;
     return rc;
 }
 

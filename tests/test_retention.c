@@ -3,6 +3,7 @@
  * rule, which days retention deletes, what queries and scans answer afterwards (also through a
  * read-only handle that had the day mapped), a full disk, and SIGKILL during retention. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -798,6 +799,46 @@ START_TEST(retention__lactl_ingest_reports_by_line)
 }
 END_TEST
 
+/* The reference time needs the newest day's events: when that day cannot be read, listing
+ * and deleting fail with its error, report that nothing expires (not a time made up from
+ * memory never written), and lactl prints the error alone. */
+START_TEST(retention__unreadable_newest_day)
+{
+    fixture f = fx_open(11, 30, 1);
+    la_close(f.db);
+    f.db = NULL;
+    char path[600];
+    day_path(f.dir, f.newest / DAY_MS, ".seg", path, sizeof path);
+    int fd = open(path, O_WRONLY);
+    ck_assert_int_ge(fd, 0);
+    uint8_t junk[1024];
+    memset(junk, 0xff, sizeof junk);
+    ck_assert_int_eq(pwrite(fd, junk, sizeof junk, 3072), (ssize_t)sizeof junk); /* both commit slots */
+    close(fd);
+    la_db *db;
+    la_options o = LA_OPTIONS_INIT;
+    o.retention_days = 3;
+    ck_assert_int_eq(la_open(&db, f.dir, LA_OPEN_READONLY, &o), LA_OK);
+    la_retention_stats st;
+    memset(&st, 0x5a, sizeof st);
+    int rc = la_retention_list(db, NULL, NULL, &st);
+    ck_assert_msg(rc == LA_ECORRUPT, "rc %d: %s", rc, la_errmsg());
+    ck_assert(st.ref_ms == INT64_MIN && st.cutoff_ms == INT64_MIN && st.days == 0);
+    la_close(db);
+    char *out, *err;
+    int status = run_lactl(lactl_retention, (char *[]){"retention", f.dir, "--days", "3", "--dry-run", NULL}, &out, &err);
+    ck_assert_int_ne(status, 0);
+    ck_assert_msg(out[0] == '\0', "stdout: %s", out);
+    ck_assert_msg(strstr(err, "corrupt") != NULL, "stderr: %s", err);
+    free(out);
+    free(err);
+    tu_rmrf(f.dir);
+    free(f.dir);
+    free(f.m);
+    la_io_set(NULL);
+}
+END_TEST
+
 START_TEST(retention__lactl_retention)
 {
     fixture f = fx_open(10, 30, 1);
@@ -860,6 +901,7 @@ static Suite *retention_suite(void)
     tcase_add_test(tc, retention__sigkill_during_retention);
     tcase_add_test(tc, retention__lactl_ingest_reports_by_line);
     tcase_add_test(tc, retention__lactl_retention);
+    tcase_add_test(tc, retention__unreadable_newest_day);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -145,6 +145,7 @@ int lactl_retention(int argc, char **argv)
     expired e = {NULL, NULL, 0, 0, 0};
     la_retention_stats st, left;
     rc = la_retention_list(db, on_expired, &e, &st);
+    int listed = rc == LA_OK; /* else nothing is known to print: only the error */
     size_t ndel = e.n;
     if (rc == LA_OK && !e.oom && !dry) {
         rc = la_retention(db, &st);
@@ -170,7 +171,8 @@ int lactl_retention(int argc, char **argv)
         fprintf(stderr, "lactl retention: out of memory\n");
         status = LACTL_ERROR;
     } else {
-        print(&e, ndel, &st, dry, fmt);
+        if (listed)
+            print(&e, ndel, &st, dry, fmt);
         if (rc != LA_OK)
             status = lactl_report("retention", path, rc);
     }
