@@ -653,12 +653,14 @@ int la_cellset_encode(la_cellset *cs, const la_cellset *links, int level, int32_
     }
     uint32_t *newid = calloc((size_t)nstr + 1, sizeof *newid);
     uint32_t *used = malloc(((size_t)nstr + 1) * sizeof *used);
+    /* + 1: a database without dimensions would ask for 0 bytes, and malloc(0) may be NULL */
+    size_t nkept = (size_t)cs->ndims * max_entries + 1;
     dim_entry *ent = malloc(max_entries * sizeof *ent);
     keyed_cell *order = malloc((nall + 1) * sizeof *order);
     uint8_t *file = NULL, *uniq_buf = malloc(2 * LA_UNIQ_ENCODED_MAX);
-    dim_entry *kept = malloc((size_t)cs->ndims * max_entries * sizeof *kept);
-    uint32_t *ksid = malloc((size_t)cs->ndims * max_entries * sizeof *ksid);
-    uint64_t *kcnt = malloc((size_t)cs->ndims * max_entries * sizeof *kcnt);
+    dim_entry *kept = malloc(nkept * sizeof *kept);
+    uint32_t *ksid = malloc(nkept * sizeof *ksid);
+    uint64_t *kcnt = malloc(nkept * sizeof *kcnt);
     int rc = LA_ENOMEM;
     if (!newid || !used || !ent || !order || !uniq_buf || !kept || !ksid || !kcnt)
         goto out;

@@ -16,7 +16,7 @@ size_t la_uvarint_put(uint8_t *p, uint64_t v);
 int la_uvarint_get(const uint8_t *p, size_t n, size_t *pos, uint64_t *out);
 
 /* zigzag: 0,-1,1,-2,... -> 0,1,2,3,...  Defined for every int64 (no overflow). */
-static inline uint64_t la_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+static inline uint64_t la_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (0 - ((uint64_t)v >> 63)); }
 static inline int64_t la_unzigzag(uint64_t u) { return (int64_t)(u >> 1) ^ -(int64_t)(u & 1); }
 
 #endif

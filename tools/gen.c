@@ -508,7 +508,7 @@ static void build_places(gen *g)
     for (unsigned i = 0; i < COUNT(COUNTRIES); i++) {
         g->country_cdf[i] /= sum;
         unsigned n = 0;
-        while (COUNTRIES[i].cities[n] && n < MAX_CITIES)
+        while (n < MAX_CITIES && COUNTRIES[i].cities[n])
             n++;
         g->ncities[i] = (uint8_t)n;
         zipf_cdf(g->city_cdf[i], n, 1.0);
