@@ -407,7 +407,8 @@ static int cmp_rank(const void *a, const void *b)
 static la_str ranked_workspace(const stream *s, size_t rank)
 {
     const char **keys = xmalloc(s->nstrings * sizeof *keys);
-    size_t *counts = calloc(s->nstrings, sizeof *counts), nkeys = 0;
+    size_t *counts = xmalloc(s->nstrings * sizeof *counts), nkeys = 0;
+    memset(counts, 0, s->nstrings * sizeof *counts);
     for (size_t i = 0; i < s->n; i++) {
         size_t k;
         for (k = 0; k < nkeys && keys[k] != s->ev[i].workspace.data; k++)
@@ -434,7 +435,8 @@ static la_str largest_workspace(const stream *s) { return ranked_workspace(s, 0)
 static la_str largest_link(const stream *s, la_str ws)
 {
     const char **keys = xmalloc(s->nstrings * sizeof *keys);
-    size_t *counts = calloc(s->nstrings, sizeof *counts), nkeys = 0, best = 0;
+    size_t *counts = xmalloc(s->nstrings * sizeof *counts), nkeys = 0, best = 0;
+    memset(counts, 0, s->nstrings * sizeof *counts);
     for (size_t i = 0; i < s->n && nkeys < 65536; i++) {
         if (s->ev[i].workspace.data != ws.data)
             continue;
