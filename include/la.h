@@ -521,9 +521,10 @@ typedef struct la_live_board {
 
 /*! la_live_top() : the k (1..10000) links of `workspace` with the most events in the window,
  *  with the workspace's own figures. *out is the caller's; free it with la_live_board_free().
- *  Cost: the first board of a minute sums the window of each of the workspace's links with
- *  events in it (window minutes each, read from one array per workspace); later boards of
- *  that minute read the sums, which appends keep up to date; then a selection of the top k.
+ *  Cost: a sum per link of the workspace with events in the window, kept up to date by
+ *  appends (read from one array per workspace); the first board of a minute moves each sum by
+ *  the minutes that left and entered the window (after a pause of more than a quarter of the
+ *  window it sums each window again); then a selection of the top k.
  *  Errors and thread safety as la_live(); LA_EINVAL also for k out of range. */
 LA_API int la_live_top(la_db *db, la_str workspace, uint32_t k, la_live_board **out);
 /*! la_live_board_free() : free a board and the link strings in it. Accepts NULL. */
