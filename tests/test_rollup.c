@@ -1056,7 +1056,7 @@ START_TEST(rollup_durability__readonly_replays_a_long_tail)
     la_db *w, *r;
     ck_assert_int_eq(la_open(&w, dir, LA_OPEN_CREATE, &o), LA_OK);
     const int64_t day0 = T0 + 2 * DAY_MS;
-    char ws[N / RUN_WS][8], country[N / RUN_COUNTRY + 1][8];
+    char ws[N / RUN_WS][16], country[N / RUN_COUNTRY + 1][16];
     for (int i = 0; i < N / RUN_WS; i++)
         snprintf(ws[i], sizeof ws[i], "ws%d", i);
     for (int i = 0; i <= N / RUN_COUNTRY; i++)
