@@ -80,7 +80,11 @@ $(LABENCH): $(BUILD)/tools/labench.o $(TOOL_LIB_OBJ) $(STATIC)
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h tests/runcmd.h $(TOOL_LIB_OBJ) $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(LA_CFLAGS) -Itools $(CFLAGS) -o $@ $< $(TOOL_LIB_OBJ) $(STATIC) $(CHECK_LIBS) $(TOOL_LDLIBS) $(LDLIBS)
+	$(CC) $(LA_CFLAGS) -Itools $(CFLAGS) $(TEST_LDFLAGS) -o $@ $< $(TOOL_LIB_OBJ) $(STATIC) $(CHECK_LIBS) \
+	    $(TOOL_LDLIBS) $(LDLIBS)
+
+# test_oom fails allocations of its own choosing: malloc, calloc and realloc go through it
+$(BUILD)/tests/test_oom: TEST_LDFLAGS := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 
 test-build: all $(TEST_BIN) $(EXAMPLE_BIN)
 

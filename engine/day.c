@@ -531,6 +531,10 @@ int la_day_load_dicts(la_day *d)
             rc = la_day_corrupt(d, b->off, why);
             break;
         }
+        uint32_t before[LA_MAX_COLS] = {0}; /* a block's entries go in whole or not at all */
+        for (uint32_t c = 0; c < v.ncols; c++)
+            if (is_dict_col(d, c))
+                before[c] = la_dict_size(d->dict[c]);
         for (uint32_t c = 0; c < v.ncols && rc == 0; c++) {
             const la_col_desc *cd = &v.col[c];
             if (!is_dict_col(d, c) || cd->dict_count == 0)
@@ -574,8 +578,12 @@ int la_day_load_dicts(la_day *d)
                 }
             }
         }
-        if (rc != 0)
+        if (rc != 0) {
+            for (uint32_t c = 0; c < v.ncols; c++)
+                if (is_dict_col(d, c))
+                    la_dict_truncate(d->dict[c], before[c]);
             break;
+        }
     }
     free(buf);
     free(ents);
@@ -715,7 +723,12 @@ int la_day_seal(la_day *d)
         return rc;
     const la_schema *s = &d->cfg->schema;
     uint32_t n = (uint32_t)d->tail_rows, ncols = s->ncols;
+    /* What undo truncates the dictionaries back to: taken for every column before anything
+     * can fail (undo from a failure before a column's turn must not empty its dictionary) */
     uint32_t before[LA_MAX_COLS] = {0};
+    for (uint32_t c = 0; c < ncols; c++)
+        if (is_dict_col(d, c))
+            before[c] = la_dict_size(d->dict[c]);
     seal_buf sb;
     memset(&sb, 0, sizeof sb);
     la_block_in in;
@@ -729,7 +742,6 @@ int la_day_seal(la_day *d)
     for (uint32_t c = 0; c < ncols && !oom; c++) {
         if (!is_dict_col(d, c))
             continue;
-        before[c] = la_dict_size(d->dict[c]);
         sb.ids[c] = malloc(n * sizeof(uint32_t));
         if (s->type[c] == LA_COL_U64)
             oom |= !(sb.u64[c] = malloc(n * sizeof(uint64_t)));
