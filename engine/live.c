@@ -351,18 +351,30 @@ static int vis_add(entry *e, uint64_t id, int64_t m, int64_t keep_from)
     return 0;
 }
 
+/* The clock's minute, into now_min. When it went back (the system time was set back), the
+ * counts no longer fit the window: the sweep freed entries that are in it again, rings hold
+ * minutes beyond its new end. Count the window again from the segments then. */
+static int64_t read_clock(la_realtime *lv)
+{
+    int64_t m = minute_of(la_io_current()->now_ms());
+    if (m < lv->now_min)
+        lv->stale = 1;
+    lv->now_min = m;
+    return m;
+}
+
 void la_live_add(la_realtime *lv, la_str ws, la_str link, int64_t ts, uint64_t visitor)
 {
     int64_t m = minute_of(ts), now = lv->now_min;
     if (m > now + lv->horizon && !lv->stale) {
         /* The future-skew check read the clock after this batch began and may have seen a
          * later minute: read it again, so that every event it accepted counts. */
-        lv->now_min = now = minute_of(la_io_current()->now_ms());
+        now = read_clock(lv);
     }
     if (!lv->stale && m > now + lv->horizon && m < lv->future_min)
         lv->future_min = m; /* it counts once the clock is near enough (la_live_tick) */
     if (lv->stale || m < now - lv->window + 1 || m > now + lv->horizon)
-        return; /* outside the window: the past never counts (the clock only moves forward) */
+        return; /* outside the window: the past never counts (a clock set back rebuilds) */
     uint64_t hw = XXH3_64bits(ws.data, ws.len), hl = XXH3_64bits_withSeed(link.data, link.len, hw);
     entry *w = get(lv, hw, ws, NULL, NULL, m);
     entry *l = w ? get(lv, hl, ws, &link, w, m) : NULL;
@@ -508,7 +520,7 @@ static void sweep(la_realtime *lv, int64_t now_min)
 
 void la_live_tick(la_realtime *lv)
 {
-    lv->now_min = minute_of(la_io_current()->now_ms());
+    read_clock(lv);
     if (!lv->stale && lv->future_min <= lv->now_min + (int64_t)lv->horizon)
         lv->stale = 1; /* an event added beyond the horizon is in the window now */
     if (lv->now_min > lv->swept_min && !lv->stale)
@@ -542,6 +554,13 @@ static int catch_up(la_db *db, la_realtime *lv)
     f.from = lo;
     for (size_t i = 0; i < db->ndays; i++) {
         int32_t day = db->days[i].day;
+        if (day > dhi && !db->readonly && !db->days[i].gone && (int64_t)day * 1440 < lv->future_min) {
+            /* A writer reads a day only here (later rows come from its appends): rows stored
+             * beyond the horizon before (with a large future skew) count once the window
+             * reaches their day, by the rebuild la_live_tick starts then. A reader reads a
+             * day when it enters the window. */
+            lv->future_min = (int64_t)day * 1440;
+        }
         if (day < dlo || day > dhi)
             continue;
         la_day *d;

@@ -455,8 +455,9 @@ LA_API void la_top_free(la_top *top);
  * include every event appended before the call). Read-only handles catch up on each call with what a writer flushed
  * since (reading only the new rows of the window's days). Memory: about 4 * (window + F) + 200
  * bytes per workspace and per link with an event in the window plus 16 bytes per active
- * visitor; entries idle for a whole window are freed (checked once a minute). Assumes the
- * clock does not go back. The windows are options of each handle, not stored in the
+ * visitor; entries idle for a whole window are freed (checked once a minute). When the clock
+ * goes back a minute or more (the system time was set back), the next call counts the window
+ * again from the segments. The windows are options of each handle, not stored in the
  * database: a read-only handle may look at other windows than the writer.
  * ------------------------------------------------------------------------------------- */
 

@@ -514,6 +514,69 @@ START_TEST(live__far_future_events_enter_the_window)
 }
 END_TEST
 
+/* An event stored days ahead (the skew allows any time), then a restart: the writer's layer
+ * counts the window's days when it starts and later rows from its appends, so the day of that
+ * event must be read once the window reaches it. */
+START_TEST(live__restart_with_an_event_days_ahead)
+{
+    char *dir = tu_tmpdir();
+    install_clock(T0);
+    la_options o = LA_OPTIONS_INIT;
+    o.future_skew_ms = -1;
+    la_db *db;
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_CREATE, &o), LA_OK);
+    la_event ev = {.ts = T0 + 3 * DAY_MS, .workspace = S("w"), .link = S("l"), .event_type = S("click"),
+                   .visitor_id = 1};
+    ck_assert_int_eq(la_append(db, &ev), LA_OK);
+    la_close(db);
+    ck_assert_int_eq(la_open(&db, dir, 0, &o), LA_OK);
+    la_live_stats st = LA_LIVE_STATS_INIT;
+    ck_assert_int_eq(la_live(db, S("w"), (la_str){NULL, 0}, &st), LA_OK);
+    ck_assert_uint_eq(st.events, 0); /* three days ahead: beyond the horizon (a day) */
+    clock_ms += 3 * DAY_MS;
+    ck_assert_int_eq(la_live(db, S("w"), (la_str){NULL, 0}, &st), LA_OK);
+    ck_assert_msg(st.events == 1, "%llu events at the event's minute, want 1", (unsigned long long)st.events);
+    la_close(db);
+    finish(dir);
+}
+END_TEST
+
+/* The system clock set back: events the sweep had dropped are in the window again, and the
+ * rings held minutes beyond its new end. Writer and read-only handle count the window again
+ * and agree with the model at every step, forward and back, by minutes and by a day. */
+START_TEST(live__clock_set_back)
+{
+    char *dir = tu_tmpdir();
+    install_clock(T0);
+    model m = {NULL, 0, 0, 30, 5, 60};
+    la_options o = live_options(&m, 3600000);
+    la_db *db, *ro;
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_CREATE, &o), LA_OK);
+    ck_assert_int_eq(la_open(&ro, dir, LA_OPEN_READONLY, &o), LA_OK);
+    const int64_t moves[] = {0, 45 * MIN, -40 * MIN, 3 * MIN, -DAY_MS, DAY_MS + 50 * MIN, -2 * MIN};
+    for (int step = 0; step < (int)(sizeof moves / sizeof *moves); step++) {
+        clock_ms += moves[step];
+        for (int i = 0; i < 12; i++) { /* the last 20 minutes, and a few ahead */
+            mev e = {i % 2, i % NLINK, clock_ms - (int64_t)(i * 97 % 20) * MIN + (i % 5 == 0 ? 30 * MIN : 0),
+                     (uint64_t)(step * 5 + i % 5)};
+            model_add(&m, e);
+            la_event ev = event_of(&e);
+            ck_assert_int_eq(la_append(db, &ev), LA_OK);
+        }
+        ck_assert_int_eq(la_flush(db), LA_OK);
+        char who[64];
+        snprintf(who, sizeof who, "step %d writer", step);
+        check_all(db, &m, who);
+        snprintf(who, sizeof who, "step %d read-only", step);
+        check_all(ro, &m, who);
+    }
+    la_close(ro);
+    la_close(db);
+    finish(dir);
+    free(m.ev);
+}
+END_TEST
+
 /* A board ranks links by window sums it keeps: the next minute's board slides them (the minute
  * that left out, the one that entered in). An event at the future end of the window makes a
  * ring reuse the slot of its oldest minute, a counted one: the kept sum must drop it then,
@@ -754,6 +817,8 @@ static Suite *live_suite(void)
     tcase_add_test(tc, live__clock_turns_during_a_batch);
     tcase_add_test(tc, live__far_future_events_enter_the_window);
     tcase_add_test(tc, live__kept_sums_follow_a_reused_ring);
+    tcase_add_test(tc, live__clock_set_back);
+    tcase_add_test(tc, live__restart_with_an_event_days_ahead);
     tcase_add_test(tc, live__bad_arguments);
     suite_add_tcase(s, tc);
     tc = tcase_create("lactl");
