@@ -40,7 +40,7 @@ FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(FORMAT_SRC) $(ENGINE_SRC) too
 FUZZ_BIN   := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_REPLAY_BIN := $(patsubst %,$(BUILD)/fuzz-replay/%,$(FUZZ_NAMES))
 SECONDS    ?= 30
-# fuzz_api runs whole databases (about 25 inputs a second, the others thousands): more time
+# fuzz_api runs whole databases (tens of inputs a second, the others thousands): more time
 API_SECONDS ?= $(SECONDS)
 CXX        ?= c++
 EXAMPLE_BIN := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))

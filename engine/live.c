@@ -84,8 +84,9 @@ struct la_realtime {
     int64_t now_min;          /* the clock's minute for the appends being counted */
     int64_t swept_min;        /* the last minute whose wheel list was checked */
     int stale;                /* an update was lost: rebuild before the next answer */
-    int64_t future_min;       /* the earliest minute of an event beyond the horizon when it was
-                               * added (stored, as the skew allowed it, but not counted), or
+    int64_t future_min;       /* the earliest minute beyond the horizon that may hold rows not
+                               * counted (an event added so, as the skew allowed; for a writer
+                               * also the first day after the window it counted), or
                                * INT64_MAX: when the window reaches it, rebuild */
     fed_day *fed;             /* the days counted from their segments, by row number */
     size_t nfed, fed_cap;
@@ -265,7 +266,7 @@ static void count(const la_realtime *lv, entry *e, int64_t m, int64_t ts)
     /* A link's kept sum (link_events) counts the minutes its ring holds that lie in the window
      * of events_min [klo, khi]: a minute the ring reuses leaves it, a new event enters it. */
     uint64_t *kept = e->ws && e->ws->events_min != INT64_MIN ? &e->ws->link_events[e->at] : NULL;
-    int64_t klo = kept ? e->ws->events_min - lv->window + 1 : 0, khi = kept ? e->ws->events_min + lv->horizon : -1;
+    int64_t klo = kept ? e->ws->events_min - lv->window + 1 : 0, khi = kept ? e->ws->events_min + lv->horizon : 0;
     if (m > *head) {
         if (m - *head >= r) {
             memset(ring, 0, r * sizeof *ring);
@@ -273,17 +274,18 @@ static void count(const la_realtime *lv, entry *e, int64_t m, int64_t ts)
                 *kept = 0;
         } else {
             for (int64_t k = *head + 1; k <= m; k++) {
-                if (k - r >= klo && k - r <= khi) /* the slot held minute k - r */
+                if (kept && k - r >= klo && k - r <= khi) /* the slot held minute k - r */
                     *kept -= ring[k % r];
                 ring[k % r] = 0;
             }
         }
         *head = m;
     } else if (m <= *head - r) {
-        return; /* older than the ring (only when the clock went back) */
+        return; /* older than the ring: cannot happen, the window is shorter than the ring (and a
+                 * clock set back rebuilds), but a slot must never count another minute */
     }
     ring[m % r]++;
-    if (m >= klo && m <= khi)
+    if (kept && m >= klo && m <= khi)
         ++*kept;
     if (ts > e->last_ts)
         e->last_ts = ts;
@@ -351,9 +353,9 @@ static int vis_add(entry *e, uint64_t id, int64_t m, int64_t keep_from)
     return 0;
 }
 
-/* The clock's minute, into now_min. When it went back (the system time was set back), the
- * counts no longer fit the window: the sweep freed entries that are in it again, rings hold
- * minutes beyond its new end. Count the window again from the segments then. */
+/* The clock's minute, into now_min. When the minute went back (the system time was set
+ * back), the counts no longer fit the window: the sweep freed entries that are in it again,
+ * rings hold minutes beyond its new end. Count the window again from the segments then. */
 static int64_t read_clock(la_realtime *lv)
 {
     int64_t m = minute_of(la_io_current()->now_ms());
@@ -369,7 +371,9 @@ void la_live_add(la_realtime *lv, la_str ws, la_str link, int64_t ts, uint64_t v
     if (m > now + lv->horizon && !lv->stale) {
         /* The future-skew check read the clock after this batch began and may have seen a
          * later minute: read it again, so that every event it accepted counts. */
-        now = read_clock(lv);
+        int64_t c = minute_of(la_io_current()->now_ms());
+        if (c > now) /* a clock set back is la_live_tick's to notice, before the next answer */
+            lv->now_min = now = c;
     }
     if (!lv->stale && m > now + lv->horizon && m < lv->future_min)
         lv->future_min = m; /* it counts once the clock is near enough (la_live_tick) */
@@ -716,11 +720,20 @@ static uint64_t ring_sum(const uint32_t *ring, uint32_t from, uint32_t to)
     return s0 + s1 + s2 + s3;
 }
 
+/* Count minute m of a ring whose newest minute is head, if the ring holds it (no event has a
+ * minute before 1970; the clock may). */
+static uint32_t held(const la_realtime *lv, const uint32_t *ring, int64_t head, int64_t m)
+{
+    return m >= 0 && m <= head && m > head - lv->ring ? ring[m % lv->ring] : 0;
+}
+
 /* Events in the window of a ring whose newest minute is head. */
 static uint64_t window_events(const la_realtime *lv, const uint32_t *ring, int64_t head)
 {
     int64_t now = lv->now_min, lo = now - lv->window + 1, hi = now + lv->horizon;
     int64_t a = head - lv->ring + 1 > lo ? head - lv->ring + 1 : lo, b = head < hi ? head : hi;
+    if (a < 0)
+        a = 0; /* no event has a minute before 1970; the clock may */
     if (a > b)
         return 0;
     /* minutes a..b are at most R slots: one run from a's slot, wrapping at most once */
@@ -787,7 +800,7 @@ int la_live_minutes(la_db *db, la_str workspace, la_str link, uint64_t *counts, 
         int64_t m0 = lv->now_min - n + 1;
         for (uint32_t i = 0; i < n; i++) {
             int64_t m = m0 + i;
-            counts[i] = e && m <= head_at(e) && m > head_at(e) - lv->ring ? ring_of(lv, e)[m % lv->ring] : 0;
+            counts[i] = e ? held(lv, ring_of(lv, e), head_at(e), m) : 0;
         }
         if (first)
             *first = m0 * MS_PER_MIN;
@@ -796,16 +809,10 @@ int la_live_minutes(la_db *db, la_str workspace, la_str link, uint64_t *counts, 
     return rc;
 }
 
-/* Count minute m of a ring whose newest minute is head, if the ring holds it. */
-static uint32_t held(const la_realtime *lv, const uint32_t *ring, int64_t head, int64_t m)
-{
-    return m <= head && m > head - lv->ring ? ring[m % lv->ring] : 0;
-}
-
 /* Bring w's kept sums to the window of now_min: the minutes that left the window since
- * events_min out, those that entered at its future end in; summed again after a jump of more
- * than a few minutes (or back). The first board of a minute used to sum the window of every
- * link (30 minutes each by default); now it looks at one or two minutes of each. */
+ * events_min out, those that entered at its future end in (two counters a link per minute
+ * passed, where summing a window reads all of its minutes); summed again after a jump of more
+ * than a quarter of the window, or back. */
 static void keep_link_events(const la_realtime *lv, entry *w)
 {
     int64_t from = w->events_min, to = lv->now_min, W = lv->window, F = lv->horizon;

@@ -15,6 +15,7 @@
  * the newest non-empty day, and follows its appends; a read-only handle reads it each time. */
 static int newest_stored(la_db *db, int64_t *out)
 {
+    *out = INT64_MIN; /* also on error */
     if (!db->readonly && db->newest_known) {
         *out = db->newest_ts;
         return LA_OK;
@@ -216,6 +217,9 @@ static int expired_days(la_db *db, la_retention_stats *st, int32_t **out, size_t
     st->ref_ms = ref;
     st->cutoff_ms = first == INT64_MIN ? INT64_MIN : first * LA_MS_PER_DAY;
     *n = 0;
+    *out = NULL;
+    if (rc != 0)
+        return rc;
     *out = malloc((db->ndays + 1) * sizeof **out);
     if (!*out)
         return la_err(LA_ENOMEM, "out of memory");

@@ -449,7 +449,7 @@ static uint32_t *by_link(const uint32_t *link_ids, uint32_t n)
 /* A batch column's dictionary ids mapped to a set's ids, each string interned once per
  * dictionary instead of once per row (interning hashes the string: eight per row). Only a
  * day's own dictionary keeps its ids from batch to batch; a tail batch numbers its strings
- * afresh in the same arrays, so replay() forgets the map after each. */
+ * afresh in the same arrays, so replay() starts a new map at each. */
 typedef struct id_memo {
     const la_str *dict; /* the dictionary the map is for */
     uint32_t *map;      /* batch id -> set id, 0 = not looked up yet */

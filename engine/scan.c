@@ -41,7 +41,7 @@ struct la_cursor {
     /* tail rows: one dictionary entry per row, bytes copied here */
     la_str *t_dict[3 + LA_MAX_DIMS];
     char *t_bytes;
-    int from_tail;         /* the last batch came from a tail (la_cursor_batch_from_tail) */
+    int from_tail;     /* the last batch came from a tail (la_cursor_batch_from_tail) */
     int trim_on_close; /* opened by la_scan (db->mu not held at close): closing trims the days */
     /* Row buffers, last: a cursor taken from db->spare_cursor keeps them (new_cursor() zeroes
      * everything before cap). Decoded block columns, capacity cap rows: */

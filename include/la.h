@@ -455,8 +455,8 @@ LA_API void la_top_free(la_top *top);
  * include every event appended before the call). Read-only handles catch up on each call with what a writer flushed
  * since (reading only the new rows of the window's days). Memory: about 4 * (window + F) + 200
  * bytes per workspace and per link with an event in the window plus 16 bytes per active
- * visitor; entries idle for a whole window are freed (checked once a minute). When the clock
- * goes back a minute or more (the system time was set back), the next call counts the window
+ * visitor; entries idle for a whole window are freed (checked once a minute). When the
+ * clock's minute goes back (the system time was set back), the next call counts the window
  * again from the segments. The windows are options of each handle, not stored in the
  * database: a read-only handle may look at other windows than the writer.
  * ------------------------------------------------------------------------------------- */
@@ -551,7 +551,8 @@ LA_API void la_live_board_free(la_live_board *board);
  * ------------------------------------------------------------------------------------- */
 
 typedef struct la_retention_stats {
-    int64_t ref_ms;     /* the reference time; INT64_MIN when the database holds no event */
+    int64_t ref_ms;     /* the reference time; INT64_MIN when the database holds no event, or
+                         * when its newest day cannot be read (the call then fails) */
     int64_t cutoff_ms;  /* first instant of the first day kept (INT64_MIN: nothing expires) */
     uint32_t days;      /* days deleted (la_retention_list: expired days present) */
     uint32_t days_left; /* expired days an error left in place (la_retention) */

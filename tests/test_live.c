@@ -541,6 +541,37 @@ START_TEST(live__restart_with_an_event_days_ahead)
 }
 END_TEST
 
+/* A clock before 1970 (events cannot be: ts >= 0): the window's minutes are negative, the
+ * events' are not, and nothing reads outside a ring (ASan checks). */
+START_TEST(live__clock_before_1970)
+{
+    char *dir = tu_tmpdir();
+    install_clock(-100 * MIN);
+    la_options o = LA_OPTIONS_INIT;
+    o.future_skew_ms = -1; /* the horizon: a day */
+    o.no_auto_retention = 1;
+    la_db *db;
+    ck_assert_int_eq(la_open(&db, dir, LA_OPEN_CREATE, &o), LA_OK);
+    la_live_board *b;
+    ck_assert_int_eq(la_live_top(db, S("w"), 3, &b), LA_OK);
+    la_live_board_free(b);
+    la_event ev = {.ts = 0, .workspace = S("w"), .link = S("l"), .event_type = S("click"), .visitor_id = 1};
+    ck_assert_int_eq(la_append(db, &ev), LA_OK);
+    for (int k = 0; k < 3; k++, clock_ms += MIN) {
+        ck_assert_int_eq(la_live_top(db, S("w"), 3, &b), LA_OK);
+        ck_assert_uint_eq(b->n, 1);
+        ck_assert_uint_eq(b->entries[0].events, 1);
+        la_live_board_free(b);
+        uint64_t counts[30];
+        ck_assert_int_eq(la_live_minutes(db, S("w"), S("l"), counts, 30, NULL), LA_OK);
+        for (int i = 0; i < 30; i++)
+            ck_assert_uint_eq(counts[i], 0); /* minute 0 is ahead of the clock */
+    }
+    la_close(db);
+    finish(dir);
+}
+END_TEST
+
 /* The system clock set back: events the sweep had dropped are in the window again, and the
  * rings held minutes beyond its new end. Writer and read-only handle count the window again
  * and agree with the model at every step, forward and back, by minutes and by a day. */
@@ -819,6 +850,7 @@ static Suite *live_suite(void)
     tcase_add_test(tc, live__kept_sums_follow_a_reused_ring);
     tcase_add_test(tc, live__clock_set_back);
     tcase_add_test(tc, live__restart_with_an_event_days_ahead);
+    tcase_add_test(tc, live__clock_before_1970);
     tcase_add_test(tc, live__bad_arguments);
     suite_add_tcase(s, tc);
     tc = tcase_create("lactl");

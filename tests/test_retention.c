@@ -12,6 +12,7 @@
 #include "io.h"
 #include "la.h"
 #include "lactl.h"
+#include "segment.h"
 #include "testutil.h"
 
 #define DAY_MS 86400000LL
@@ -813,7 +814,7 @@ START_TEST(retention__unreadable_newest_day)
     ck_assert_int_ge(fd, 0);
     uint8_t junk[1024];
     memset(junk, 0xff, sizeof junk);
-    ck_assert_int_eq(pwrite(fd, junk, sizeof junk, 3072), (ssize_t)sizeof junk); /* both commit slots */
+    ck_assert_int_eq(pwrite(fd, junk, sizeof junk, LA_SEG_SLOT_OFF), (ssize_t)sizeof junk); /* both slots */
     close(fd);
     la_db *db;
     la_options o = LA_OPTIONS_INIT;

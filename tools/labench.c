@@ -59,6 +59,13 @@ static void die(const char *what, int rc)
     exit(1);
 }
 
+/* "YYYY-MM-DD" of a time (the stream's dates) */
+static void date_of(int64_t ms, char buf[TIMEFMT_MAX])
+{
+    timefmt_format(ms, buf);
+    buf[10] = '\0';
+}
+
 static void *xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
@@ -1434,8 +1441,7 @@ static void report(const opts *o, const stream *s, const row *rows, size_t nrows
     if (!f)
         die(o->json, 0);
     char first[TIMEFMT_MAX];
-    timefmt_format(o->g.start_ms, first);
-    first[10] = '\0';
+    date_of(o->g.start_ms, first);
     fprintf(f, "{\"events\": %zu, \"days\": %u, \"first_day\": \"%s\", \"seed\": %llu, \"runs\": %d, \"peak_rss_kib\": %ld",
             s->n, o->g.days, first, (unsigned long long)o->g.seed, o->runs, peak_rss_kib());
     for (size_t i = 0; i < nrows; i++) {
@@ -1512,9 +1518,8 @@ int main(int argc, char **argv)
     /* The dates move the figures: a 30-day query that is one calendar month reads one month
      * cell, any other 30 days read day cells (about ten times the work). */
     char first[TIMEFMT_MAX], last[TIMEFMT_MAX];
-    timefmt_format(o.g.start_ms, first);
-    timefmt_format(o.g.start_ms + ((int64_t)o.g.days - 1) * day_ms, last);
-    first[10] = last[10] = '\0'; /* the date only */
+    date_of(o.g.start_ms, first);
+    date_of(o.g.start_ms + ((int64_t)o.g.days - 1) * day_ms, last);
     fprintf(stderr, "generating %llu events over %u days, %s to %s...\n", (unsigned long long)o.g.events,
             o.g.days, first, last);
     stream s;
