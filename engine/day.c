@@ -33,6 +33,21 @@ static int is_dict_col(const la_day *d, uint32_t c)
     return t == LA_COL_STR || t == LA_COL_U64;
 }
 
+/* The dictionaries' sizes, so that a load or a seal that fails halfway can put them back: a
+ * block's entries go in whole or not at all (ids after them must name the same strings). */
+static void dicts_mark(const la_day *d, uint32_t mark[LA_MAX_COLS])
+{
+    for (uint32_t c = 0; c < d->cfg->schema.ncols; c++)
+        mark[c] = is_dict_col(d, c) ? la_dict_size(d->dict[c]) : 0;
+}
+
+static void dicts_undo(la_day *d, const uint32_t mark[LA_MAX_COLS])
+{
+    for (uint32_t c = 0; c < d->cfg->schema.ncols; c++)
+        if (is_dict_col(d, c))
+            la_dict_truncate(d->dict[c], mark[c]);
+}
+
 /* Worst-case contribution of one row to the encoded block (see SPEC.md §5.3): with it the
  * writer knows, before a row enters the tail, that the block sealing it fits the reserve. */
 static uint64_t row_estimate(const la_row *r)
@@ -531,10 +546,8 @@ int la_day_load_dicts(la_day *d)
             rc = la_day_corrupt(d, b->off, why);
             break;
         }
-        uint32_t before[LA_MAX_COLS] = {0}; /* a block's entries go in whole or not at all */
-        for (uint32_t c = 0; c < v.ncols; c++)
-            if (is_dict_col(d, c))
-                before[c] = la_dict_size(d->dict[c]);
+        uint32_t before[LA_MAX_COLS];
+        dicts_mark(d, before);
         for (uint32_t c = 0; c < v.ncols && rc == 0; c++) {
             const la_col_desc *cd = &v.col[c];
             if (!is_dict_col(d, c) || cd->dict_count == 0)
@@ -579,9 +592,7 @@ int la_day_load_dicts(la_day *d)
             }
         }
         if (rc != 0) {
-            for (uint32_t c = 0; c < v.ncols; c++)
-                if (is_dict_col(d, c))
-                    la_dict_truncate(d->dict[c], before[c]);
+            dicts_undo(d, before);
             break;
         }
     }
@@ -723,12 +734,8 @@ int la_day_seal(la_day *d)
         return rc;
     const la_schema *s = &d->cfg->schema;
     uint32_t n = (uint32_t)d->tail_rows, ncols = s->ncols;
-    /* What undo truncates the dictionaries back to: taken for every column before anything
-     * can fail (undo from a failure before a column's turn must not empty its dictionary) */
-    uint32_t before[LA_MAX_COLS] = {0};
-    for (uint32_t c = 0; c < ncols; c++)
-        if (is_dict_col(d, c))
-            before[c] = la_dict_size(d->dict[c]);
+    uint32_t before[LA_MAX_COLS]; /* before anything can fail: undo puts every column back */
+    dicts_mark(d, before);
     seal_buf sb;
     memset(&sb, 0, sizeof sb);
     la_block_in in;
@@ -854,9 +861,7 @@ int la_day_seal(la_day *d)
 nomem:
     rc = la_err(LA_ENOMEM, "out of memory");
 undo:
-    for (uint32_t c = 0; c < ncols; c++)
-        if (is_dict_col(d, c))
-            la_dict_truncate(d->dict[c], before[c]);
+    dicts_undo(d, before);
     free(frame);
     seal_buf_free(&sb, ncols);
     return rc;

@@ -558,12 +558,13 @@ static int catch_up(la_db *db, la_realtime *lv)
     f.from = lo;
     for (size_t i = 0; i < db->ndays; i++) {
         int32_t day = db->days[i].day;
-        if (day > dhi && !db->readonly && !db->days[i].gone && (int64_t)day * 1440 < lv->future_min) {
+        int64_t day_min = minute_of((int64_t)day * LA_MS_PER_DAY);
+        if (day > dhi && !db->readonly && !db->days[i].gone && day_min < lv->future_min) {
             /* A writer reads a day only here (later rows come from its appends): rows stored
              * beyond the horizon before (with a large future skew) count once the window
              * reaches their day, by the rebuild la_live_tick starts then. A reader reads a
              * day when it enters the window. */
-            lv->future_min = (int64_t)day * 1440;
+            lv->future_min = day_min;
         }
         if (day < dlo || day > dhi)
             continue;

@@ -56,7 +56,7 @@ static int reference_time(la_db *db, int64_t *ref)
 {
     int64_t newest, now = la_io_current()->now_ms();
     int rc = newest_stored(db, &newest);
-    *ref = rc != LA_OK ? INT64_MIN : newest < now ? newest : now;
+    *ref = newest < now ? newest : now; /* INT64_MIN on error: newest_stored's */
     return rc;
 }
 
